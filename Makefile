@@ -1,0 +1,80 @@
+# calsync - build, test, demo and benchmark entry points.
+#
+#   make            build build/calsync, build/calsync-worker, build/calsync-scheduler
+#   make test       install what is missing, build, start real services, run every suite
+#   make check-asan the same suite against an ASan+UBSan build (build-asan/)
+#   make demo       install, build, start services, migrate, seed, run scheduler + workers
+#   make bench      benchmarks (never timed assertions)
+#   make lint       static checks that the compiler does not make
+
+CC      ?= cc
+SAN     ?=
+BUILD   ?= build
+PKGS    := hiredis rdkafka libcurl libpq jansson libical libsodium libxml-2.0
+
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla -Werror
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(WARN) \
+           -Icommon -Iproviders -Iworker -Ischeduler \
+           $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+
+ifeq ($(SAN),1)
+BUILD   := build-asan
+CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+MAINS     := worker/main.c scheduler/main.c cli/main.c
+LIB_SRCS  := $(filter-out $(MAINS),$(wildcard common/*.c providers/*.c worker/*.c scheduler/*.c cli/*.c))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o)
+PROGRAMS  := $(BUILD)/calsync $(BUILD)/calsync-worker $(BUILD)/calsync-scheduler
+
+.PHONY: all test check-asan demo bench lint setup clean unit
+all: $(PROGRAMS) $(BUILD)/test-unit
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libcalsync.a: $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/calsync: $(BUILD)/obj/cli/main.o $(BUILD)/libcalsync.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/calsync-worker: $(BUILD)/obj/worker/main.o $(BUILD)/libcalsync.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/calsync-scheduler: $(BUILD)/obj/scheduler/main.o $(BUILD)/libcalsync.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/test-unit: $(UNIT_OBJS) $(BUILD)/libcalsync.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+setup:
+	@deploy/setup.sh
+
+test: setup
+	@$(MAKE) --no-print-directory all
+	@tests/run.sh $(BUILD)
+
+check-asan: setup
+	@$(MAKE) --no-print-directory SAN=1 all
+	@tests/run.sh build-asan
+
+demo: setup
+	@$(MAKE) --no-print-directory all
+	@deploy/demo.sh
+
+bench: setup
+	@$(MAKE) --no-print-directory all
+	@tests/bench/run.sh $(BUILD)
+
+lint:
+	@tests/lint.sh
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find build build-asan -name '*.d' 2>/dev/null)
