@@ -1,0 +1,255 @@
+/*
+ * config.c - the one settings table of calsync (see config.h).
+ *
+ * Each row: the variable, where it lands in cs_config, its kind, its
+ * default (NULL: none), which programs require it, and a sentence for the
+ * README. Loading checks every value against its kind and stops at the
+ * first bad one with a message that names the variable.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "redisconn.h"
+#include "banned.h"
+
+enum kind { K_STR, K_URL, K_REDIS_URL, K_INT, K_LEVEL, K_FORMAT };
+
+struct setting {
+	const char *name;
+	size_t off;
+	enum kind kind;
+	const char *def;
+	unsigned required;  /* mask of enum cs_program */
+	bool secret;
+	long min, max;      /* K_INT only */
+	const char *doc;
+};
+
+#define S(field) offsetof(cs_config, field)
+#define ALL (CS_PROG_TOOL | CS_PROG_WORKER | CS_PROG_SCHEDULER)
+
+static const struct setting settings[] = {
+	{"CALSYNC_DATABASE_URL", S(database_url), K_STR, "postgresql:///calsync", 0, true, 0, 0,
+	 "libpq connection string or URI of the PostgreSQL database"},
+	{"CALSYNC_REDIS_URL", S(redis_url), K_REDIS_URL, "redis://127.0.0.1:6379/0", 0, true, 0, 0,
+	 "`redis://[:password@]host:port[/db]`"},
+	{"CALSYNC_KAFKA_BROKERS", S(kafka_brokers), K_STR, "127.0.0.1:9092", 0, false, 0, 0,
+	 "Kafka bootstrap servers"},
+	{"CALSYNC_KAFKA_TOPIC", S(kafka_topic), K_STR, "familyhub.events", 0, false, 0, 0,
+	 "topic of the backend's event-changed messages"},
+	{"CALSYNC_KAFKA_GROUP", S(kafka_group), K_STR, "calsync-scheduler", 0, false, 0, 0,
+	 "Kafka consumer group of the schedulers"},
+	{"CALSYNC_SECRET_KEYS", S(secret_keys), K_STR, NULL, CS_PROG_WORKER, true, 0, 0,
+	 "`kid:base64key[,kid:base64key...]`; the first seals, all open (32-byte keys)"},
+	{"CALSYNC_GOOGLE_API_URL", S(google_api_url), K_URL, "https://www.googleapis.com/calendar/v3", 0, false, 0, 0,
+	 "Google Calendar API base"},
+	{"CALSYNC_GOOGLE_TOKEN_URL", S(google_token_url), K_URL, "https://oauth2.googleapis.com/token", 0, false, 0, 0,
+	 "Google OAuth token endpoint"},
+	{"CALSYNC_GOOGLE_REVOKE_URL", S(google_revoke_url), K_URL, "https://oauth2.googleapis.com/revoke", 0, false, 0, 0,
+	 "Google OAuth revocation endpoint"},
+	{"CALSYNC_GOOGLE_CLIENT_ID", S(google_client_id), K_STR, "", 0, false, 0, 0,
+	 "Google OAuth client id"},
+	{"CALSYNC_GOOGLE_CLIENT_SECRET", S(google_client_secret), K_STR, "", 0, true, 0, 0,
+	 "Google OAuth client secret"},
+	{"CALSYNC_GRAPH_API_URL", S(graph_api_url), K_URL, "https://graph.microsoft.com/v1.0", 0, false, 0, 0,
+	 "Microsoft Graph base"},
+	{"CALSYNC_MS_TOKEN_URL", S(ms_token_url), K_URL, "https://login.microsoftonline.com/common/oauth2/v2.0/token", 0, false, 0, 0,
+	 "Microsoft token endpoint"},
+	{"CALSYNC_MS_CLIENT_ID", S(ms_client_id), K_STR, "", 0, false, 0, 0,
+	 "Microsoft OAuth client id"},
+	{"CALSYNC_MS_CLIENT_SECRET", S(ms_client_secret), K_STR, "", 0, true, 0, 0,
+	 "Microsoft OAuth client secret"},
+	{"CALSYNC_ICLOUD_URL", S(icloud_url), K_URL, "https://caldav.icloud.com", 0, false, 0, 0,
+	 "CalDAV entry point used for discovery"},
+	{"CALSYNC_CA_FILE", S(ca_file), K_STR, "", 0, false, 0, 0,
+	 "extra CA bundle; TLS is always verified (empty: system store)"},
+	{"CALSYNC_LOG_LEVEL", S(log_level), K_LEVEL, "info", 0, false, 0, 0,
+	 "`debug`, `info`, `warn` or `error`"},
+	{"CALSYNC_LOG_FORMAT", S(log_format), K_FORMAT, "text", 0, false, 0, 0,
+	 "`text` or `json` (one record per line)"},
+	{"CALSYNC_MIGRATIONS_DIR", S(migrations_dir), K_STR, "migrations", 0, false, 0, 0,
+	 "folder of the numbered SQL files that `calsync migrate` applies"},
+	{"CALSYNC_WORKER_NAME", S(worker_name), K_STR, "", 0, false, 0, 0,
+	 "consumer name of this process (empty: host name and pid)"},
+	{"CALSYNC_TEST_PROVIDER", S(test_provider), K_STR, "", 0, false, 0, 0,
+	 "tests only: `noop`, or a `file:PATH` of test-provider behaviour; empty in production"},
+	{"CALSYNC_WORKER_CONCURRENCY", S(worker_concurrency), K_INT, "8", 0, false, 1, 256,
+	 "jobs in flight per worker process"},
+	{"CALSYNC_BATCH_SIZE", S(batch_size), K_INT, "64", 0, false, 1, 10000,
+	 "jobs read from a stream in one call (XREADGROUP COUNT)"},
+	{"CALSYNC_SYNC_INTERVAL", S(sync_interval_s), K_INT, "900", 0, false, 1, 86400,
+	 "seconds between periodic incremental syncs of a calendar"},
+	{"CALSYNC_NIGHTLY_HOUR", S(nightly_hour), K_INT, "3", 0, false, 0, 23,
+	 "local hour (tenant's time zone) of the nightly full sync"},
+	{"CALSYNC_MAX_ATTEMPTS", S(max_attempts), K_INT, "5", 0, false, 1, 100,
+	 "attempts of a failing job before it goes to `calsync:dead`"},
+	{"CALSYNC_RETRY_BASE_MS", S(retry_base_ms), K_INT, "1000", 0, false, 1, 3600000,
+	 "first retry delay; doubles each attempt, with jitter"},
+	{"CALSYNC_RETRY_MAX_MS", S(retry_max_ms), K_INT, "300000", 0, false, 1, 86400000,
+	 "longest retry delay"},
+	{"CALSYNC_CLAIM_IDLE_MS", S(claim_idle_ms), K_INT, "30000", 0, false, 100, 86400000,
+	 "a job pending this long on a silent worker is taken over"},
+	{"CALSYNC_LOCK_TTL_MS", S(lock_ttl_ms), K_INT, "30000", 0, false, 100, 86400000,
+	 "lifetime of a calendar lock, renewed while its job runs"},
+	{"CALSYNC_LEADER_LEASE_MS", S(leader_lease_ms), K_INT, "10000", 0, false, 100, 3600000,
+	 "scheduler leader lease; a dead leader loses it after this"},
+	{"CALSYNC_DRAIN_TIMEOUT_MS", S(drain_timeout_ms), K_INT, "20000", 0, false, 0, 3600000,
+	 "on SIGTERM, how long a worker may finish jobs in hand"},
+	{"CALSYNC_HTTP_TIMEOUT_MS", S(http_timeout_ms), K_INT, "30000", 0, false, 100, 600000,
+	 "timeout of one provider request"},
+	{"CALSYNC_MASS_DELETE_MIN", S(mass_delete_min), K_INT, "20", 0, false, 1, 1000000,
+	 "the mass-deletion guard applies to calendars with at least this many events"},
+	{"CALSYNC_MASS_DELETE_PERCENT", S(mass_delete_percent), K_INT, "50", 0, false, 1, 100,
+	 "a pull that would delete more than this share of them stops instead"},
+};
+
+static int check_url(const struct setting *s, const char *v, cs_err *err)
+{
+	if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
+		return cs_err_set(err, CS_EINVAL, false,
+				  "%s: expected an http:// or https:// URL",
+				  s->name);
+	return 0;
+}
+
+static int parse_int(const struct setting *s, const char *v, long *out,
+		     cs_err *err)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || end == v || *end)
+		return cs_err_set(err, CS_EINVAL, false,
+				  "%s: expected a whole number, got '%s'",
+				  s->name, v);
+	if (n < s->min || n > s->max)
+		return cs_err_set(err, CS_EINVAL, false,
+				  "%s: %ld is out of range %ld..%ld", s->name,
+				  n, s->min, s->max);
+	*out = n;
+	return 0;
+}
+
+static int check_one_of(const struct setting *s, const char *v,
+			const char *const *allowed, cs_err *err)
+{
+	for (int i = 0; allowed[i]; i++)
+		if (strcmp(v, allowed[i]) == 0)
+			return 0;
+	return cs_err_set(err, CS_EINVAL, false, "%s: '%s' is not one of the allowed values",
+			  s->name, v);
+}
+
+static int load_one(cs_config *cfg, const struct setting *s,
+		    enum cs_program prog, cs_err *err)
+{
+	static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
+	static const char *const formats[] = {"text", "json", NULL};
+	const char *v = getenv(s->name);
+	char *copy;
+
+	if (!v || !*v) {
+		if (s->required & prog)
+			return cs_err_set(err, CS_EINVAL, false,
+					  "%s is not set and has no default",
+					  s->name);
+		if (!s->def)
+			return 0; /* optional and unset: stays NULL */
+		v = s->def;
+	}
+	switch (s->kind) {
+	case K_INT:
+		return parse_int(s, v, (long *)((char *)cfg + s->off), err);
+	case K_URL:
+		if (check_url(s, v, err))
+			return -1;
+		break;
+	case K_REDIS_URL: {
+		cs_redis_addr addr;
+
+		if (cs_redis_parse_url(v, &addr, err))
+			return cs_err_prefix(err, "%s", s->name);
+		cs_redis_addr_release(&addr);
+		break;
+	}
+	case K_LEVEL:
+		if (check_one_of(s, v, levels, err))
+			return -1;
+		break;
+	case K_FORMAT:
+		if (check_one_of(s, v, formats, err))
+			return -1;
+		break;
+	case K_STR:
+		break;
+	}
+	copy = strdup(v);
+	if (!copy)
+		return cs_err_set(err, CS_ENOMEM, false, "out of memory");
+	*(char **)((char *)cfg + s->off) = copy;
+	return 0;
+}
+
+int cs_config_load(cs_config *cfg, enum cs_program prog, cs_err *err)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
+		if (load_one(cfg, &settings[i], prog, err)) {
+			cs_config_release(cfg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void cs_config_release(cs_config *cfg)
+{
+	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
+		char **p;
+
+		if (settings[i].kind == K_INT)
+			continue;
+		p = (char **)((char *)cfg + settings[i].off);
+		free(*p);
+		*p = NULL;
+	}
+}
+
+void cs_config_print_effective(const cs_config *cfg, FILE *out)
+{
+	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
+		const struct setting *s = &settings[i];
+		const void *p = (const char *)cfg + s->off;
+
+		if (s->kind == K_INT)
+			fprintf(out, "%s=%ld\n", s->name, *(const long *)p);
+		else if (s->secret && *(char *const *)p && **(char *const *)p)
+			fprintf(out, "%s=(set, not shown)\n", s->name);
+		else
+			fprintf(out, "%s=%s\n", s->name,
+				*(char *const *)p ? *(char *const *)p : "");
+	}
+}
+
+void cs_config_print_markdown(FILE *out)
+{
+	fprintf(out, "| variable | meaning | default |\n|---|---|---|\n");
+	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
+		const struct setting *s = &settings[i];
+		const char *def = s->def && *s->def ? s->def : "";
+
+		if (!s->def)
+			fprintf(out, "| `%s` | %s | none: required |\n", s->name, s->doc);
+		else if (!*def)
+			fprintf(out, "| `%s` | %s | empty |\n", s->name, s->doc);
+		else
+			fprintf(out, "| `%s` | %s | `%s` |\n", s->name, s->doc, def);
+	}
+}

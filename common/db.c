@@ -1,0 +1,166 @@
+/* db.c - PostgreSQL connection with reconnect on next use (see db.h). */
+#include "db.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "banned.h"
+
+struct cs_db {
+	char *conninfo;
+	PGconn *conn;
+	bool in_tx;
+};
+
+int cs_db_new(cs_db **out, const char *conninfo, cs_err *err)
+{
+	cs_db *db = calloc(1, sizeof(*db));
+
+	*out = NULL;
+	if (!db || !(db->conninfo = strdup(conninfo))) {
+		free(db);
+		return cs_err_set(err, CS_ENOMEM, false, "out of memory");
+	}
+	*out = db;
+	return 0;
+}
+
+void cs_db_free(cs_db *db)
+{
+	if (!db)
+		return;
+	if (db->conn)
+		PQfinish(db->conn);
+	free(db->conninfo);
+	free(db);
+}
+
+static void drop(cs_db *db)
+{
+	if (db->conn)
+		PQfinish(db->conn);
+	db->conn = NULL;
+	db->in_tx = false;
+}
+
+static void first_line(char *s)
+{
+	char *nl = strchr(s, '\n');
+
+	if (nl)
+		*nl = '\0';
+}
+
+/* Server NOTICEs ("already exists, skipping") go to the debug log. */
+static void quiet_notice(void *arg, const char *message)
+{
+	(void)arg;
+	cs_debug("PostgreSQL notice: %s", message);
+}
+
+PGconn *cs_db_conn(cs_db *db, cs_err *err)
+{
+	char msg[CS_ERR_MSG_MAX];
+
+	if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
+		return db->conn;
+	drop(db);
+	db->conn = PQconnectdb(db->conninfo);
+	if (PQstatus(db->conn) != CONNECTION_OK) {
+		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(db->conn));
+		first_line(msg);
+		cs_err_set(err, CS_EDB, true,
+			   "cannot connect to PostgreSQL (CALSYNC_DATABASE_URL): %s", msg);
+		drop(db);
+		return NULL;
+	}
+	PQsetNoticeProcessor(db->conn, quiet_notice, NULL);
+	return db->conn;
+}
+
+static bool retryable_state(const char *state)
+{
+	return !state || strncmp(state, "08", 2) == 0 ||
+	       strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
+	       strncmp(state, "57P", 3) == 0 || strcmp(state, "55P03") == 0;
+}
+
+int cs_db_exec(cs_db *db, PGresult **res, cs_err *err, const char *sql,
+	       int n, const char *const *params)
+{
+	char msg[CS_ERR_MSG_MAX];
+	PGconn *conn;
+	PGresult *r;
+	ExecStatusType st;
+	const char *state;
+	bool retry;
+
+	if (res)
+		*res = NULL;
+	if (!db->conn && db->in_tx)
+		return cs_err_set(err, CS_EDB, true, "the connection broke inside a transaction");
+	conn = cs_db_conn(db, err);
+	if (!conn)
+		return -1;
+	r = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
+	st = PQresultStatus(r);
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+		if (res)
+			*res = r;
+		else
+			PQclear(r);
+		return 0;
+	}
+	state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	retry = retryable_state(state) || PQstatus(conn) != CONNECTION_OK;
+	snprintf(msg, sizeof(msg), "%s",
+		 r ? PQresultErrorMessage(r) : PQerrorMessage(conn));
+	first_line(msg);
+	cs_err_set(err, CS_EDB, retry, "PostgreSQL: %s%s%s%s", msg,
+		   state ? " (SQLSTATE " : "", state ? state : "", state ? ")" : "");
+	PQclear(r);
+	if (PQstatus(conn) != CONNECTION_OK) {
+		bool was_in_tx = db->in_tx;
+
+		drop(db);
+		db->in_tx = was_in_tx;
+	}
+	return -1;
+}
+
+int cs_db_begin(cs_db *db, cs_err *err)
+{
+	db->in_tx = false;
+	if (cs_db_exec(db, NULL, err, "BEGIN", 0, NULL))
+		return -1;
+	db->in_tx = true;
+	return 0;
+}
+
+int cs_db_commit(cs_db *db, cs_err *err)
+{
+	int rc = cs_db_exec(db, NULL, err, "COMMIT", 0, NULL);
+
+	db->in_tx = false;
+	return rc;
+}
+
+void cs_db_rollback(cs_db *db)
+{
+	if (db->in_tx && db->conn) {
+		PGresult *r = PQexecParams(db->conn, "ROLLBACK", 0, NULL, NULL,
+					   NULL, NULL, 0);
+
+		PQclear(r);
+	}
+	db->in_tx = false;
+}
+
+const char *cs_db_get(const PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col))
+		return NULL;
+	return PQgetvalue(res, row, col);
+}

@@ -1,0 +1,44 @@
+/*
+ * db.h - a PostgreSQL connection that comes back after the server
+ * restarts. Every statement goes through PQexecParams: SQL text is
+ * constant, data travels as parameters.
+ *
+ * A statement that fails because the connection broke returns a
+ * retryable CS_EDB error; the next statement reconnects first. Inside a
+ * transaction nothing is repeated on its own: the caller retries the
+ * whole unit of work.
+ *
+ * Ownership: cs_db_new() returns a handle freed with cs_db_free().
+ * Results handed out (PGresult *) belong to the caller: PQclear() them.
+ */
+#ifndef CS_DB_H
+#define CS_DB_H
+
+#include <libpq-fe.h>
+
+#include "err.h"
+
+typedef struct cs_db cs_db;
+
+int cs_db_new(cs_db **out, const char *conninfo, cs_err *err);
+void cs_db_free(cs_db *db);
+
+/*
+ * Run one statement with n text parameters (NULL entries are SQL NULL).
+ * *res (when res is not NULL) receives the result on success.
+ */
+int cs_db_exec(cs_db *db, PGresult **res, cs_err *err, const char *sql,
+	       int n, const char *const *params);
+
+int cs_db_begin(cs_db *db, cs_err *err);
+int cs_db_commit(cs_db *db, cs_err *err);
+/* Roll back if a transaction is open; never fails (a broken link is dropped). */
+void cs_db_rollback(cs_db *db);
+
+/* The raw connection, connecting first; NULL with err filled on failure. */
+PGconn *cs_db_conn(cs_db *db, cs_err *err);
+
+/* A field of a result, NULL when SQL NULL. */
+const char *cs_db_get(const PGresult *res, int row, int col);
+
+#endif
