@@ -1,0 +1,18 @@
+/*
+ * ids.h - identifiers: random UUIDs for job ids (libsodium's generator)
+ * and the check that a string is a canonical UUID before it goes near
+ * SQL or a Redis key.
+ */
+#ifndef CS_IDS_H
+#define CS_IDS_H
+
+#include <stdbool.h>
+
+#define CS_UUID_LEN 36
+
+/* A random version-4 UUID, lowercase, NUL-terminated (out has 37 bytes). */
+void cs_uuid_v4(char out[CS_UUID_LEN + 1]);
+/* True for 8-4-4-4-12 hex digits (either case). */
+bool cs_is_uuid(const char *s);
+
+#endif

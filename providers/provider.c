@@ -1,0 +1,138 @@
+/*
+ * provider.c - the registry of providers and the memory helpers of the
+ * provider-neutral structs (see provider.h).
+ */
+#include "provider.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "banned.h"
+
+extern const struct cs_provider_ops cs_test_provider;
+
+static const struct cs_provider_ops *const registry[] = {
+	&cs_test_provider,
+};
+
+const struct cs_provider_ops *cs_provider_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(registry) / sizeof(registry[0]); i++)
+		if (name && strcmp(registry[i]->name, name) == 0)
+			return registry[i];
+	return NULL;
+}
+
+void cs_event_release(cs_event *ev)
+{
+	char **strs[] = {&ev->id, &ev->etag, &ev->title, &ev->description,
+			 &ev->location, &ev->start, &ev->end, &ev->timezone,
+			 &ev->recurrence, &ev->series_id, &ev->original_start,
+			 &ev->status, &ev->hub_id, &ev->bad};
+
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		free(*strs[i]);
+	for (size_t i = 0; i < ev->nattendees; i++)
+		free(ev->attendees[i]);
+	free(ev->attendees);
+	memset(ev, 0, sizeof(*ev));
+}
+
+static int dup_str(char **dst, const char *src, cs_err *err)
+{
+	*dst = NULL;
+	if (!src)
+		return 0;
+	*dst = strdup(src);
+	return *dst ? 0 : cs_err_set(err, CS_ENOMEM, false, "out of memory");
+}
+
+int cs_event_copy(cs_event *dst, const cs_event *src, cs_err *err)
+{
+	char **d[] = {&dst->id, &dst->etag, &dst->title, &dst->description,
+		      &dst->location, &dst->start, &dst->end, &dst->timezone,
+		      &dst->recurrence, &dst->series_id, &dst->original_start,
+		      &dst->status, &dst->hub_id, &dst->bad};
+	const char *s[] = {src->id, src->etag, src->title, src->description,
+			   src->location, src->start, src->end, src->timezone,
+			   src->recurrence, src->series_id, src->original_start,
+			   src->status, src->hub_id, src->bad};
+
+	memset(dst, 0, sizeof(*dst));
+	dst->all_day = src->all_day;
+	dst->cancelled = src->cancelled;
+	for (size_t i = 0; i < sizeof(d) / sizeof(d[0]); i++)
+		if (dup_str(d[i], s[i], err))
+			goto fail;
+	if (src->nattendees) {
+		dst->attendees = calloc(src->nattendees, sizeof(char *));
+		if (!dst->attendees)
+			goto oom;
+		for (; dst->nattendees < src->nattendees; dst->nattendees++)
+			if (dup_str(&dst->attendees[dst->nattendees],
+				    src->attendees[dst->nattendees], err))
+				goto fail;
+	}
+	return 0;
+oom:
+	cs_err_set(err, CS_ENOMEM, false, "out of memory");
+fail:
+	cs_event_release(dst);
+	return -1;
+}
+
+cs_event *cs_page_add(cs_page *page, cs_err *err)
+{
+	if (page->n == page->cap) {
+		size_t cap = page->cap ? page->cap * 2 : 64;
+		cs_event *items = realloc(page->items, cap * sizeof(*items));
+
+		if (!items) {
+			cs_err_set(err, CS_ENOMEM, false, "out of memory");
+			return NULL;
+		}
+		page->items = items;
+		page->cap = cap;
+	}
+	memset(&page->items[page->n], 0, sizeof(cs_event));
+	return &page->items[page->n++];
+}
+
+void cs_page_release(cs_page *page)
+{
+	for (size_t i = 0; i < page->n; i++)
+		cs_event_release(&page->items[i]);
+	free(page->items);
+	free(page->next_page);
+	free(page->sync_token);
+	memset(page, 0, sizeof(*page));
+}
+
+void cs_calendar_list_release(cs_calendar_list *list)
+{
+	for (size_t i = 0; i < list->n; i++) {
+		free(list->items[i].id);
+		free(list->items[i].name);
+		free(list->items[i].color);
+	}
+	free(list->items);
+	memset(list, 0, sizeof(*list));
+}
+
+static void free_secret(char *s)
+{
+	if (!s)
+		return;
+	memset(s, 0, strlen(s));
+	free(s);
+}
+
+void cs_creds_release(cs_creds *creds)
+{
+	free_secret(creds->access_token);
+	free_secret(creds->refresh_token);
+	free_secret(creds->password);
+	free(creds->username);
+	free(creds->url);
+	memset(creds, 0, sizeof(*creds));
+}

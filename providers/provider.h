@@ -1,0 +1,120 @@
+/*
+ * provider.h - the one interface every calendar provider implements (the
+ * seed's CalendarSyncProvider, in C). The engine talks only to this
+ * interface; adding a provider means one new file here and one line in
+ * the registry (provider.c), and no engine code.
+ *
+ * Times in cs_event: a timed event's start/end are UTC instants in RFC 3339
+ * ("2026-03-29T00:30:00Z") with the IANA zone it is written in; an all-day
+ * event's are dates ("2026-03-29"), end exclusive. Providers convert
+ * to and from their own forms.
+ *
+ * Ownership: every char * in these structs is heap memory owned by the
+ * struct; cs_event_release(), cs_page_release() and
+ * cs_calendar_list_release() free it. A provider handle from open() is
+ * freed with close(); it borrows env and creds, which must outlive it.
+ */
+#ifndef CS_PROVIDER_H
+#define CS_PROVIDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "err.h"
+
+typedef struct cs_event {
+	char *id;             /* the provider's id of this item */
+	char *etag;           /* precondition for update and delete */
+	char *title;
+	char *description;
+	char *location;
+	bool all_day;
+	char *start;
+	char *end;
+	char *timezone;       /* IANA name; NULL for an all-day or floating event */
+	char *recurrence;     /* RRULE/EXRULE/RDATE/EXDATE lines joined by '\n' */
+	char *series_id;      /* an override: the provider id of its series */
+	char *original_start; /* an override: the occurrence it replaces */
+	char **attendees;     /* e-mail addresses */
+	size_t nattendees;
+	char *status;         /* "confirmed" or "tentative" */
+	bool cancelled;       /* deleted; with series_id: one removed occurrence */
+	char *hub_id;         /* the Family Hub event id stamped on the remote copy */
+	char *bad;            /* not NULL: the item could not be understood, and why */
+} cs_event;
+
+typedef struct cs_page {
+	cs_event *items;
+	size_t n;
+	size_t cap;
+	char *next_page;      /* more to come: pass back as page_token */
+	char *sync_token;     /* on the last page: the next incremental token */
+} cs_page;
+
+typedef struct cs_calendar_info {
+	char *id;
+	char *name;
+	char *color;          /* #rrggbb or NULL */
+	bool primary;
+	bool writable;
+} cs_calendar_info;
+
+typedef struct cs_calendar_list {
+	cs_calendar_info *items;
+	size_t n;
+} cs_calendar_list;
+
+/* Credentials of one connection, opened from their sealed form. */
+typedef struct cs_creds {
+	char *access_token;
+	char *refresh_token;
+	long long expires_at; /* unix seconds; 0 when unknown */
+	char *username;       /* CalDAV: the Apple ID / user name */
+	char *password;       /* CalDAV: the app password */
+	char *url;            /* CalDAV: the calendar or the discovery entry point */
+	bool changed;         /* the provider refreshed them: seal and store again */
+} cs_creds;
+
+typedef struct cs_provider cs_provider;
+
+struct cs_provider_ops {
+	const char *name;     /* the external_calendars.provider value */
+	int (*open)(cs_provider **out, const cs_config *cfg, cs_creds *creds, cs_err *err);
+	void (*close)(cs_provider *p);
+	int (*list_calendars)(cs_provider *p, cs_calendar_list *out, cs_err *err);
+	/*
+	 * One page of changes since sync_token (NULL: everything, a full
+	 * sync). CS_EGONE when the provider refused the token.
+	 */
+	int (*fetch)(cs_provider *p, const char *calendar, const char *sync_token,
+		     const char *page_token, cs_page *out, cs_err *err);
+	/*
+	 * Create ev, made idempotent by hub_id: a retried create must not make a
+	 * second event; it returns the existing one. *out gets id and etag.
+	 */
+	int (*create)(cs_provider *p, const char *calendar, const cs_event *ev,
+		      const char *hub_id, cs_event *out, cs_err *err);
+	/* Update ev->id under the precondition ev->etag; CS_ECONFLICT when it fails. */
+	int (*update)(cs_provider *p, const char *calendar, const cs_event *ev,
+		      cs_event *out, cs_err *err);
+	/* Delete under the precondition etag; an already deleted event is success. */
+	int (*remove)(cs_provider *p, const char *calendar, const char *id,
+		      const char *etag, cs_err *err);
+	/* Revoke the grant where the provider allows it. */
+	int (*revoke)(cs_provider *p, cs_err *err);
+};
+
+/* The provider registered under name, or NULL. */
+const struct cs_provider_ops *cs_provider_find(const char *name);
+
+void cs_event_release(cs_event *ev);
+/* Deep copy of src into dst (dst is overwritten, not released). */
+int cs_event_copy(cs_event *dst, const cs_event *src, cs_err *err);
+/* A new zeroed item at the end of the page. */
+cs_event *cs_page_add(cs_page *page, cs_err *err);
+void cs_page_release(cs_page *page);
+void cs_calendar_list_release(cs_calendar_list *list);
+void cs_creds_release(cs_creds *creds);
+
+#endif

@@ -1,0 +1,216 @@
+/*
+ * testprov.c - provider "test": a stand-in whose latency and failures the
+ * tests control, for exercising the worker pool without a real provider.
+ * It is refused unless CALSYNC_TEST_PROVIDER names its control folder.
+ *
+ * In that folder, read at every call:
+ *   latency_ms, <calendar>.latency_ms   milliseconds each call takes
+ *   <calendar>.fail                      "N CODE": the next N calls fail with
+ *                                        CODE (EIO, EAUTH, EINVAL, ERATELIMIT)
+ *   calls.log                            one line appended per call:
+ *                                        "<unix ms> <op> <calendar> <hub id|->"
+ * It stores nothing: fetch finds no changes, create answers id "t<hub id>".
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "provider.h"
+#include "queue.h"
+#include "banned.h"
+
+struct cs_provider {
+	char dir[1024];
+};
+
+static long read_long(const char *dir, const char *cal, const char *name)
+{
+	char path[1400];
+	long v = 0;
+	FILE *f;
+
+	if (cal)
+		snprintf(path, sizeof(path), "%s/%s.%s", dir, cal, name);
+	else
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = 0;
+	fclose(f);
+	return v;
+}
+
+static void take_time(const char *dir, const char *cal)
+{
+	long ms = read_long(dir, NULL, "latency_ms") + read_long(dir, cal, "latency_ms");
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	while (ms > 0 && nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static enum cs_errcode code_named(const char *s, bool *retry)
+{
+	*retry = false;
+	if (strcmp(s, "EAUTH") == 0)
+		return CS_EAUTH;
+	if (strcmp(s, "EINVAL") == 0)
+		return CS_EINVAL;
+	*retry = true;
+	return strcmp(s, "ERATELIMIT") == 0 ? CS_ERATELIMIT : CS_EIO;
+}
+
+/* Count down <calendar>.fail under a file lock; fail when it was > 0. */
+static int injected_failure(const char *dir, const char *cal, cs_err *err)
+{
+	char path[1400], code[32] = "EIO";
+	long n = 0;
+	bool retry;
+	FILE *f;
+	int rc = 0;
+
+	snprintf(path, sizeof(path), "%s/%s.fail", dir, cal);
+	f = fopen(path, "r+");
+	if (!f)
+		return 0;
+	flock(fileno(f), LOCK_EX);
+	if (fscanf(f, "%ld %31s", &n, code) >= 1 && n > 0) {
+		rewind(f);
+		if (ftruncate(fileno(f), 0) == 0)
+			fprintf(f, "%ld %s\n", n - 1, code);
+		enum cs_errcode c = code_named(code, &retry);
+
+		rc = cs_err_set(err, c, retry, "test provider: injected %s", code);
+	}
+	fclose(f);
+	return rc;
+}
+
+static int call(cs_provider *p, const char *op, const char *cal,
+		const char *hub_id, cs_err *err)
+{
+	char path[1100], line[512];
+	int fd, n;
+
+	take_time(p->dir, cal);
+	snprintf(path, sizeof(path), "%s/calls.log", p->dir);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0644);
+	if (fd >= 0) {
+		n = snprintf(line, sizeof(line), "%lld %s %s %s\n", cs_now_ms(), op,
+			     cal, hub_id ? hub_id : "-");
+		if (n > 0 && write(fd, line, (size_t)n) < 0)
+			n = -1;
+		close(fd);
+	}
+	return injected_failure(p->dir, cal, err);
+}
+
+static int t_open(cs_provider **out, const cs_config *cfg, cs_creds *creds, cs_err *err)
+{
+	cs_provider *p;
+
+	(void)creds;
+	*out = NULL;
+	if (!cfg->test_provider || !*cfg->test_provider)
+		return cs_err_set(err, CS_EINVAL, false,
+				  "provider 'test' is for tests only (CALSYNC_TEST_PROVIDER is not set)");
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return cs_err_set(err, CS_ENOMEM, false, "out of memory");
+	snprintf(p->dir, sizeof(p->dir), "%s", cfg->test_provider);
+	*out = p;
+	return 0;
+}
+
+static void t_close(cs_provider *p)
+{
+	free(p);
+}
+
+static int t_list(cs_provider *p, cs_calendar_list *out, cs_err *err)
+{
+	if (call(p, "list", "account", NULL, err))
+		return -1;
+	out->items = calloc(1, sizeof(*out->items));
+	if (!out->items)
+		return cs_err_set(err, CS_ENOMEM, false, "out of memory");
+	out->n = 1;
+	out->items[0].id = strdup("test-primary");
+	out->items[0].name = strdup("Test calendar");
+	out->items[0].color = strdup("#336699");
+	out->items[0].primary = true;
+	out->items[0].writable = true;
+	if (!out->items[0].id || !out->items[0].name || !out->items[0].color)
+		return cs_err_set(err, CS_ENOMEM, false, "out of memory");
+	return 0;
+}
+
+static int t_fetch(cs_provider *p, const char *cal, const char *sync_token,
+		   const char *page_token, cs_page *out, cs_err *err)
+{
+	(void)sync_token;
+	(void)page_token;
+	if (call(p, "fetch", cal, NULL, err))
+		return -1;
+	out->sync_token = strdup("test-sync-token");
+	return out->sync_token ? 0 : cs_err_set(err, CS_ENOMEM, false, "out of memory");
+}
+
+static int t_create(cs_provider *p, const char *cal, const cs_event *ev,
+		    const char *hub_id, cs_event *out, cs_err *err)
+{
+	char id[128];
+
+	if (call(p, "create", cal, hub_id, err) || cs_event_copy(out, ev, err))
+		return -1;
+	snprintf(id, sizeof(id), "t%s", hub_id);
+	free(out->id);
+	free(out->etag);
+	out->id = strdup(id);
+	out->etag = strdup("1");
+	return out->id && out->etag ? 0 : cs_err_set(err, CS_ENOMEM, false, "out of memory");
+}
+
+static int t_update(cs_provider *p, const char *cal, const cs_event *ev,
+		    cs_event *out, cs_err *err)
+{
+	char etag[32];
+
+	if (call(p, "update", cal, ev->hub_id, err) || cs_event_copy(out, ev, err))
+		return -1;
+	snprintf(etag, sizeof(etag), "%ld", (ev->etag ? strtol(ev->etag, NULL, 10) : 0) + 1);
+	free(out->etag);
+	out->etag = strdup(etag);
+	return out->etag ? 0 : cs_err_set(err, CS_ENOMEM, false, "out of memory");
+}
+
+static int t_remove(cs_provider *p, const char *cal, const char *id,
+		    const char *etag, cs_err *err)
+{
+	(void)etag;
+	return call(p, "delete", cal, id, err);
+}
+
+static int t_revoke(cs_provider *p, cs_err *err)
+{
+	return call(p, "revoke", "account", NULL, err);
+}
+
+const struct cs_provider_ops cs_test_provider = {
+	.name = "test",
+	.open = t_open,
+	.close = t_close,
+	.list_calendars = t_list,
+	.fetch = t_fetch,
+	.create = t_create,
+	.update = t_update,
+	.remove = t_remove,
+	.revoke = t_revoke,
+};

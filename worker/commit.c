@@ -1,0 +1,303 @@
+/*
+ * commit.c - the Lua scripts around a batch of jobs (see commit.h).
+ * Keys used: calsync:lock:<calendar> (owner string, expires),
+ * calsync:fence:<calendar> (a counter: each lock taken gets the next
+ * number, the fencing token PostgreSQL checks at commit).
+ */
+#include "commit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "queue.h"
+#include "banned.h"
+
+static cs_script lock_script = {
+	"lock",
+	"local out = {}\n"
+	"for i = 2, #ARGV, 2 do\n"
+	"  if redis.call('SET', 'calsync:lock:' .. ARGV[i], ARGV[i + 1], 'NX', 'PX', ARGV[1]) then\n"
+	"    out[#out + 1] = redis.call('INCR', 'calsync:fence:' .. ARGV[i])\n"
+	"  else\n"
+	"    out[#out + 1] = 0\n"
+	"  end\n"
+	"end\n"
+	"return out\n",
+	""};
+
+static cs_script heartbeat_script = {
+	"heartbeat",
+	"local alive = 1\n"
+	"if ARGV[4] ~= '' then\n"
+	"  local k = 'calsync:lock:' .. ARGV[4]\n"
+	"  if redis.call('GET', k) == ARGV[5] then redis.call('PEXPIRE', k, ARGV[3]) else alive = 0 end\n"
+	"end\n"
+	"for i = 6, #ARGV, 3 do\n"
+	"  local p = redis.call('XPENDING', ARGV[i], ARGV[1], ARGV[i + 1], ARGV[i + 1], 1, ARGV[2])\n"
+	"  if #p == 1 then\n"
+	"    redis.call('XCLAIM', ARGV[i], ARGV[1], ARGV[2], 0, ARGV[i + 1], 'JUSTID')\n"
+	"  elseif ARGV[i + 2] == '1' then\n"
+	"    alive = 0\n"
+	"  end\n"
+	"end\n"
+	"return alive\n",
+	""};
+
+/* ARGV[1] group, ARGV[2] output cap, then one JSON object per job. */
+static cs_script finish_script = {
+	"finish",
+	"local g, cap = ARGV[1], ARGV[2]\n"
+	"local out = {}\n"
+	"for i = 3, #ARGV do\n"
+	"  local j = cjson.decode(ARGV[i])\n"
+	"  local ok = 0\n"
+	"  if #redis.call('XPENDING', j.s, g, j.id, j.id, 1, j.c) == 1 then\n"
+	"    ok = 1\n"
+	"    redis.call('XACK', j.s, g, j.id)\n"
+	"    if j.a == 'retry' or j.a == 'defer' then\n"
+	"      redis.call('ZADD', 'calsync:delayed', j.z,\n"
+	"                 cjson.encode({s = j.s, t = j.t, d = j.d, n = j.id}))\n"
+	"    elseif j.a == 'requeue' then\n"
+	"      redis.call('XADD', j.s, '*', 'type', j.t, 'data', j.d)\n"
+	"    end\n"
+	"    if j.dd ~= '' then\n"
+	"      redis.call('XADD', 'calsync:dead', 'MAXLEN', '~', cap, '*', 'type', 'dead_letter', 'data', j.dd)\n"
+	"    end\n"
+	"    if j.r ~= '' then\n"
+	"      redis.call('XADD', 'calsync:results', 'MAXLEN', '~', cap, '*', 'type', 'sync_result', 'data', j.r)\n"
+	"    end\n"
+	"    for _, c in ipairs(j.cf) do\n"
+	"      redis.call('XADD', 'calsync:conflicts', 'MAXLEN', '~', cap, '*', 'type', 'conflict', 'data', c)\n"
+	"    end\n"
+	"    if j.dk ~= '' and (j.a == 'ack' or j.a == 'dead') then redis.call('DEL', j.dk) end\n"
+	"  end\n"
+	"  if j.l ~= '' and redis.call('GET', 'calsync:lock:' .. j.l) == j.o then\n"
+	"    redis.call('DEL', 'calsync:lock:' .. j.l)\n"
+	"  end\n"
+	"  out[#out + 1] = ok\n"
+	"end\n"
+	"return out\n",
+	""};
+
+void cs_lock_owner(const char *consumer, const cs_job *job, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s/%s", consumer, job->entry_id);
+}
+
+static void free_args(char **args, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(args[i]);
+	free(args);
+}
+
+int cs_commit_lock(cs_redis *r, const cs_config *cfg, const char *consumer,
+		   cs_job **jobs, int n, cs_err *err)
+{
+	char **args = calloc((size_t)(2 * n + 1), sizeof(char *));
+	cs_job **asked = calloc((size_t)n + 1, sizeof(cs_job *));
+	char owner[256], ttl[24];
+	redisReply *rep = NULL;
+	int argc = 1, nasked = 0, rc = -1;
+
+	if (!args || !asked) {
+		cs_err_set(err, CS_ENOMEM, false, "out of memory");
+		goto out;
+	}
+	snprintf(ttl, sizeof(ttl), "%ld", cfg->lock_ttl_ms);
+	args[0] = strdup(ttl);
+	for (int i = 0; i < n; i++) {
+		if (!jobs[i]->calendar_id || jobs[i]->has_lock || jobs[i]->outcome != CS_OUT_NONE)
+			continue;
+		cs_lock_owner(consumer, jobs[i], owner, sizeof(owner));
+		args[argc++] = strdup(jobs[i]->calendar_id);
+		args[argc++] = strdup(owner);
+		asked[nasked++] = jobs[i];
+	}
+	if (nasked == 0) {
+		rc = 0;
+		goto out;
+	}
+	for (int i = 0; i < argc; i++)
+		if (!args[i]) {
+			cs_err_set(err, CS_ENOMEM, false, "out of memory");
+			goto out;
+		}
+	if (cs_script_run(r, &lock_script, argc, (const char **)args, &rep, err))
+		goto out;
+	if (rep->type != REDIS_REPLY_ARRAY || (int)rep->elements != nasked) {
+		cs_err_set(err, CS_EREDIS, true, "lock script: unexpected reply");
+		goto out;
+	}
+	for (int i = 0; i < nasked; i++) {
+		asked[i]->fence = rep->element[i]->integer;
+		asked[i]->has_lock = asked[i]->fence > 0;
+	}
+	rc = 0;
+out:
+	if (rep)
+		freeReplyObject(rep);
+	free_args(args, argc);
+	free(asked);
+	return rc;
+}
+
+int cs_commit_heartbeat(cs_redis *r, const cs_config *cfg, const char *consumer,
+			cs_job *running, cs_job **pending, int n, bool *alive,
+			cs_err *err)
+{
+	const char **args = calloc((size_t)(5 + 3 * n), sizeof(char *));
+	char ttl[24], owner[256];
+	redisReply *rep = NULL;
+	int argc = 0, rc = -1;
+
+	*alive = true;
+	if (!args)
+		return cs_err_set(err, CS_ENOMEM, false, "out of memory");
+	snprintf(ttl, sizeof(ttl), "%ld", cfg->lock_ttl_ms);
+	cs_lock_owner(consumer, running, owner, sizeof(owner));
+	args[argc++] = CS_GROUP;
+	args[argc++] = consumer;
+	args[argc++] = ttl;
+	args[argc++] = running->has_lock ? running->calendar_id : "";
+	args[argc++] = owner;
+	for (int i = 0; i < n; i++) {
+		if (pending[i]->outcome != CS_OUT_NONE && pending[i] != running)
+			continue;
+		args[argc++] = pending[i]->stream;
+		args[argc++] = pending[i]->entry_id;
+		args[argc++] = pending[i] == running ? "1" : "0";
+	}
+	if (cs_script_run(r, &heartbeat_script, argc, args, &rep, err))
+		goto out;
+	*alive = rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
+	freeReplyObject(rep);
+	rc = 0;
+out:
+	free(args);
+	return rc;
+}
+
+static const char *action_name(enum cs_outcome o)
+{
+	switch (o) {
+	case CS_OUT_ACK:
+		return "ack";
+	case CS_OUT_RETRY:
+		return "retry";
+	case CS_OUT_DEAD:
+		return "dead";
+	case CS_OUT_DEFER:
+		return "defer";
+	case CS_OUT_REQUEUE:
+		return "requeue";
+	case CS_OUT_NONE:
+		break;
+	}
+	return "none";
+}
+
+/* Backoff of attempt k (1-based): base * 2^(k-1), capped, with jitter in [1/2, 1]. */
+static long long retry_delay_ms(const cs_config *cfg, int attempt)
+{
+	long long d = cfg->retry_base_ms;
+
+	for (int i = 1; i < attempt && d < cfg->retry_max_ms; i++)
+		d *= 2;
+	if (d > cfg->retry_max_ms)
+		d = cfg->retry_max_ms;
+	return d / 2 + (long long)(random() % (d / 2 + 1));
+}
+
+/* The finish-script argument of one ended job (caller frees). */
+static char *finish_arg(const cs_config *cfg, const char *consumer, cs_job *job)
+{
+	char owner[256], score[32];
+	char *result = NULL, *retry = NULL, *dead = NULL, *s = NULL;
+	const char *data = job->raw;
+	const char *dedup = cs_job_str(job, "dedup");
+	long long when = cs_now_ms();
+	json_t *o;
+
+	cs_lock_owner(consumer, job, owner, sizeof(owner));
+	if (job->outcome != CS_OUT_DEFER && job->outcome != CS_OUT_REQUEUE)
+		result = cs_job_result_json(job, consumer);
+	if (job->outcome == CS_OUT_RETRY) {
+		data = retry = cs_job_retry_data(job);
+		when += retry_delay_ms(cfg, job->attempt);
+	} else if (job->outcome == CS_OUT_DEFER) {
+		when += 100 + random() % 200;
+	} else if (job->outcome == CS_OUT_DEAD) {
+		dead = cs_job_dead_json(job, consumer);
+	}
+	snprintf(score, sizeof(score), "%lld", when);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+		      "a", action_name(job->outcome), "s", job->stream, "id", job->entry_id,
+		      "c", consumer, "l", job->has_lock ? job->calendar_id : "", "o", owner,
+		      "r", result ? result : "", "dd", dead ? dead : "",
+		      "dk", dedup ? dedup : "", "t", job->type, "d", data ? data : "",
+		      "z", score);
+	if (o) {
+		json_object_set_new(o, "cf", job->conflicts ? json_incref(job->conflicts)
+							  : json_array());
+		s = json_dumps(o, JSON_COMPACT);
+		json_decref(o);
+	}
+	free(result);
+	free(retry);
+	free(dead);
+	return s;
+}
+
+int cs_commit_finish(cs_redis *r, const cs_config *cfg, const char *consumer,
+		     cs_job **jobs, int n, bool *fenced, cs_err *err)
+{
+	char **args = calloc((size_t)n + 2, sizeof(char *));
+	cs_job **ended = calloc((size_t)n + 1, sizeof(cs_job *));
+	redisReply *rep = NULL;
+	int argc = 2, nended = 0, rc = -1;
+
+	if (!args || !ended) {
+		cs_err_set(err, CS_ENOMEM, false, "out of memory");
+		goto out;
+	}
+	args[0] = strdup(CS_GROUP);
+	args[1] = strdup(CS_OUTPUT_MAXLEN);
+	for (int i = 0; i < n; i++) {
+		if (fenced)
+			fenced[i] = false;
+		if (jobs[i]->outcome == CS_OUT_NONE)
+			continue;
+		args[argc] = finish_arg(cfg, consumer, jobs[i]);
+		if (!args[argc++] || !args[0] || !args[1]) {
+			cs_err_set(err, CS_ENOMEM, false, "out of memory building job results");
+			goto out;
+		}
+		ended[nended++] = jobs[i];
+	}
+	if (nended == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (cs_script_run(r, &finish_script, argc, (const char **)args, &rep, err))
+		goto out;
+	if (rep->type != REDIS_REPLY_ARRAY || (int)rep->elements != nended) {
+		cs_err_set(err, CS_EREDIS, true, "finish script: unexpected reply");
+		goto out;
+	}
+	for (int i = 0, k = 0; i < n; i++) {
+		if (jobs[i]->outcome == CS_OUT_NONE)
+			continue;
+		if (fenced)
+			fenced[i] = rep->element[k]->integer == 0;
+		k++;
+	}
+	rc = 0;
+out:
+	if (rep)
+		freeReplyObject(rep);
+	free_args(args, argc);
+	free(ended);
+	return rc;
+}

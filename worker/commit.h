@@ -1,0 +1,47 @@
+/*
+ * commit.h - the Redis steps around running a batch of jobs, each one Lua
+ * script so that it is atomic: take the calendar locks (with fencing
+ * tokens), keep them and the stream claims alive while a job runs, and end
+ * the jobs (acknowledge, publish results and conflicts, schedule retries,
+ * dead-letter, release locks).
+ *
+ * A job's end is "fenced": it takes effect only while the stream entry is
+ * still pending for this consumer. A worker whose job was taken over by
+ * another (XAUTOCLAIM after it stalled) cannot acknowledge it or publish a
+ * result afterwards.
+ */
+#ifndef CS_COMMIT_H
+#define CS_COMMIT_H
+
+#include "config.h"
+#include "job.h"
+#include "redisconn.h"
+
+/* The lock owner string of a job: "<consumer>/<entry id>". */
+void cs_lock_owner(const char *consumer, const cs_job *job, char *buf, size_t n);
+
+/*
+ * Try the calendar lock of every job that has a calendar and no lock yet;
+ * jobs that get it have has_lock and fence set. Jobs whose calendar is
+ * busy (also by an earlier job of the same batch) are left without.
+ */
+int cs_commit_lock(cs_redis *r, const cs_config *cfg, const char *consumer,
+		   cs_job **jobs, int n, cs_err *err);
+
+/*
+ * Extend the running job's lock and reset the idle time of the batch's
+ * entries still pending for us. *alive is false when the running job's
+ * claim or lock was lost (it must stop and not commit).
+ */
+int cs_commit_heartbeat(cs_redis *r, const cs_config *cfg, const char *consumer,
+			cs_job *running, cs_job **pending, int n, bool *alive,
+			cs_err *err);
+
+/*
+ * End every job that has an outcome; fenced[i] (may be NULL) tells which
+ * were refused because their claim was lost.
+ */
+int cs_commit_finish(cs_redis *r, const cs_config *cfg, const char *consumer,
+		     cs_job **jobs, int n, bool *fenced, cs_err *err);
+
+#endif

@@ -1,0 +1,73 @@
+/*
+ * job.h - one job as read from a job stream, and what became of it.
+ *
+ * Ownership: cs_job_parse() fills a caller-owned cs_job from stream
+ * strings it copies; cs_job_release() frees everything the job holds
+ * (the parsed data, the result and the conflict announcements).
+ */
+#ifndef CS_JOB_H
+#define CS_JOB_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "err.h"
+
+/* What the end of a job does in Redis (see commit.c). */
+enum cs_outcome {
+	CS_OUT_NONE,     /* not run yet */
+	CS_OUT_ACK,      /* done: acknowledge, publish the result */
+	CS_OUT_RETRY,    /* failed, will be tried again later */
+	CS_OUT_DEAD,     /* failed for good: to calsync:dead */
+	CS_OUT_DEFER,    /* its calendar is busy: try again shortly, no attempt counted */
+	CS_OUT_REQUEUE,  /* shutting down: hand it back untouched */
+};
+
+typedef struct cs_counts {
+	int created, updated, deleted, pushed, conflicts;
+} cs_counts;
+
+typedef struct cs_job {
+	const char *stream;     /* static: one of the CS_STREAM_* names */
+	char *entry_id;         /* stream entry id */
+	char *type;             /* job type, "" when the entry had none */
+	char *raw;              /* the data field as it came */
+	json_t *data;           /* parsed data object, NULL when malformed */
+	const char *job_id;     /* in data; "" when absent */
+	char *calendar_id;      /* the calendar the job locks, NULL when none */
+	char *tenant_id;        /* known after the handler looked the calendar up */
+	int attempt;            /* 1 for the first run */
+	long long fence;        /* fencing token of the calendar lock, 0 when none */
+	bool has_lock;
+	char *bad;              /* why the entry cannot run at all, or NULL */
+
+	enum cs_outcome outcome;
+	const char *status;     /* success, partial, failed, retrying, dead */
+	cs_counts counts;
+	char error[CS_ERR_MSG_MAX];
+	long long started_ms;
+	long long duration_ms;
+	json_t *conflicts;      /* array of conflict announcements, or NULL */
+} cs_job;
+
+/* Take a stream entry (copies the strings). Never fails for bad data: sets job->bad. */
+int cs_job_parse(cs_job *job, const char *stream, const char *entry_id,
+		 const char *type, const char *raw, cs_err *err);
+void cs_job_release(cs_job *job);
+
+/* A string member of the job's data, or NULL. */
+const char *cs_job_str(const cs_job *job, const char *key);
+
+/* The sync_result JSON of an ended job (caller frees). */
+char *cs_job_result_json(const cs_job *job, const char *worker);
+/* The data to store when the job is tried again (caller frees). */
+char *cs_job_retry_data(const cs_job *job);
+/* The calsync:dead entry of the job (caller frees). */
+char *cs_job_dead_json(const cs_job *job, const char *worker);
+
+/* Record how the job ended. */
+void cs_job_end(cs_job *job, enum cs_outcome outcome, const char *status,
+		const char *error);
+
+#endif

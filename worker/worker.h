@@ -1,0 +1,64 @@
+/*
+ * worker.h - what a job handler gets: the thread's connections and
+ * settings (cs_worker), and the handler table entry (dispatch.c).
+ *
+ * Each worker thread owns one cs_worker: its PostgreSQL and Redis
+ * connections are never shared between threads. The settings and the
+ * keyring are shared read-only.
+ */
+#ifndef CS_WORKER_H
+#define CS_WORKER_H
+
+#include "config.h"
+#include "db.h"
+#include "job.h"
+#include "redisconn.h"
+#include "secret.h"
+
+typedef struct cs_worker {
+	const cs_config *cfg;
+	const cs_keyring *keys;
+	cs_db *db;
+	cs_redis *redis;
+	char consumer[160];     /* this thread's consumer name in the group */
+	cs_job **batch;         /* the batch in hand, for heartbeats */
+	int nbatch;
+	long long last_beat_ms;
+	long long last_progress_ms;
+} cs_worker;
+
+/*
+ * A handler runs one job. It returns 0 when the job is done (job->status
+ * "success" or "partial"), or -1 with err saying what failed and whether
+ * trying again may help.
+ */
+typedef int (*cs_handler_fn)(cs_worker *w, cs_job *job, cs_err *err);
+/* Find the calendar the job locks (job->calendar_id), before locking. */
+typedef int (*cs_calendar_fn)(cs_worker *w, cs_job *job, cs_err *err);
+
+struct cs_handler {
+	const char *type;
+	cs_calendar_fn calendar;   /* NULL: the job locks no calendar */
+	cs_handler_fn run;
+};
+
+/* The handler of a job type, or NULL. */
+const struct cs_handler *cs_dispatch_find(const char *type);
+
+/*
+ * Called by long-running handlers: at most once a second it keeps the
+ * job's lock and claims alive and, once the job has run a second,
+ * publishes sync_progress. Fails with CS_EFENCED when the job was taken
+ * over: the handler must stop without committing.
+ */
+int cs_worker_progress(cs_worker *w, cs_job *job, int events_done,
+		       const char *phase, cs_err *err);
+
+/*
+ * Inside the handler's PostgreSQL transaction, before COMMIT: record the
+ * job's fencing token on the calendar's state row. Fails with CS_EFENCED
+ * when a newer holder of the calendar lock has committed already.
+ */
+int cs_worker_fence(cs_worker *w, cs_job *job, cs_err *err);
+
+#endif
