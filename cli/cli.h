@@ -30,5 +30,11 @@ bool cli_flag(int argc, char **argv, const char *name);
 int cmd_migrate(const cs_config *cfg, int argc, char **argv);
 int cmd_config(const cs_config *cfg, int argc, char **argv);
 int cmd_secret(const cs_config *cfg, int argc, char **argv);
+int cmd_enqueue(const cs_config *cfg, int argc, char **argv);
+int cmd_resolve(const cs_config *cfg, int argc, char **argv);
+int cmd_watch(const cs_config *cfg, int argc, char **argv);
+int cmd_status(const cs_config *cfg, int argc, char **argv);
+int cmd_conflicts(const cs_config *cfg, int argc, char **argv);
+int cmd_agenda(const cs_config *cfg, int argc, char **argv);
 
 #endif

@@ -17,6 +17,16 @@ static const struct cli_cmd commands[] = {
 	{"config", cmd_config, "[--markdown]", "show the settings in force (secrets masked), or the settings table"},
 	{"secret", cmd_secret, "seal|open --tenant <uuid> | rotate [--batch N]",
 	 "seal or open a secret (value on stdin), or re-seal every stored secret under the first key"},
+	{"enqueue", cmd_enqueue, "sync <calendar-id> [--full]",
+	 "queue a sync of one calendar now (interactive stream)"},
+	{"status", cmd_status, "[<calendar-id>]", "calendars with their last sync, and the queues"},
+	{"conflicts", cmd_conflicts, "[--tenant <id>]", "pending conflicts"},
+	{"resolve", cmd_resolve, "<conflict-id> local|external|merge|ignore [--merged JSON] [--by <user-id>]",
+	 "queue the resolution of a conflict"},
+	{"agenda", cmd_agenda, "--tenant <id> [--from YYYY-MM-DD] [--days N]",
+	 "the unified calendar of a tenant, with provider badges"},
+	{"watch", cmd_watch, "[--count N] [--from-start]",
+	 "follow calsync:results and calsync:conflicts live"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

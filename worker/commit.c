@@ -65,7 +65,7 @@ static cs_script finish_script = {
 	"      redis.call('XADD', 'calsync:dead', 'MAXLEN', '~', cap, '*', 'type', 'dead_letter', 'data', j.dd)\n"
 	"    end\n"
 	"    if j.r ~= '' then\n"
-	"      redis.call('XADD', 'calsync:results', 'MAXLEN', '~', cap, '*', 'type', 'sync_result', 'data', j.r)\n"
+	"      redis.call('XADD', 'calsync:results', 'MAXLEN', '~', cap, '*', 'type', j.rt, 'data', j.r)\n"
 	"    end\n"
 	"    for _, c in ipairs(j.cf) do\n"
 	"      redis.call('XADD', 'calsync:conflicts', 'MAXLEN', '~', cap, '*', 'type', 'conflict', 'data', c)\n"
@@ -221,7 +221,11 @@ static char *finish_arg(const cs_config *cfg, const char *consumer, cs_job *job)
 	json_t *o;
 
 	cs_lock_owner(consumer, job, owner, sizeof(owner));
-	if (job->outcome != CS_OUT_DEFER && job->outcome != CS_OUT_REQUEUE)
+	bool answered = job->outcome == CS_OUT_ACK && job->answer;
+
+	if (answered)
+		result = strdup(job->answer);
+	else if (job->outcome != CS_OUT_DEFER && job->outcome != CS_OUT_REQUEUE)
 		result = cs_job_result_json(job, consumer);
 	if (job->outcome == CS_OUT_RETRY) {
 		data = retry = cs_job_retry_data(job);
@@ -232,12 +236,12 @@ static char *finish_arg(const cs_config *cfg, const char *consumer, cs_job *job)
 		dead = cs_job_dead_json(job, consumer);
 	}
 	snprintf(score, sizeof(score), "%lld", when);
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
 		      "a", action_name(job->outcome), "s", job->stream, "id", job->entry_id,
 		      "c", consumer, "l", job->has_lock ? job->calendar_id : "", "o", owner,
 		      "r", result ? result : "", "dd", dead ? dead : "",
 		      "dk", dedup ? dedup : "", "t", job->type, "d", data ? data : "",
-		      "z", score);
+		      "z", score, "rt", answered ? job->answer_type : "sync_result");
 	if (o) {
 		json_object_set_new(o, "cf", job->conflicts ? json_incref(job->conflicts)
 							  : json_array());

@@ -49,6 +49,8 @@ typedef struct cs_job {
 	long long started_ms;
 	long long duration_ms;
 	json_t *conflicts;      /* array of conflict announcements, or NULL */
+	const char *answer_type; /* static; with answer: published instead of sync_result */
+	char *answer;           /* JSON data of that entry, or NULL */
 } cs_job;
 
 /* Take a stream entry (copies the strings). Never fails for bad data: sets job->bad. */

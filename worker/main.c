@@ -1,10 +1,86 @@
-/* main.c - entry of calsync-worker (placeholder until the worker pool lands). */
+/*
+ * main.c - entry of calsync-worker: settings, logging, keys, signals, then
+ * the pool (pool.c). SIGTERM and SIGINT only set a flag: the pool stops
+ * taking jobs, hands back the ones not started, finishes the one in hand
+ * and the process exits 0 within CALSYNC_DRAIN_TIMEOUT_MS.
+ */
+#include <signal.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
+#include <curl/curl.h>
+#include <jansson.h>
+#include <sodium.h>
+
+#include "config.h"
+#include "log.h"
+#include "pool.h"
+#include "secret.h"
 #include "banned.h"
 
-int main(void)
+static volatile int stop_requested;
+
+static void on_signal(int sig)
 {
-	fputs("calsync-worker: not built yet\n", stderr);
-	return 1;
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+int main(int argc, char **argv)
+{
+	cs_keyring *keys = NULL;
+	cs_config cfg;
+	bool abandoned = false;
+	cs_err err;
+	int rc;
+
+	if (argc > 1) {
+		printf("usage: calsync-worker\n  runs jobs from the Redis job streams; "
+		       "settings from CALSYNC_* variables (calsync config --markdown)\n");
+		return strcmp(argv[1], "--help") == 0 ? 0 : 2;
+	}
+	if (cs_config_load(&cfg, CS_PROG_WORKER, &err)) {
+		fprintf(stderr, "calsync-worker: %s\n", err.msg);
+		return 1;
+	}
+	if (cs_log_init(cfg.log_level, cfg.log_format, "calsync-worker", &err)) {
+		fprintf(stderr, "calsync-worker: %s\n", err.msg);
+		cs_config_release(&cfg);
+		return 1;
+	}
+	if (sodium_init() < 0 || cs_keyring_parse(&keys, cfg.secret_keys, &err)) {
+		fprintf(stderr, "calsync-worker: CALSYNC_SECRET_KEYS: %s\n", err.msg);
+		cs_config_release(&cfg);
+		return 1;
+	}
+	json_object_seed(0);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	install_signals();
+	rc = cs_pool_run(&cfg, keys, &stop_requested, &abandoned, &err);
+	if (rc)
+		cs_error("worker: %s", err.msg);
+	if (abandoned) {
+		/* threads still hold jobs: they stay pending and are taken over */
+		fflush(NULL);
+		_exit(0);
+	}
+	cs_info("worker stopped");
+	cs_keyring_free(keys);
+	cs_config_release(&cfg);
+	curl_global_cleanup();
+	return rc ? 1 : 0;
 }

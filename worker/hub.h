@@ -1,0 +1,50 @@
+/*
+ * hub.h - Family Hub's own events (the `events` table) in the
+ * provider-neutral form: loading one, writing what was pulled, tombstones.
+ *
+ * In a cs_hubevent, ev.id is the Hub event id and ev.series_id the Hub id
+ * of its series (for an override). A timed event's times are UTC
+ * instants; an all-day event is stored as midnight UTC of its dates (end
+ * exclusive), so its dates never move with a zone.
+ *
+ * Ownership: cs_hub_load() fills a caller-owned cs_hubevent, freed with
+ * cs_hubevent_release(). JSON values returned are new references.
+ */
+#ifndef CS_HUB_H
+#define CS_HUB_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "db.h"
+#include "provider.h"
+
+typedef struct cs_hubevent {
+	cs_event ev;
+	char *tenant_id;
+	char *created_by;
+	bool deleted;           /* tombstoned (deleted_at set) */
+	char *updated_at;       /* as PostgreSQL text, full precision */
+} cs_hubevent;
+
+/* CS_ENOTFOUND when there is no such event. */
+int cs_hub_load(cs_db *db, const char *id, cs_hubevent *out, cs_err *err);
+void cs_hubevent_release(cs_hubevent *h);
+
+/* One row for cs_hub_insert(): ev's content under hub_id (series: Hub id or NULL). */
+json_t *cs_hub_row(const cs_event *ev, const char *hub_id, const char *hub_series);
+/* Insert rows (a JSON array from cs_hub_row) as events of tenant, created by user. */
+int cs_hub_insert(cs_db *db, const char *tenant, const char *user, json_t *rows, cs_err *err);
+/* Overwrite the content of a Hub event with ev (a pulled change). */
+int cs_hub_update(cs_db *db, const char *hub_id, const cs_event *ev, const char *hub_series,
+		  cs_err *err);
+/* Tombstone a Hub event and its overrides (deleted_at), so the deletion can be pushed on. */
+int cs_hub_tombstone(cs_db *db, const char *hub_id, cs_err *err);
+
+/* The event as a JSON object (for conflicts' local_data / external_data). */
+json_t *cs_event_json(const cs_event *ev);
+/* Back from such an object (fields absent stay NULL); ev is the caller's to release. */
+int cs_event_from_json(json_t *o, cs_event *ev, cs_err *err);
+
+#endif

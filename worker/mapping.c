@@ -1,0 +1,195 @@
+/* mapping.c - reading and writing calendar_event_mappings (see mapping.h). */
+#include "mapping.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "banned.h"
+
+#define MAPPING_COLUMNS                                                              \
+	"event_id, external_event_id, external_etag, sync_direction, local_hash,"    \
+	" remote_hash, COALESCE(is_deleted, FALSE), pending_delete"
+
+static char *col(PGresult *res, int row, int c)
+{
+	const char *v = cs_db_get(res, row, c);
+
+	return v ? strdup(v) : NULL;
+}
+
+static void fill(cs_mapping *m, PGresult *res, int row)
+{
+	m->event_id = col(res, row, 0);
+	m->remote_id = col(res, row, 1);
+	m->etag = col(res, row, 2);
+	m->direction = col(res, row, 3);
+	m->local_hash = col(res, row, 4);
+	m->remote_hash = col(res, row, 5);
+	m->is_deleted = strcmp(PQgetvalue(res, row, 6), "t") == 0;
+	m->pending_delete = strcmp(PQgetvalue(res, row, 7), "t") == 0;
+}
+
+void cs_mapping_release(cs_mapping *m)
+{
+	free(m->event_id);
+	free(m->remote_id);
+	free(m->etag);
+	free(m->direction);
+	free(m->local_hash);
+	free(m->remote_hash);
+	memset(m, 0, sizeof(*m));
+}
+
+int cs_mapset_load(cs_db *db, const char *cal, json_t *remote_ids, cs_mapset *out, cs_err *err)
+{
+	char *ids = json_dumps(remote_ids, JSON_COMPACT);
+	const char *params[2] = {cal, ids};
+	PGresult *res = NULL;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (!ids)
+		return cs_err_set(err, CS_ENOMEM, true, "out of memory");
+	if (cs_db_exec(db, &res, err,
+		       "SELECT " MAPPING_COLUMNS " FROM calendar_event_mappings"
+		       " WHERE external_calendar_id = $1 AND external_event_id IN"
+		       " (SELECT jsonb_array_elements_text($2::jsonb))",
+		       2, params))
+		goto out;
+	out->n = PQntuples(res);
+	out->items = calloc((size_t)out->n + 1, sizeof(cs_mapping));
+	out->by_remote = json_object();
+	if (!out->items || !out->by_remote) {
+		cs_err_set(err, CS_ENOMEM, true, "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < out->n; i++) {
+		fill(&out->items[i], res, i);
+		json_object_set_new(out->by_remote, out->items[i].remote_id, json_integer(i));
+	}
+	rc = 0;
+out:
+	PQclear(res);
+	free(ids);
+	if (rc)
+		cs_mapset_release(out);
+	return rc;
+}
+
+cs_mapping *cs_mapset_find(const cs_mapset *set, const char *remote_id)
+{
+	json_t *i = set->by_remote ? json_object_get(set->by_remote, remote_id) : NULL;
+
+	return i ? &set->items[json_integer_value(i)] : NULL;
+}
+
+void cs_mapset_release(cs_mapset *set)
+{
+	for (int i = 0; set->items && i < set->n; i++)
+		cs_mapping_release(&set->items[i]);
+	free(set->items);
+	json_decref(set->by_remote);
+	memset(set, 0, sizeof(*set));
+}
+
+static int lookup(cs_db *db, const char *sql, const char *cal, const char *key,
+		  cs_mapping *m, bool *found, cs_err *err)
+{
+	const char *params[2] = {cal, key};
+	PGresult *res = NULL;
+
+	memset(m, 0, sizeof(*m));
+	*found = false;
+	if (cs_db_exec(db, &res, err, sql, 2, params))
+		return -1;
+	if (PQntuples(res) == 1) {
+		fill(m, res, 0);
+		*found = true;
+	}
+	PQclear(res);
+	return 0;
+}
+
+int cs_mapping_by_event(cs_db *db, const char *cal, const char *event_id, cs_mapping *m,
+			bool *found, cs_err *err)
+{
+	return lookup(db, "SELECT " MAPPING_COLUMNS " FROM calendar_event_mappings"
+			  " WHERE external_calendar_id = $1 AND event_id = $2",
+		      cal, event_id, m, found, err);
+}
+
+int cs_mapping_by_remote(cs_db *db, const char *cal, const char *remote_id, cs_mapping *m,
+			 bool *found, cs_err *err)
+{
+	return lookup(db, "SELECT " MAPPING_COLUMNS " FROM calendar_event_mappings"
+			  " WHERE external_calendar_id = $1 AND external_event_id = $2",
+		      cal, remote_id, m, found, err);
+}
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+json_t *cs_mapping_row(const cs_mapping *m, const char *series, long long generation)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "event_id", json_string(m->event_id));
+	json_object_set_new(o, "remote_id", json_string(m->remote_id));
+	json_object_set_new(o, "etag", str_or_null(m->etag));
+	json_object_set_new(o, "direction", json_string(m->direction));
+	json_object_set_new(o, "local_hash", str_or_null(m->local_hash));
+	json_object_set_new(o, "remote_hash", str_or_null(m->remote_hash));
+	json_object_set_new(o, "is_deleted", json_boolean(m->is_deleted));
+	json_object_set_new(o, "series", str_or_null(series));
+	json_object_set_new(o, "generation", json_integer(generation));
+	json_object_set_new(o, "synced_at", str_or_null(m->synced_at));
+	return o;
+}
+
+int cs_mapping_insert(cs_db *db, const char *cal, json_t *rows, cs_err *err)
+{
+	char *json = json_dumps(rows, JSON_COMPACT);
+	const char *params[2] = {cal, json};
+	int rc;
+
+	if (!json)
+		return cs_err_set(err, CS_ENOMEM, true, "out of memory");
+	rc = cs_db_exec(db, NULL, err,
+			"INSERT INTO calendar_event_mappings (event_id, external_calendar_id,"
+			" external_event_id, external_etag, sync_direction, local_hash, remote_hash,"
+			" is_deleted, remote_series_id, seen_generation, last_synced_at)"
+			" SELECT x.event_id, $1, x.remote_id, x.etag, x.direction, x.local_hash,"
+			" x.remote_hash, x.is_deleted, x.series, x.generation,"
+			" COALESCE(x.synced_at, NOW())"
+			" FROM jsonb_to_recordset($2::jsonb) AS x(event_id uuid, remote_id text,"
+			" etag text, direction text, local_hash text, remote_hash text,"
+			" is_deleted boolean, series text, generation bigint, synced_at timestamptz)"
+			" ON CONFLICT (event_id, external_calendar_id) DO UPDATE SET"
+			" external_event_id = EXCLUDED.external_event_id,"
+			" external_etag = EXCLUDED.external_etag, local_hash = EXCLUDED.local_hash,"
+			" remote_hash = EXCLUDED.remote_hash, is_deleted = EXCLUDED.is_deleted,"
+			" remote_series_id = COALESCE(EXCLUDED.remote_series_id,"
+			"  calendar_event_mappings.remote_series_id),"
+			" seen_generation = GREATEST(EXCLUDED.seen_generation,"
+			"  calendar_event_mappings.seen_generation),"
+			" pending_delete = FALSE, last_synced_at = EXCLUDED.last_synced_at,"
+			" updated_at = NOW()",
+			2, params);
+	free(json);
+	return rc;
+}
+
+int cs_mapping_save(cs_db *db, const char *cal, const cs_mapping *m, const char *series,
+		    long long generation, cs_err *err)
+{
+	json_t *rows = json_array();
+	int rc;
+
+	json_array_append_new(rows, cs_mapping_row(m, series, generation));
+	rc = cs_mapping_insert(db, cal, rows, err);
+	json_decref(rows);
+	return rc;
+}

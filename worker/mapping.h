@@ -1,0 +1,62 @@
+/*
+ * mapping.h - calendar_event_mappings: which remote event is which Hub
+ * event on one calendar, with the etag and content fingerprints of both
+ * sides at the last sync.
+ *
+ * Ownership: lookups fill caller-owned cs_mapping structs, freed with
+ * cs_mapping_release(); cs_mapset holds many, freed with cs_mapset_release().
+ */
+#ifndef CS_MAPPING_H
+#define CS_MAPPING_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "db.h"
+
+typedef struct cs_mapping {
+	char *event_id;
+	char *remote_id;
+	char *etag;
+	char *direction;        /* from_external or to_external */
+	char *local_hash;
+	char *remote_hash;
+	bool is_deleted;
+	bool pending_delete;
+	const char *synced_at;  /* for saving: the Hub updated_at written; NULL: now */
+} cs_mapping;
+
+typedef struct cs_mapset {
+	cs_mapping *items;
+	int n;
+	json_t *by_remote;      /* remote id -> index */
+} cs_mapset;
+
+/* Mappings of the given remote ids (a JSON array of strings) on calendar cal. */
+int cs_mapset_load(cs_db *db, const char *cal, json_t *remote_ids, cs_mapset *out, cs_err *err);
+/* The mapping of a remote id in the set, or NULL. */
+cs_mapping *cs_mapset_find(const cs_mapset *set, const char *remote_id);
+void cs_mapset_release(cs_mapset *set);
+
+/* By Hub event; *found false (and m empty) when there is none. */
+int cs_mapping_by_event(cs_db *db, const char *cal, const char *event_id, cs_mapping *m,
+			bool *found, cs_err *err);
+/* By remote id. */
+int cs_mapping_by_remote(cs_db *db, const char *cal, const char *remote_id, cs_mapping *m,
+			 bool *found, cs_err *err);
+
+/*
+ * Insert or replace the mapping of (event, calendar) with m's fields and
+ * last_synced_at = m->synced_at (or now). series: the remote series id of
+ * an override, or NULL.
+ */
+int cs_mapping_save(cs_db *db, const char *cal, const cs_mapping *m, const char *series,
+		    long long generation, cs_err *err);
+/* Insert many: a JSON array of objects built with cs_mapping_row(). */
+int cs_mapping_insert(cs_db *db, const char *cal, json_t *rows, cs_err *err);
+json_t *cs_mapping_row(const cs_mapping *m, const char *series, long long generation);
+
+void cs_mapping_release(cs_mapping *m);
+
+#endif

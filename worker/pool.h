@@ -1,0 +1,22 @@
+/*
+ * pool.h - the worker process: CALSYNC_WORKER_CONCURRENCY threads, each
+ * reading batches of jobs, running them and ending them (see pool.c).
+ */
+#ifndef CS_POOL_H
+#define CS_POOL_H
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "secret.h"
+
+/*
+ * Run until stop is set (by a signal handler), then drain: threads stop
+ * taking jobs, hand back the jobs not started and finish the one in hand;
+ * returns after all threads ended, or when the drain deadline passed with
+ * *abandoned set: threads still run then, and the caller must exit at once.
+ */
+int cs_pool_run(const cs_config *cfg, const cs_keyring *keys,
+		volatile int *stop, bool *abandoned, cs_err *err);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * progress.c - what a running job does besides its work: keep its lock
+ * and claims alive, tell the UI how far it got (sync_progress), and check
+ * its fencing token before it commits (see worker.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <jansson.h>
+
+#include "commit.h"
+#include "queue.h"
+#include "worker.h"
+#include "banned.h"
+
+#define PROGRESS_EVERY_MS 1000
+
+int cs_worker_progress(cs_worker *w, cs_job *job, int events_done,
+		       const char *phase, cs_err *err)
+{
+	long long now = cs_now_ms();
+	bool alive = true;
+	json_t *o;
+	char *s;
+	int rc = 0;
+
+	if (now - w->last_progress_ms < PROGRESS_EVERY_MS)
+		return 0;
+	w->last_progress_ms = now;
+	if (cs_commit_heartbeat(w->redis, w->cfg, w->consumer, job, w->batch, w->nbatch,
+				&alive, err))
+		return -1;
+	if (!alive)
+		return cs_err_set(err, CS_EFENCED, false,
+				  "the job's lock or claim was lost to another worker");
+	if (now - job->started_ms < PROGRESS_EVERY_MS)
+		return 0;
+	o = json_pack("{s:s, s:s?, s:s?, s:i, s:s}", "job_id", job->job_id,
+		      "calendar_id", job->calendar_id, "tenant_id", job->tenant_id,
+		      "events_done", events_done, "phase", phase);
+	s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	if (s)
+		rc = cs_queue_publish(w->redis, CS_STREAM_RESULTS, "sync_progress", s, err);
+	free(s);
+	json_decref(o);
+	return rc;
+}
+
+int cs_worker_fence(cs_worker *w, cs_job *job, cs_err *err)
+{
+	char fence[24];
+	const char *params[2] = {job->calendar_id, fence};
+	PGresult *res = NULL;
+	int rc = 0;
+
+	snprintf(fence, sizeof(fence), "%lld", job->fence);
+	if (cs_db_exec(w->db, &res, err,
+		       "INSERT INTO calendar_sync_states (external_calendar_id, fence)"
+		       " VALUES ($1, $2::bigint)"
+		       " ON CONFLICT (external_calendar_id) DO UPDATE SET fence = EXCLUDED.fence"
+		       " WHERE calendar_sync_states.fence <= EXCLUDED.fence RETURNING 1",
+		       2, params))
+		return -1;
+	if (PQntuples(res) != 1)
+		rc = cs_err_set(err, CS_EFENCED, false,
+				"a newer job committed on this calendar: this one is stale");
+	PQclear(res);
+	return rc;
+}

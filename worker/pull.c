@@ -1,0 +1,257 @@
+/*
+ * pull.c - the pull loop (see pull.h): pages in, each in its own
+ * transaction with the token that follows it; then the end of the pull:
+ * deletions found (marked by the pages, or by a full sync's comparison)
+ * go through the mass-deletion guard, overrides are linked to their
+ * series, and the new sync token is stored.
+ */
+#include "pull.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conflict.h"
+#include "fingerprint.h"
+#include "hub.h"
+#include "log.h"
+#include "mapping.h"
+#include "pull_page.h"
+#include "banned.h"
+
+#define MAX_PAGES 100000
+
+/* Store where the pull stands: the next page, or (last page) the new token. */
+static int save_state(cs_pull_run *run, const char *page_token, const char *sync_token,
+		      bool ended, cs_err *err)
+{
+	char gen[24];
+	const char *params[6] = {run->cal->id, page_token, sync_token, gen,
+				 run->full && !ended ? "t" : "f",
+				 ended && run->full ? "t" : "f"};
+
+	snprintf(gen, sizeof(gen), "%lld", run->generation);
+	return cs_db_exec(run->w->db, NULL, err,
+			  "UPDATE calendar_sync_states SET page_token = $2,"
+			  " sync_token = CASE WHEN $3::text IS NOT NULL THEN $3 ELSE sync_token END,"
+			  " generation = $4::bigint, full_sync_running = $5::boolean,"
+			  " last_full_sync_at = CASE WHEN $6::boolean THEN NOW() ELSE last_full_sync_at END,"
+			  " updated_at = NOW() WHERE external_calendar_id = $1",
+			  6, params);
+}
+
+/* Begin a transaction that only this job's lock holder may commit. */
+static int begin(cs_pull_run *run, cs_err *err)
+{
+	if (cs_db_begin(run->w->db, err))
+		return -1;
+	if (cs_worker_fence(run->w, run->job, err)) {
+		cs_db_rollback(run->w->db);
+		return -1;
+	}
+	return 0;
+}
+
+static int commit(cs_pull_run *run, cs_err *err)
+{
+	if (cs_calendar_store_creds(run->w, run->cal, err) || cs_db_commit(run->w->db, err)) {
+		cs_db_rollback(run->w->db);
+		return -1;
+	}
+	return 0;
+}
+
+/* One pending deletion: tombstone the Hub copy, or a delete_conflict when it changed. */
+static int delete_one(cs_pull_run *run, const char *remote_id, cs_err *err)
+{
+	char lh[CS_FINGERPRINT_LEN + 1] = "";
+	cs_hubevent hub = {0};
+	bool found, changed;
+	cs_mapping m;
+	int rc = -1;
+
+	if (cs_mapping_by_remote(run->w->db, run->cal->id, remote_id, &m, &found, err))
+		return -1;
+	if (!found)
+		return 0;
+	if (cs_hub_load(run->w->db, m.event_id, &hub, err) && err->code != CS_ENOTFOUND)
+		goto out;
+	if (hub.ev.id)
+		cs_fingerprint(&hub.ev, lh);
+	changed = hub.ev.id && !hub.deleted && m.local_hash && strcmp(lh, m.local_hash) != 0;
+	if (changed) {
+		json_t *local = cs_event_json(&hub.ev);
+		json_t *ext = json_pack("{s:s, s:b}", "id", remote_id, "deleted", 1);
+
+		rc = cs_conflict_raise(run->w, run->job, run->cal, "delete_conflict", m.event_id,
+				       remote_id, local, ext, err);
+		json_decref(local);
+		json_decref(ext);
+		if (rc == 0)
+			rc = cs_db_exec(run->w->db, NULL, err,
+					"UPDATE calendar_event_mappings SET pending_delete = FALSE"
+					" WHERE external_calendar_id = $1 AND external_event_id = $2",
+					2, (const char *const[]){run->cal->id, remote_id});
+		goto out;
+	}
+	if (hub.ev.id && !hub.deleted) {
+		if (cs_hub_tombstone(run->w->db, m.event_id, err))
+			goto out;
+		run->job->counts.deleted++;
+	}
+	m.is_deleted = true;
+	rc = cs_mapping_save(run->w->db, run->cal->id, &m, NULL, 0, err);
+out:
+	cs_hubevent_release(&hub);
+	cs_mapping_release(&m);
+	return rc;
+}
+
+/* Deletions behind the guard; true in *held when the guard held them back. */
+static int apply_deletions(cs_pull_run *run, bool *held, cs_err *err)
+{
+	char gen[24], min[24], pct[24];
+	const char *params[5] = {run->cal->id, gen, run->full ? "t" : "f", min, pct};
+	PGresult *res = NULL;
+	int rc = -1;
+
+	*held = false;
+	snprintf(gen, sizeof(gen), "%lld", run->generation);
+	snprintf(min, sizeof(min), "%ld", run->w->cfg->mass_delete_min);
+	snprintf(pct, sizeof(pct), "%ld", run->w->cfg->mass_delete_percent);
+	if (run->full &&
+	    cs_db_exec(run->w->db, NULL, err,
+		       "UPDATE calendar_event_mappings SET pending_delete = TRUE"
+		       " WHERE external_calendar_id = $1 AND seen_generation < $2::bigint"
+		       " AND NOT COALESCE(is_deleted, FALSE) AND NOT pending_delete",
+		       2, params))
+		return -1;
+	if (cs_db_exec(run->w->db, &res, err,
+		       "SELECT count(*) FILTER (WHERE pending_delete),"
+		       " count(*) FILTER (WHERE NOT COALESCE(is_deleted, FALSE)),"
+		       " array_to_json(array_agg(external_event_id) FILTER (WHERE pending_delete))"
+		       " FROM calendar_event_mappings WHERE external_calendar_id = $1",
+		       1, params))
+		return -1;
+	{
+		long pending = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+		long live = strtol(PQgetvalue(res, 0, 1), NULL, 10);
+		json_t *ids = pending ? json_loads(PQgetvalue(res, 0, 2), 0, NULL) : NULL;
+		size_t i;
+		json_t *v;
+
+		if (live >= run->w->cfg->mass_delete_min &&
+		    pending * 100 > live * run->w->cfg->mass_delete_percent) {
+			*held = true;
+			snprintf(run->job->error, sizeof(run->job->error),
+				 "mass-deletion guard: the provider would delete %ld of %ld events at"
+				 " once; nothing was deleted and the sync token was kept", pending, live);
+			cs_warn("calendar %s: %s", run->cal->id, run->job->error);
+			rc = 0;
+		} else {
+			rc = 0;
+			json_array_foreach(ids, i, v)
+				if (rc == 0)
+					rc = delete_one(run, json_string_value(v), err);
+		}
+		json_decref(ids);
+	}
+	PQclear(res);
+	return rc;
+}
+
+static int link_overrides(cs_pull_run *run, cs_err *err)
+{
+	return cs_db_exec(run->w->db, NULL, err,
+			  "UPDATE events e SET recurring_event_id = sm.event_id, updated_at = NOW()"
+			  " FROM calendar_event_mappings m JOIN calendar_event_mappings sm"
+			  " ON sm.external_calendar_id = m.external_calendar_id"
+			  " AND sm.external_event_id = m.remote_series_id"
+			  " WHERE m.external_calendar_id = $1 AND m.event_id = e.id"
+			  " AND m.remote_series_id IS NOT NULL AND e.recurring_event_id IS NULL",
+			  1, (const char *const[]){run->cal->id});
+}
+
+static int finish(cs_pull_run *run, const char *sync_token, cs_err *err)
+{
+	bool held;
+
+	if (begin(run, err))
+		return -1;
+	if (apply_deletions(run, &held, err) || link_overrides(run, err) ||
+	    save_state(run, NULL, held ? NULL : sync_token, true, err)) {
+		cs_db_rollback(run->w->db);
+		return -1;
+	}
+	if (held)
+		run->job->status = "partial";
+	return commit(run, err);
+}
+
+static int fetch(cs_pull_run *run, const char *token, const char *page_token, cs_page *page,
+		 cs_err *err)
+{
+	memset(page, 0, sizeof(*page));
+	return run->cal->ops->fetch(run->cal->provider, run->cal->remote_id, token, page_token,
+				    page, err);
+}
+
+int cs_pull(cs_worker *w, cs_job *job, cs_calendar *cal, bool full, cs_err *err)
+{
+	cs_pull_run run = {.w = w, .job = job, .cal = cal};
+	char *page_token = cal->page_token ? strdup(cal->page_token) : NULL;
+	cs_page page;
+	int rc = -1;
+
+	if (page_token && cal->full_running) {
+		run.full = true;                /* resume the full sync in progress */
+	} else if (page_token && !full && cal->sync_token) {
+		run.full = false;               /* resume the incremental pull */
+	} else {
+		free(page_token);
+		page_token = NULL;
+		run.full = full || !cal->sync_token;
+	}
+	run.generation = cal->generation + (page_token ? 0 : run.full);
+	for (int n = 0; n < MAX_PAGES; n++) {
+		if (fetch(&run, run.full ? NULL : cal->sync_token, page_token, &page, err)) {
+			cs_page_release(&page);
+			if (err->code != CS_EGONE || run.full)
+				goto out;
+			cs_info("calendar %s: sync token refused; doing a full sync", cal->id);
+			run.full = true;
+			run.generation = cal->generation + 1;
+			free(page_token);
+			page_token = NULL;
+			continue;
+		}
+		if (begin(&run, err) || cs_pull_apply_page(&run, &page, err) ||
+		    (page.next_page && save_state(&run, page.next_page, NULL, false, err))) {
+			cs_db_rollback(w->db);
+			cs_page_release(&page);
+			goto out;
+		}
+		if (commit(&run, err) || cs_worker_progress(w, job, run.done, "pull", err)) {
+			cs_page_release(&page);
+			goto out;
+		}
+		free(page_token);
+		page_token = page.next_page;
+		page.next_page = NULL;
+		if (!page_token) {
+			rc = finish(&run, page.sync_token, err);
+			cs_page_release(&page);
+			goto out;
+		}
+		cs_page_release(&page);
+	}
+	cs_err_set(err, CS_EPROTO, true, "calendar %s: more than %d pages", cal->id, MAX_PAGES);
+out:
+	free(page_token);
+	if (rc == 0 && run.bad) {
+		job->status = "partial";
+		snprintf(job->error, sizeof(job->error), "%d item%s could not be read (first: %s)",
+			 run.bad, run.bad == 1 ? "" : "s", run.first_bad);
+	}
+	return rc;
+}

@@ -1,0 +1,17 @@
+/*
+ * pull.h - bringing a calendar's remote changes into Family Hub
+ * (contract 5.1, 5.6-5.8). Each page of changes is applied in one
+ * transaction together with the page token that follows it; deletions
+ * are marked per page and applied at the end, behind the mass-deletion
+ * guard, in one transaction with the new sync token. A crash at any point
+ * resumes without loss or duplicates.
+ */
+#ifndef CS_PULL_H
+#define CS_PULL_H
+
+#include "calendar.h"
+
+/* full: ignore the stored sync token. Counts go to job->counts. */
+int cs_pull(cs_worker *w, cs_job *job, cs_calendar *cal, bool full, cs_err *err);
+
+#endif

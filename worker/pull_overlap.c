@@ -1,0 +1,57 @@
+/*
+ * pull_overlap.c - time_overlap conflicts (contract 5.5): informational,
+ * they block nothing. A pulled timed event that overlaps a live
+ * Hub-created event (one that came from no external calendar) of the
+ * calendar's owner is stored once per pair and announced.
+ */
+#include <stdlib.h>
+
+#include "conflict.h"
+#include "pull_page.h"
+#include "banned.h"
+
+int cs_pull_overlaps(cs_pull_run *run, json_t *hub_ids, cs_err *err)
+{
+	char *ids = json_dumps(hub_ids, JSON_COMPACT);
+	const char *params[4] = {ids, run->cal->user_id, run->cal->tenant_id, run->cal->id};
+	PGresult *res = NULL;
+	int rc = -1;
+
+	if (!ids)
+		return cs_err_set(err, CS_ENOMEM, true, "out of memory");
+	if (cs_db_exec(run->w->db, &res, err,
+		       "INSERT INTO calendar_conflicts (tenant_id, event_id, external_calendar_id,"
+		       " external_event_id, conflict_type, local_data, external_data)"
+		       " SELECT $3, p.id, $4, m.external_event_id, 'time_overlap',"
+		       "  jsonb_build_object('id', h.id, 'title', h.title, 'start', h.start_time,"
+		       "   'end', h.end_time),"
+		       "  jsonb_build_object('id', p.id, 'title', p.title, 'start', p.start_time,"
+		       "   'end', p.end_time)"
+		       " FROM events p"
+		       " JOIN calendar_event_mappings m ON m.event_id = p.id AND m.external_calendar_id = $4"
+		       " JOIN LATERAL (SELECT h.* FROM events h WHERE h.tenant_id = $3"
+		       "  AND h.created_by = $2 AND h.deleted_at IS NULL AND h.status <> 'cancelled'"
+		       "  AND NOT h.is_all_day AND h.id <> p.id"
+		       "  AND h.start_time < p.end_time AND p.start_time < h.end_time"
+		       "  AND NOT EXISTS (SELECT 1 FROM calendar_event_mappings hm WHERE"
+		       "   hm.event_id = h.id AND hm.sync_direction = 'from_external')"
+		       "  ORDER BY h.start_time LIMIT 1) h ON TRUE"
+		       " WHERE p.id IN (SELECT (jsonb_array_elements_text($1::jsonb))::uuid)"
+		       " AND NOT EXISTS (SELECT 1 FROM calendar_conflicts c WHERE c.event_id = p.id"
+		       "  AND c.external_calendar_id = $4 AND c.conflict_type = 'time_overlap'"
+		       "  AND c.status = 'pending')"
+		       " RETURNING id, event_id, external_event_id,"
+		       "  to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
+		       4, params))
+		goto out;
+	for (int i = 0; i < PQntuples(res); i++)
+		if (cs_conflict_announce(run->job, run->cal, PQgetvalue(res, i, 0), "time_overlap",
+					 PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
+					 PQgetvalue(res, i, 3), err))
+			goto out;
+	rc = 0;
+out:
+	PQclear(res);
+	free(ids);
+	return rc;
+}

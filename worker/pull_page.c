@@ -1,0 +1,295 @@
+/*
+ * pull_page.c - one page of remote changes into Family Hub (see
+ * pull_page.h). New events are inserted in two statements for the whole
+ * page (events, then mappings); changes are compared by fingerprint
+ * with what each side held at the last sync: a remote change updates the
+ * Hub copy unless the Hub copy changed too (then an update_conflict);
+ * a remote deletion is only marked here and applied when the pull ends.
+ */
+#include "pull_page.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conflict.h"
+#include "fingerprint.h"
+#include "hub.h"
+#include "ids.h"
+#include "log.h"
+#include "mapping.h"
+#include "banned.h"
+
+struct page_ctx {
+	cs_pull_run *run;
+	cs_mapset maps;
+	json_t *new_ids;        /* remote id -> new Hub id, this page */
+	json_t *hub_rows;
+	json_t *map_rows;
+	json_t *deleted;        /* remote ids the remote says are gone */
+	json_t *revived;        /* remote ids marked gone before, live again */
+	json_t *seen;           /* remote ids seen by a full sync */
+	json_t *touched;        /* Hub ids created or moved: overlap candidates */
+};
+
+static void report_bad(cs_pull_run *run, const cs_event *ev)
+{
+	if (run->bad++ == 0)
+		snprintf(run->first_bad, sizeof(run->first_bad), "%s", ev->bad);
+	cs_warn("calendar %s: skipped an item: %s", run->cal->id, ev->bad);
+}
+
+/* Hub id of a remote series: new on this page, already mapped, or NULL. */
+static int hub_series(struct page_ctx *c, const char *remote_series, char **out, cs_err *err)
+{
+	json_t *fresh = json_object_get(c->new_ids, remote_series);
+	cs_mapping *m = cs_mapset_find(&c->maps, remote_series);
+	cs_mapping found;
+	bool ok;
+
+	*out = NULL;
+	if (fresh)
+		return (*out = strdup(json_string_value(fresh))) ? 0 :
+			cs_err_set(err, CS_ENOMEM, true, "out of memory");
+	if (m)
+		return (*out = strdup(m->event_id)) ? 0 :
+			cs_err_set(err, CS_ENOMEM, true, "out of memory");
+	if (cs_mapping_by_remote(c->run->w->db, c->run->cal->id, remote_series, &found, &ok, err))
+		return -1;
+	if (ok) {
+		*out = found.event_id;
+		found.event_id = NULL;
+	}
+	cs_mapping_release(&found);
+	return 0;
+}
+
+/* A removed occurrence has no times of its own: it stands at its original start. */
+static void fill_cancelled_times(cs_event *ev)
+{
+	if (!ev->start && ev->original_start)
+		ev->start = strdup(ev->original_start);
+	if (!ev->end && ev->start)
+		ev->end = strdup(ev->start);
+	if (ev->original_start && strlen(ev->original_start) == 10)
+		ev->all_day = true;
+}
+
+/* Our own pushed event whose mapping was lost (a crash after the create): link it. */
+static int relink(struct page_ctx *c, cs_event *ev, bool *done, cs_err *err)
+{
+	const char *params[2] = {ev->hub_id, c->run->cal->tenant_id};
+	char fp[CS_FINGERPRINT_LEN + 1];
+	cs_mapping m = {0};
+	PGresult *res = NULL;
+
+	*done = false;
+	if (!cs_is_uuid(ev->hub_id))
+		return 0;
+	if (cs_db_exec(c->run->w->db, &res, err,
+		       "SELECT 1 FROM events e WHERE e.id = $1 AND e.tenant_id = $2 AND NOT EXISTS"
+		       " (SELECT 1 FROM calendar_event_mappings m WHERE m.event_id = e.id"
+		       "  AND m.external_calendar_id = $3)",
+		       3, (const char *const[]){params[0], params[1], c->run->cal->id}))
+		return -1;
+	*done = PQntuples(res) == 1;
+	PQclear(res);
+	if (!*done)
+		return 0;
+	cs_fingerprint(ev, fp);
+	m.event_id = ev->hub_id;
+	m.remote_id = ev->id;
+	m.etag = ev->etag;
+	m.direction = "to_external";
+	m.local_hash = fp;
+	m.remote_hash = fp;
+	json_array_append_new(c->map_rows, cs_mapping_row(&m, ev->series_id, c->run->generation));
+	return 0;
+}
+
+static int add_new(struct page_ctx *c, cs_event *ev, cs_err *err)
+{
+	char id[CS_UUID_LEN + 1], fp[CS_FINGERPRINT_LEN + 1];
+	char *series = NULL;
+	cs_mapping m = {0};
+	bool linked;
+
+	if (ev->hub_id && (relink(c, ev, &linked, err) || linked))
+		return linked ? 0 : -1;
+	if (ev->cancelled && !ev->series_id)
+		return 0; /* a deletion of something we never had */
+	if (ev->series_id && hub_series(c, ev->series_id, &series, err))
+		return -1;
+	if (ev->cancelled)
+		fill_cancelled_times(ev);
+	cs_uuid_v4(id);
+	cs_fingerprint(ev, fp);
+	json_array_append_new(c->hub_rows, cs_hub_row(ev, id, series));
+	m.event_id = id;
+	m.remote_id = ev->id;
+	m.etag = ev->etag;
+	m.direction = "from_external";
+	m.local_hash = fp;
+	m.remote_hash = fp;
+	json_array_append_new(c->map_rows, cs_mapping_row(&m, ev->series_id, c->run->generation));
+	json_object_set_new(c->new_ids, ev->id, json_string(id));
+	if (!ev->all_day && !ev->cancelled)
+		json_array_append_new(c->touched, json_string(id));
+	c->run->job->counts.created++;
+	free(series);
+	return 0;
+}
+
+static int change(struct page_ctx *c, cs_event *ev, cs_mapping *m, cs_err *err)
+{
+	char rh[CS_FINGERPRINT_LEN + 1], lh[CS_FINGERPRINT_LEN + 1];
+	cs_pull_run *run = c->run;
+	cs_hubevent hub = {0};
+	cs_mapping upd = *m;
+	char *series = NULL;
+	int rc = -1;
+
+	if (m->pending_delete)
+		json_array_append_new(c->revived, json_string(ev->id));
+	if (ev->cancelled)
+		fill_cancelled_times(ev);
+	cs_fingerprint(ev, rh);
+	upd.etag = ev->etag;
+	if (m->remote_hash && strcmp(rh, m->remote_hash) == 0) {
+		if (ev->etag && (!m->etag || strcmp(ev->etag, m->etag) != 0))
+			json_array_append_new(c->map_rows, cs_mapping_row(&upd, NULL, run->generation));
+		return 0;
+	}
+	if (m->is_deleted)
+		return 0;
+	if (cs_hub_load(run->w->db, m->event_id, &hub, err))
+		return err->code == CS_ENOTFOUND ? 0 : -1;
+	cs_fingerprint(&hub.ev, lh);
+	if (hub.deleted || (m->local_hash && strcmp(lh, m->local_hash) != 0)) {
+		json_t *local = cs_event_json(&hub.ev), *ext = cs_event_json(ev);
+
+		json_object_set_new(local, "deleted", json_boolean(hub.deleted));
+		rc = cs_conflict_raise(run->w, run->job, run->cal,
+				       hub.deleted ? "delete_conflict" : "update_conflict",
+				       m->event_id, ev->id, local, ext, err);
+		json_decref(local);
+		json_decref(ext);
+		goto out;
+	}
+	if (ev->series_id && hub_series(c, ev->series_id, &series, err))
+		goto out;
+	if (cs_hub_update(run->w->db, m->event_id, ev, series ? series : hub.ev.series_id, err))
+		goto out;
+	upd.local_hash = rh;
+	upd.remote_hash = rh;
+	json_array_append_new(c->map_rows, cs_mapping_row(&upd, ev->series_id, run->generation));
+	if (!ev->all_day && !ev->cancelled)
+		json_array_append_new(c->touched, json_string(m->event_id));
+	run->job->counts.updated++;
+	rc = 0;
+out:
+	free(series);
+	cs_hubevent_release(&hub);
+	return rc;
+}
+
+static int apply_item(struct page_ctx *c, cs_event *ev, cs_err *err)
+{
+	cs_mapping *m;
+
+	c->run->done++;
+	if (ev->bad || !ev->id) {
+		if (!ev->bad)
+			ev->bad = strdup("an item without an id");
+		report_bad(c->run, ev);
+		return 0;
+	}
+	m = cs_mapset_find(&c->maps, ev->id);
+	if (m && c->run->full)
+		json_array_append_new(c->seen, json_string(ev->id));
+	if (m && ev->cancelled && !ev->series_id) {
+		if (!m->is_deleted)
+			json_array_append_new(c->deleted, json_string(ev->id));
+		return 0;
+	}
+	return m ? change(c, ev, m, err) : add_new(c, ev, err);
+}
+
+/* Mark, revive and see mappings by remote id, and record the time overlaps. */
+static int bookkeeping(struct page_ctx *c, cs_err *err)
+{
+	static const char *const sql[3] = {
+		"UPDATE calendar_event_mappings SET pending_delete = TRUE WHERE"
+		" external_calendar_id = $1 AND external_event_id IN"
+		" (SELECT jsonb_array_elements_text($2::jsonb))",
+		"UPDATE calendar_event_mappings SET pending_delete = FALSE WHERE"
+		" external_calendar_id = $1 AND external_event_id IN"
+		" (SELECT jsonb_array_elements_text($2::jsonb))",
+		"UPDATE calendar_event_mappings SET seen_generation = $3::bigint WHERE"
+		" external_calendar_id = $1 AND external_event_id IN"
+		" (SELECT jsonb_array_elements_text($2::jsonb))",
+	};
+	json_t *lists[3] = {c->deleted, c->revived, c->seen};
+	char gen[24];
+
+	snprintf(gen, sizeof(gen), "%lld", c->run->generation);
+	for (int i = 0; i < 3; i++) {
+		char *ids;
+		int rc;
+
+		if (json_array_size(lists[i]) == 0)
+			continue;
+		ids = json_dumps(lists[i], JSON_COMPACT);
+		rc = cs_db_exec(c->run->w->db, NULL, err, sql[i], i == 2 ? 3 : 2,
+				(const char *const[]){c->run->cal->id, ids, gen});
+		free(ids);
+		if (rc)
+			return -1;
+	}
+	return 0;
+}
+
+int cs_pull_apply_page(cs_pull_run *run, cs_page *page, cs_err *err)
+{
+	struct page_ctx c = {.run = run};
+	json_t *ids = json_array();
+	int rc = -1;
+
+	c.new_ids = json_object();
+	c.hub_rows = json_array();
+	c.map_rows = json_array();
+	c.deleted = json_array();
+	c.revived = json_array();
+	c.seen = json_array();
+	c.touched = json_array();
+	for (size_t i = 0; i < page->n; i++)
+		if (page->items[i].id)
+			json_array_append_new(ids, json_string(page->items[i].id));
+	if (cs_mapset_load(run->w->db, run->cal->id, ids, &c.maps, err))
+		goto out;
+	/* series before their overrides, so an override finds its series */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < page->n; i++)
+			if ((page->items[i].series_id != NULL) == pass &&
+			    apply_item(&c, &page->items[i], err))
+				goto out;
+	if ((json_array_size(c.hub_rows) &&
+	     cs_hub_insert(run->w->db, run->cal->tenant_id, run->cal->user_id, c.hub_rows, err)) ||
+	    (json_array_size(c.map_rows) &&
+	     cs_mapping_insert(run->w->db, run->cal->id, c.map_rows, err)) ||
+	    bookkeeping(&c, err) ||
+	    (json_array_size(c.touched) && cs_pull_overlaps(run, c.touched, err)))
+		goto out;
+	rc = 0;
+out:
+	cs_mapset_release(&c.maps);
+	json_decref(ids);
+	json_decref(c.new_ids);
+	json_decref(c.hub_rows);
+	json_decref(c.map_rows);
+	json_decref(c.deleted);
+	json_decref(c.revived);
+	json_decref(c.seen);
+	json_decref(c.touched);
+	return rc;
+}

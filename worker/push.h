@@ -1,0 +1,19 @@
+/*
+ * push.h - writing Hub events to a calendar (contract 5.2-5.4): creates
+ * made idempotent by the Hub event id, updates and deletes under the
+ * provider's precondition (a failed one is a conflict, never an
+ * overwrite), nothing at all when the Hub copy did not change since the
+ * last sync (no echo).
+ */
+#ifndef CS_PUSH_H
+#define CS_PUSH_H
+
+#include "calendar.h"
+
+/* Push one Hub event to cal (cal must be connected). */
+int cs_push_event(cs_worker *w, cs_job *job, cs_calendar *cal, const char *event_id,
+		  cs_err *err);
+/* Push every pending Hub change of cal (targets.h decides what is pending). */
+int cs_push_pending(cs_worker *w, cs_job *job, cs_calendar *cal, cs_err *err);
+
+#endif

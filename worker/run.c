@@ -1,0 +1,99 @@
+/* run.c - running a batch of jobs (see run.h). */
+#include "run.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commit.h"
+#include "log.h"
+#include "queue.h"
+#include "banned.h"
+
+void cs_run_classify(const cs_config *cfg, cs_job *job, const cs_err *err)
+{
+	if (err->code == CS_EFENCED)
+		cs_job_end(job, CS_OUT_ACK, "failed", err->msg); /* the finish is refused */
+	else if (err->retryable && job->attempt < cfg->max_attempts)
+		cs_job_end(job, CS_OUT_RETRY, "retrying", err->msg);
+	else if (err->code == CS_EAUTH)
+		cs_job_end(job, CS_OUT_ACK, "failed", err->msg);
+	else
+		cs_job_end(job, CS_OUT_DEAD, "dead", err->msg);
+}
+
+/* Reject what cannot run at all and find each job's calendar. */
+static void prepare(cs_worker *w, cs_job *job)
+{
+	const struct cs_handler *h;
+	char msg[CS_ERR_MSG_MAX];
+	cs_err err;
+
+	if (job->bad) {
+		cs_job_end(job, CS_OUT_DEAD, "dead", job->bad);
+		return;
+	}
+	h = cs_dispatch_find(job->type);
+	if (!h) {
+		snprintf(msg, sizeof(msg), "unknown job type '%.64s'", job->type);
+		cs_job_end(job, CS_OUT_DEAD, "dead", msg);
+		return;
+	}
+	cs_err_clear(&err);
+	if (h->calendar && h->calendar(w, job, &err))
+		cs_run_classify(w->cfg, job, &err);
+}
+
+static void run_one(cs_worker *w, cs_job *job, volatile int *stop)
+{
+	const struct cs_handler *h = cs_dispatch_find(job->type);
+	cs_err err;
+
+	if (job->outcome != CS_OUT_NONE)
+		return;
+	if (*stop) {
+		job->outcome = CS_OUT_REQUEUE;
+		return;
+	}
+	if (job->calendar_id && !job->has_lock) {
+		job->outcome = CS_OUT_DEFER;
+		return;
+	}
+	cs_log_context(job->job_id, job->calendar_id);
+	cs_err_clear(&err);
+	job->started_ms = cs_now_ms();
+	w->last_progress_ms = job->started_ms;
+	if (h->run(w, job, &err) == 0)
+		cs_job_end(job, CS_OUT_ACK, job->status ? job->status : "success", job->error);
+	else
+		cs_run_classify(w->cfg, job, &err);
+	if (job->outcome != CS_OUT_ACK || strcmp(job->status, "success") != 0)
+		cs_info("job %s (%s) ended %s: %s", job->job_id, job->type, job->status, job->error);
+	cs_log_context(NULL, NULL);
+}
+
+int cs_run_batch(cs_worker *w, cs_joblist *jobs, volatile int *stop, cs_err *err)
+{
+	bool *fenced;
+	int rc;
+
+	for (int i = 0; i < jobs->n; i++)
+		prepare(w, jobs->items[i]);
+	if (cs_commit_lock(w->redis, w->cfg, w->consumer, jobs->items, jobs->n, err))
+		return -1;
+	w->batch = jobs->items;
+	w->nbatch = jobs->n;
+	w->last_beat_ms = cs_now_ms();
+	for (int i = 0; i < jobs->n; i++)
+		run_one(w, jobs->items[i], stop);
+	w->batch = NULL;
+	w->nbatch = 0;
+	fenced = calloc((size_t)jobs->n, sizeof(bool));
+	rc = cs_commit_finish(w->redis, w->cfg, w->consumer, jobs->items, jobs->n, fenced, err);
+	for (int i = 0; rc == 0 && fenced && i < jobs->n; i++)
+		if (fenced[i])
+			cs_warn("job %s was taken over by another worker: its end was not recorded",
+				jobs->items[i]->job_id);
+	free(fenced);
+	return rc;
+}
