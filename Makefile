@@ -33,7 +33,7 @@ UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o)
 PROGRAMS  := $(BUILD)/calsync $(BUILD)/calsync-worker $(BUILD)/calsync-scheduler
 
 .PHONY: all test check-asan demo bench lint setup clean unit
-all: $(PROGRAMS) $(BUILD)/test-unit
+all: $(PROGRAMS) $(BUILD)/test-unit $(BUILD)/provider-check
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -50,6 +50,8 @@ $(BUILD)/calsync-worker: $(BUILD)/obj/worker/main.o $(BUILD)/libcalsync.a
 $(BUILD)/calsync-scheduler: $(BUILD)/obj/scheduler/main.o $(BUILD)/libcalsync.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/test-unit: $(UNIT_OBJS) $(BUILD)/libcalsync.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/provider-check: $(BUILD)/obj/tests/tools/provider_check.o $(BUILD)/libcalsync.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 setup:

@@ -10,9 +10,11 @@
 #include "banned.h"
 
 extern const struct cs_provider_ops cs_test_provider;
+extern const struct cs_provider_ops cs_google_provider;
 
 static const struct cs_provider_ops *const registry[] = {
 	&cs_test_provider,
+	&cs_google_provider,
 };
 
 const struct cs_provider_ops *cs_provider_find(const char *name)

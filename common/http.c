@@ -1,0 +1,318 @@
+/*
+ * http.c - the providers' HTTP client: one reused libcurl easy handle per
+ * cs_http, capped bodies, Retry-After, errors without secrets (see http.h).
+ */
+#include "http.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "banned.h"
+
+struct cs_http {
+	CURL *curl;
+	long timeout_ms;
+	char *ca_file;                 /* NULL: system store only */
+	char errbuf[CURL_ERROR_SIZE];
+	cs_http_response *resp;        /* the answer being received */
+	bool over_cap;                 /* it passed the body cap */
+};
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_rc = CURLE_OK;
+
+static void global_init(void)
+{
+	/* never cleaned up: other threads may still use curl at exit */
+	global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+int cs_http_new(cs_http **out, long timeout_ms, const char *ca_file, cs_err *err)
+{
+	cs_http *h;
+
+	*out = NULL;
+	pthread_once(&global_once, global_init);
+	if (global_rc != CURLE_OK)
+		return cs_err_set(err, CS_EIO, false, "libcurl init failed: %s",
+				  curl_easy_strerror(global_rc));
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return cs_err_set(err, CS_ENOMEM, false, "out of memory");
+	h->timeout_ms = timeout_ms > 0 ? timeout_ms : 30000;
+	if (ca_file && *ca_file && !(h->ca_file = strdup(ca_file)))
+		goto oom;
+	h->curl = curl_easy_init();
+	if (!h->curl) {
+		cs_http_free(h);
+		return cs_err_set(err, CS_EIO, false, "curl_easy_init failed");
+	}
+	*out = h;
+	return 0;
+oom:
+	cs_http_free(h);
+	return cs_err_set(err, CS_ENOMEM, false, "out of memory");
+}
+
+void cs_http_free(cs_http *h)
+{
+	if (!h)
+		return;
+	if (h->curl)
+		curl_easy_cleanup(h->curl);
+	free(h->ca_file);
+	free(h);
+}
+
+void cs_http_response_init(cs_http_response *r)
+{
+	r->status = 0;
+	r->retry_after_ms = -1;
+	cs_dynbuf_init(&r->body, CS_HTTP_BODY_CAP);
+}
+
+void cs_http_response_release(cs_http_response *r)
+{
+	cs_dynbuf_release(&r->body);
+	r->status = 0;
+	r->retry_after_ms = -1;
+}
+
+/* ---- helpers ---------------------------------------------------------- */
+
+int cs_http_escape(cs_dynbuf *b, const char *s, cs_err *err)
+{
+	char *e;
+	int rc;
+
+	/* the handle argument is ignored since libcurl 7.82 */
+	e = curl_easy_escape(NULL, s ? s : "", 0);
+	if (!e)
+		return cs_err_set(err, CS_ENOMEM, false, "out of memory");
+	rc = cs_dynbuf_addstr(b, e, err);
+	curl_free(e);
+	return rc;
+}
+
+int cs_http_form_add(cs_dynbuf *form, const char *name, const char *value,
+		     cs_err *err)
+{
+	if ((form->len && cs_dynbuf_addstr(form, "&", err)) ||
+	    cs_http_escape(form, name, err) || cs_dynbuf_addstr(form, "=", err) ||
+	    cs_http_escape(form, value, err))
+		return -1;
+	return 0;
+}
+
+void cs_http_wipe(cs_dynbuf *b)
+{
+	if (b->data)
+		memset(b->data, 0, b->alloc);
+	cs_dynbuf_release(b);
+}
+
+void cs_http_describe(const char *method, const char *url, char *buf, size_t n)
+{
+	CURLU *u = curl_url();
+	char *host = NULL, *port = NULL, *path = NULL;
+
+	if (u && curl_url_set(u, CURLUPART_URL, url ? url : "", 0) == CURLUE_OK) {
+		curl_url_get(u, CURLUPART_HOST, &host, 0);
+		curl_url_get(u, CURLUPART_PORT, &port, 0);
+		curl_url_get(u, CURLUPART_PATH, &path, 0);
+	}
+	snprintf(buf, n, "%s %s%s%s%s", method, host ? host : "(bad url)",
+		 port ? ":" : "", port ? port : "", path ? path : "");
+	curl_free(host);
+	curl_free(port);
+	curl_free(path);
+	curl_url_cleanup(u);
+}
+
+int cs_http_parse_retry_after(const char *value, long long now_s)
+{
+	const char *p = value, *end;
+	long long ms;
+
+	if (!value)
+		return -1;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	end = p + strlen(p);
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	if (end == p)
+		return -1;
+	if (isdigit((unsigned char)*p)) {
+		const char *q = p;
+		long long s = 0;
+
+		while (q < end && isdigit((unsigned char)*q)) {
+			if (s < CS_HTTP_RETRY_AFTER_MAX_MS)
+				s = s * 10 + (*q - '0');
+			q++;
+		}
+		if (q == end) {
+			ms = s * 1000;
+			return (int)(ms > CS_HTTP_RETRY_AFTER_MAX_MS ? CS_HTTP_RETRY_AFTER_MAX_MS : ms);
+		}
+	}
+	if (!isalpha((unsigned char)*p))
+		return -1;      /* an HTTP date starts with the day name */
+	{
+		time_t when = curl_getdate(p, NULL);
+
+		if (when == (time_t)-1)
+			return -1;
+		ms = ((long long)when - now_s) * 1000;
+	}
+	if (ms < 0)
+		ms = 0;
+	return (int)(ms > CS_HTTP_RETRY_AFTER_MAX_MS ? CS_HTTP_RETRY_AFTER_MAX_MS : ms);
+}
+
+/* ---- one request ------------------------------------------------------ */
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+	cs_http *h = arg;
+	size_t n = size * nmemb;
+
+	if (cs_dynbuf_add(&h->resp->body, data, n, NULL)) {
+		h->over_cap = true;
+		return 0;   /* libcurl stops with CURLE_WRITE_ERROR */
+	}
+	return n;
+}
+
+static void read_retry_after(cs_http *h, cs_http_response *resp)
+{
+	struct curl_header *hdr = NULL;
+
+	if (curl_easy_header(h->curl, "Retry-After", 0, CURLH_HEADER, -1, &hdr) == CURLHE_OK &&
+	    hdr && hdr->value)
+		resp->retry_after_ms = cs_http_parse_retry_after(hdr->value, (long long)time(NULL));
+}
+
+static int set_options(cs_http *h, const char *method, const char *url,
+		       struct curl_slist *hdrs, const char *body, size_t body_len)
+{
+	CURLcode rc = CURLE_OK;
+	long connect_ms = h->timeout_ms < 10000 ? h->timeout_ms : 10000;
+
+#define SET(opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt(h->curl, opt, val); } while (0)
+	SET(CURLOPT_URL, url);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_FOLLOWLOCATION, 0L);
+	SET(CURLOPT_SSL_VERIFYPEER, 1L);
+	SET(CURLOPT_SSL_VERIFYHOST, 2L);
+	if (h->ca_file)
+		SET(CURLOPT_CAINFO, h->ca_file);
+	SET(CURLOPT_TIMEOUT_MS, h->timeout_ms);
+	SET(CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+	SET(CURLOPT_ACCEPT_ENCODING, "");
+	SET(CURLOPT_USERAGENT, "calsync/1 (Family Hub)");
+	SET(CURLOPT_ERRORBUFFER, h->errbuf);
+	SET(CURLOPT_WRITEFUNCTION, on_body);
+	SET(CURLOPT_WRITEDATA, h);
+	SET(CURLOPT_HTTPHEADER, hdrs);
+	if (strcmp(method, "GET") == 0) {
+		SET(CURLOPT_HTTPGET, 1L);
+	} else {
+		if (strcmp(method, "POST") != 0)
+			SET(CURLOPT_CUSTOMREQUEST, method);
+		if (body || strcmp(method, "POST") == 0) {
+			SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? body_len : 0));
+			SET(CURLOPT_POSTFIELDS, body ? body : "");
+		}
+	}
+#undef SET
+	return rc == CURLE_OK ? 0 : -1;
+}
+
+static int transport_error(cs_http *h, CURLcode rc, const char *what, cs_err *err)
+{
+	const char *why = h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc);
+	size_t n = strcspn(why, "?\r\n");   /* never a query string */
+
+	switch (rc) {
+	case CURLE_URL_MALFORMAT:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_SSL_CACERT_BADFILE:
+		return cs_err_set(err, CS_EINVAL, false, "%s: %.*s", what, (int)n, why);
+	case CURLE_OPERATION_TIMEDOUT:
+		return cs_err_set(err, CS_EIO, true, "%s: timed out after %ld ms (%.*s)",
+				  what, h->timeout_ms, (int)n, why);
+	case CURLE_GOT_NOTHING:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_PARTIAL_FILE:
+		return cs_err_set(err, CS_EIO, true, "%s: connection dropped (%.*s)",
+				  what, (int)n, why);
+	default:
+		return cs_err_set(err, CS_EIO, true, "%s: %.*s", what, (int)n, why);
+	}
+}
+
+int cs_http_request(cs_http *h, const char *method, const char *url,
+		    const char *const *headers, const char *body, size_t body_len,
+		    cs_http_response *resp, cs_err *err)
+{
+	struct curl_slist *hdrs = NULL, *tmp;
+	char what[300];
+	CURLcode rc;
+	int ret = -1;
+
+	cs_dynbuf_reset(&resp->body);
+	resp->status = 0;
+	resp->retry_after_ms = -1;
+	h->errbuf[0] = '\0';
+	cs_http_describe(method, url, what, sizeof(what));
+
+	/* "Expect:" off: no 100-continue round trip before a body */
+	if (!(hdrs = curl_slist_append(NULL, "Expect:")))
+		goto oom;
+	for (size_t i = 0; headers && headers[i]; i++) {
+		if (!(tmp = curl_slist_append(hdrs, headers[i])))
+			goto oom;
+		hdrs = tmp;
+	}
+	curl_easy_reset(h->curl);   /* keeps the live connections */
+	h->resp = resp;
+	h->over_cap = false;
+	if (set_options(h, method, url, hdrs, body, body_len)) {
+		cs_err_set(err, CS_EINVAL, false, "%s: libcurl refused an option", what);
+		goto done;
+	}
+	rc = curl_easy_perform(h->curl);
+	if (rc == CURLE_WRITE_ERROR && h->over_cap) {
+		cs_err_set(err, CS_EPROTO, false, "%s: the answer is larger than %zu bytes",
+			   what, resp->body.cap);
+		goto done;
+	}
+	if (rc != CURLE_OK) {
+		transport_error(h, rc, what, err);
+		goto done;
+	}
+	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
+	read_retry_after(h, resp);
+	ret = 0;
+	goto done;
+oom:
+	cs_err_set(err, CS_ENOMEM, false, "out of memory");
+done:
+	h->resp = NULL;
+	/* the header list may hold "Authorization: Bearer ...": wipe copies */
+	for (tmp = hdrs; tmp; tmp = tmp->next)
+		memset(tmp->data, 0, strlen(tmp->data));
+	curl_slist_free_all(hdrs);
+	return ret;
+}

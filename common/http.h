@@ -1,0 +1,90 @@
+/*
+ * http.h - a small HTTP client for the providers, on libcurl.
+ *
+ * One cs_http holds one CURL easy handle that is reused for every request,
+ * so connections to a provider stay open (keep-alive) across the requests
+ * of a sync. TLS is always verified: peer and host name, against the
+ * system CA store, plus CALSYNC_CA_FILE when set (it takes the place of
+ * libcurl's default bundle file; the system CA directory stays in use, so
+ * on Debian the file adds to the system store). A cs_http is used by one
+ * thread at a time.
+ *
+ * cs_http_request() returns 0 whenever the server answered, whatever the
+ * status: the caller decides what a status means. It fails (-1) only when
+ * no answer came: connection refused, timeout, connection dropped, TLS
+ * failure (CS_EIO, retryable), a malformed URL (CS_EINVAL), or an answer
+ * over the body cap (CS_EPROTO). Error texts name the method, host and
+ * path - never the query string, user info or any header, as those may
+ * carry tokens.
+ *
+ * Ownership: cs_http_new() allocates the client, cs_http_free() frees it.
+ * A cs_http_response is caller-owned: cs_http_response_init() before use,
+ * cs_http_response_release() after (it frees the body). The request's
+ * url, headers and body are borrowed for the call only.
+ */
+#ifndef CS_HTTP_H
+#define CS_HTTP_H
+
+#include <stddef.h>
+
+#include "dynbuf.h"
+#include "err.h"
+
+#define CS_HTTP_BODY_CAP ((size_t)32 << 20)   /* 32 MiB per answer */
+#define CS_HTTP_RETRY_AFTER_MAX_MS 3600000    /* Retry-After is capped at 1 h */
+
+typedef struct cs_http cs_http;
+
+typedef struct cs_http_response {
+	long status;           /* HTTP status, e.g. 200 */
+	cs_dynbuf body;        /* the answer's body, capped at CS_HTTP_BODY_CAP */
+	int retry_after_ms;    /* from Retry-After (seconds or HTTP date); -1: absent */
+} cs_http_response;
+
+/*
+ * A client whose requests time out after timeout_ms (whole request), with
+ * ca_file (may be NULL or "") as an extra CA bundle.
+ */
+int cs_http_new(cs_http **out, long timeout_ms, const char *ca_file, cs_err *err);
+void cs_http_free(cs_http *h);
+
+void cs_http_response_init(cs_http_response *r);
+void cs_http_response_release(cs_http_response *r);
+
+/*
+ * Send one request. method: "GET", "POST", "PUT", "PATCH", "DELETE".
+ * headers: NULL-terminated "Name: value" strings (may be NULL). body may
+ * be NULL (no body). resp is reset first and then filled.
+ */
+int cs_http_request(cs_http *h, const char *method, const char *url,
+		    const char *const *headers, const char *body, size_t body_len,
+		    cs_http_response *resp, cs_err *err);
+
+/*
+ * Append s percent-encoded (everything but A-Z a-z 0-9 - . _ ~), for a
+ * path segment or a query/form value: "a@b#c" -> "a%40b%23c".
+ */
+int cs_http_escape(cs_dynbuf *b, const char *s, cs_err *err);
+
+/* Append "name=value" (both escaped) to a form body, with '&' when not first. */
+int cs_http_form_add(cs_dynbuf *form, const char *name, const char *value,
+		     cs_err *err);
+
+/* Zero a buffer that held secrets (a form, a header), then release it. */
+void cs_http_wipe(cs_dynbuf *b);
+
+/*
+ * "method host[:port]/path" of a URL - without scheme, user info, query
+ * and fragment - for error messages. Always NUL-terminates buf.
+ */
+void cs_http_describe(const char *method, const char *url, char *buf, size_t n);
+
+/*
+ * Milliseconds a Retry-After value asks for: delta seconds ("120") or an
+ * HTTP date relative to now_s (unix seconds); capped at
+ * CS_HTTP_RETRY_AFTER_MAX_MS, a date in the past is 0; -1 when value is
+ * NULL or not understood.
+ */
+int cs_http_parse_retry_after(const char *value, long long now_s);
+
+#endif
