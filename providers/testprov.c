@@ -7,8 +7,8 @@
  *   latency_ms, <calendar>.latency_ms   milliseconds each call takes
  *   <calendar>.fail                      "N CODE": the next N calls fail with
  *                                        CODE (EIO, EAUTH, EINVAL, ERATELIMIT)
- *   calls.log                            one line appended per call:
- *                                        "<unix ms> <op> <calendar> <hub id|->"
+ *   calls.log                            one line appended per call, when it ends:
+ *                                        "<start ms> <end ms> <op> <calendar> <hub id|->"
  * It stores nothing: fetch finds no changes, create answers id "t<hub id>".
  */
 #include <errno.h>
@@ -97,13 +97,14 @@ static int call(cs_provider *p, const char *op, const char *cal,
 		const char *hub_id, cs_err *err)
 {
 	char path[1100], line[512];
+	long long start = cs_now_ms();
 	int fd, n;
 
 	take_time(p->dir, cal);
 	snprintf(path, sizeof(path), "%s/calls.log", p->dir);
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0644);
 	if (fd >= 0) {
-		n = snprintf(line, sizeof(line), "%lld %s %s %s\n", cs_now_ms(), op,
+		n = snprintf(line, sizeof(line), "%lld %lld %s %s %s\n", start, cs_now_ms(), op,
 			     cal, hub_id ? hub_id : "-");
 		if (n > 0 && write(fd, line, (size_t)n) < 0)
 			n = -1;

@@ -198,8 +198,7 @@ static const char *action_name(enum cs_outcome o)
 	return "none";
 }
 
-/* Backoff of attempt k (1-based): base * 2^(k-1), capped, with jitter in [1/2, 1]. */
-static long long retry_delay_ms(const cs_config *cfg, int attempt)
+long long cs_retry_delay_ms(const cs_config *cfg, int attempt, long rnd)
 {
 	long long d = cfg->retry_base_ms;
 
@@ -207,7 +206,7 @@ static long long retry_delay_ms(const cs_config *cfg, int attempt)
 		d *= 2;
 	if (d > cfg->retry_max_ms)
 		d = cfg->retry_max_ms;
-	return d / 2 + (long long)(random() % (d / 2 + 1));
+	return d / 2 + (long long)(rnd % (d / 2 + 1));
 }
 
 /* The finish-script argument of one ended job (caller frees). */
@@ -229,7 +228,7 @@ static char *finish_arg(const cs_config *cfg, const char *consumer, cs_job *job)
 		result = cs_job_result_json(job, consumer);
 	if (job->outcome == CS_OUT_RETRY) {
 		data = retry = cs_job_retry_data(job);
-		when += retry_delay_ms(cfg, job->attempt);
+		when += cs_retry_delay_ms(cfg, job->attempt, random());
 	} else if (job->outcome == CS_OUT_DEFER) {
 		when += 100 + random() % 200;
 	} else if (job->outcome == CS_OUT_DEAD) {

@@ -17,6 +17,13 @@
 #include "job.h"
 #include "redisconn.h"
 
+/*
+ * Delay before attempt+1 of a failed job: CALSYNC_RETRY_BASE_MS doubling
+ * per attempt, capped at CALSYNC_RETRY_MAX_MS, with jitter: a random
+ * point (rnd >= 0) in the upper half of that.
+ */
+long long cs_retry_delay_ms(const cs_config *cfg, int attempt, long rnd);
+
 /* The lock owner string of a job: "<consumer>/<entry id>". */
 void cs_lock_owner(const char *consumer, const cs_job *job, char *buf, size_t n);
 

@@ -1,0 +1,189 @@
+"""test_worker_pool.py - calsync-worker against real Redis and PostgreSQL
+with the `test` provider: take-over after kill -9, fencing of a stalled
+worker, one job per calendar, retries and dead letters, poison entries,
+interactive before background, SIGTERM drain, server restarts."""
+
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from calsync_helpers import query, wait_for
+from pool_helpers import BACKGROUND, DEAD, INTERACTIVE, World, wait_result
+
+FAST = {"CALSYNC_CLAIM_IDLE_MS": 800, "CALSYNC_LOCK_TTL_MS": 800, "CALSYNC_RETRY_BASE_MS": 100,
+        "CALSYNC_RETRY_MAX_MS": 400}
+
+
+@pytest.fixture
+def world(services, bin_dir):
+    w = World(services, bin_dir, redis_db=3)
+    yield w
+    w.stop()
+
+
+def test_a_killed_workers_job_is_finished_by_another_exactly_once(world):
+    cal = world.calendar()
+    world.control(f"test-cal.latency_ms", 1500)
+    a = world.worker("a", **FAST)
+    job = world.enqueue(BACKGROUND, "sync", calendar_id=cal, mode="incremental")
+    wait_for(lambda: world.pending(BACKGROUND) == 1, what="worker a takes the job")
+    a.kill()
+    a.wait()
+    world.control(f"test-cal.latency_ms", 0)
+    world.worker("b", **FAST)
+    results = wait_result(world, job, status="success")
+    assert len(results) == 1 and results[0]["worker"].startswith("b-")
+    wait_for(lambda: world.pending(BACKGROUND) == 0, what="nothing left pending")
+    assert len(world.results_of(job)) == 1
+
+
+def test_a_stalled_worker_cannot_commit_after_its_job_was_taken_over(world):
+    cal = world.calendar()
+    world.control(f"test-cal.latency_ms", 2500)
+    a = world.worker("a", **FAST)
+    job = world.enqueue(BACKGROUND, "sync", calendar_id=cal)
+    wait_for(lambda: world.pending(BACKGROUND) == 1, what="worker a takes the job")
+    a.send_signal(signal.SIGSTOP)            # a stalls in the middle of its job
+    world.control(f"test-cal.latency_ms", 0)
+    world.worker("b", **FAST)
+    wait_result(world, job, status="success")
+    a.send_signal(signal.SIGCONT)            # a wakes up and tries to finish
+    wait_for(lambda: "taken over by another worker" in world.log(0) or
+             "newer job committed" in world.log(0), timeout=20, what="a is fenced")
+    assert [r["status"] for r in world.results_of(job)] == ["success"]
+    fence = query(world.db_url, "SELECT fence FROM calendar_sync_states WHERE external_calendar_id = %s",
+                  (cal,))[0][0]
+    assert fence == 2                        # b's lock, not a's, committed last
+
+
+def test_one_job_per_calendar_at_a_time_across_workers(world):
+    cal = world.calendar()
+    world.control("test-cal.latency_ms", 150)
+    for _ in range(6):
+        world.enqueue(INTERACTIVE, "sync", calendar_id=cal)
+    world.worker("a", CALSYNC_WORKER_CONCURRENCY=4, CALSYNC_BATCH_SIZE=1)
+    world.worker("b", CALSYNC_WORKER_CONCURRENCY=4, CALSYNC_BATCH_SIZE=1)
+    wait_for(lambda: len([r for t, r in world.results() if r.get("status") == "success"]) == 6,
+             what="six syncs")
+    spans = sorted((int(c[0]), int(c[1])) for c in world.calls() if c[2] == "fetch")
+    assert len(spans) == 6
+    for (s1, e1), (s2, e2) in zip(spans, spans[1:]):
+        assert s2 >= e1, f"two fetches of one calendar overlapped: {spans}"
+
+
+def test_failures_are_retried_with_backoff_then_dead_lettered(world):
+    cal = world.calendar()
+    world.control("test-cal.fail", "2 EIO")
+    world.worker("a", **FAST)
+    job = world.enqueue(BACKGROUND, "sync", calendar_id=cal)
+    wait_result(world, job, status="success")
+    statuses = [r["status"] for r in world.results_of(job)]
+    assert statuses == ["retrying", "retrying", "success"]
+    assert [r["attempt"] for r in world.results_of(job)] == [1, 2, 3]
+
+    world.control("test-cal.fail", "9 EIO")
+    job2 = world.enqueue(BACKGROUND, "sync", calendar_id=cal)
+    wait_result(world, job2, status="dead")
+    assert [r["status"] for r in world.results_of(job2)] == ["retrying"] * 4 + ["dead"]
+    dead = [d for t, d in world.results(DEAD) if d["job_id"] == job2]
+    assert len(dead) == 1 and "injected EIO" in dead[0]["reason"] and dead[0]["attempts"] == 5
+
+
+def test_refused_credentials_fail_without_retry_and_mark_the_calendar(world):
+    cal = world.calendar()
+    world.control("test-cal.fail", "1 EAUTH")
+    world.worker("a", **FAST)
+    job = world.enqueue(INTERACTIVE, "sync", calendar_id=cal)
+    res = wait_result(world, job)
+    assert [r["status"] for r in res] == ["failed"]
+    assert query(world.db_url, "SELECT last_sync_status FROM calendar_sync_states") == [("auth_required",)]
+
+
+def test_poison_entries_go_to_dead_and_do_not_block(world):
+    cal = world.calendar()
+    world.r.xadd(BACKGROUND, {"type": "sync", "data": "{not json"})
+    world.r.xadd(BACKGROUND, {"data": "{}"})
+    world.enqueue(BACKGROUND, "frobnicate")
+    world.enqueue(BACKGROUND, "sync", calendar_id="not-a-uuid")
+    missing = world.enqueue(BACKGROUND, "sync", calendar_id="00000000-0000-4000-8000-000000000000")
+    good = world.enqueue(BACKGROUND, "sync", calendar_id=cal)
+    world.worker("a")
+    wait_result(world, good, status="success")
+    wait_for(lambda: len(world.results(DEAD)) == 5, what="five dead letters")
+    reasons = [d["reason"] for t, d in world.results(DEAD)]
+    assert any("not JSON" in r for r in reasons)
+    assert any("no 'type' field" in r for r in reasons)
+    assert any("unknown job type 'frobnicate'" in r for r in reasons)
+    assert any("calendar_id is not a UUID" in r for r in reasons)
+    assert any("calendar 00000000-0000-4000-8000-000000000000 does not exist" in r for r in reasons)
+    assert world.results_of(missing)[0]["status"] == "dead"
+    wait_for(lambda: world.pending(BACKGROUND) == 0, what="all acknowledged")
+
+
+def test_a_push_waiting_behind_10000_background_jobs_goes_first(world):
+    cal = world.calendar()
+    event = world.hub_event()
+    pipe = world.r.pipeline(transaction=False)
+    for i in range(10000):
+        pipe.xadd(BACKGROUND, {"type": "noop", "data": '{"job_id":"bg%d"}' % i})
+    pipe.execute()
+    push = world.enqueue(INTERACTIVE, "push", calendar_id=cal, event_id=event)
+    world.worker("a", CALSYNC_WORKER_CONCURRENCY=1, CALSYNC_BATCH_SIZE=64)
+    wait_result(world, push, status="success")
+    order = [d["job_id"] for t, d in world.results() if t == "sync_result"]
+    assert order.index(push) == 0, f"the push came after {order.index(push)} background jobs"
+    assert [c[2] for c in world.calls()] == ["create"]
+    wait_for(lambda: len(world.results()) == 10001, timeout=60, what="the backlog drains")
+
+
+def test_sigterm_finishes_the_job_in_hand_hands_back_the_rest_and_exits_0(world):
+    cal = world.calendar()
+    others = [world.calendar(remote_id=f"cal-{i}") for i in range(3)]
+    world.control("test-cal.latency_ms", 1000)
+    a = world.worker("a", CALSYNC_WORKER_CONCURRENCY=1, CALSYNC_BATCH_SIZE=8)
+    first = world.enqueue(BACKGROUND, "sync", calendar_id=cal)
+    rest = [world.enqueue(BACKGROUND, "sync", calendar_id=c) for c in others]
+    wait_for(lambda: world.pending(BACKGROUND) >= 1, what="a takes jobs")
+    a.send_signal(signal.SIGTERM)
+    assert a.wait(timeout=20) == 0
+    assert [r["status"] for r in world.results_of(first)] == ["success"]
+    assert world.pending(BACKGROUND) == 0
+    world.worker("b")
+    for job in rest:
+        assert [r["status"] for r in wait_result(world, job)] == ["success"]
+
+
+def test_redis_restart_does_not_lose_the_job_in_hand(world, services):
+    cal = world.calendar()
+    world.control("test-cal.latency_ms", 1500)
+    world.worker("a", **FAST)
+    job = world.enqueue(BACKGROUND, "sync", calendar_id=cal)
+    wait_for(lambda: world.pending(BACKGROUND) == 1, what="a takes the job")
+    services.restart("redis")
+    world.control("test-cal.latency_ms", 0)
+    wait_result(world, job, status="success", timeout=40)
+    wait_for(lambda: world.pending(BACKGROUND) == 0, what="acknowledged")
+
+
+def test_postgres_restart_is_survived(world, services):
+    cal = world.calendar()
+    world.worker("a", **FAST)
+    first = world.enqueue(BACKGROUND, "sync", calendar_id=cal)
+    wait_result(world, first, status="success")
+    services.restart("pg")
+    job = world.enqueue(BACKGROUND, "sync", calendar_id=cal)
+    res = wait_result(world, job, status="success", timeout=40)
+    assert res
+
+
+def test_discover_answers_with_the_calendars(world):
+    world.worker("a")
+    job = world.enqueue(INTERACTIVE, "discover", tenant_id=world.tenant, provider="test",
+                        credentials={})
+    found = wait_for(lambda: [d for t, d in world.results() if t == "calendars" and d["job_id"] == job],
+                     what="the calendars answer")
+    assert found[0]["calendars"][0] == {"id": "test-primary", "name": "Test calendar",
+                                        "color": "#336699", "is_primary": True, "writable": True}
