@@ -91,7 +91,8 @@ struct cs_provider_ops {
 		     const char *page_token, cs_page *out, cs_err *err);
 	/*
 	 * Create ev, made idempotent by hub_id: a retried create must not make a
-	 * second event; it returns the existing one. *out gets id and etag.
+	 * second event; it returns the existing one (restored, when it had been
+	 * deleted). *out gets id and etag.
 	 */
 	int (*create)(cs_provider *p, const char *calendar, const cs_event *ev,
 		      const char *hub_id, cs_event *out, cs_err *err);

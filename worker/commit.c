@@ -44,36 +44,48 @@ static cs_script heartbeat_script = {
 	"return alive\n",
 	""};
 
-/* ARGV[1] group, ARGV[2] output cap, then one JSON object per job. */
+/*
+ * ARGV[1] group, ARGV[2] output cap, ARGV[3] consumer, then FINISH_ARGS per
+ * job: action, stream, entry id, calendar locked (or ''), lock owner,
+ * result type, result data (or ''), dead letter (or ''), dedup key (or ''),
+ * job type, job data, retry time (ms), conflict announcements (a JSON
+ * array, or '').
+ */
+#define FINISH_ARGS 13
 static cs_script finish_script = {
 	"finish",
-	"local g, cap = ARGV[1], ARGV[2]\n"
+	"local g, cap, c = ARGV[1], ARGV[2], ARGV[3]\n"
 	"local out = {}\n"
-	"for i = 3, #ARGV do\n"
-	"  local j = cjson.decode(ARGV[i])\n"
+	"for i = 4, #ARGV, 13 do\n"
+	"  local a, s, id, l, o = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]\n"
 	"  local ok = 0\n"
-	"  if #redis.call('XPENDING', j.s, g, j.id, j.id, 1, j.c) == 1 then\n"
+	"  if #redis.call('XPENDING', s, g, id, id, 1, c) == 1 then\n"
 	"    ok = 1\n"
-	"    redis.call('XACK', j.s, g, j.id)\n"
-	"    if j.a == 'retry' or j.a == 'defer' then\n"
-	"      redis.call('ZADD', 'calsync:delayed', j.z,\n"
-	"                 cjson.encode({s = j.s, t = j.t, d = j.d, n = j.id}))\n"
-	"    elseif j.a == 'requeue' then\n"
-	"      redis.call('XADD', j.s, '*', 'type', j.t, 'data', j.d)\n"
+	"    redis.call('XACK', s, g, id)\n"
+	"    if a == 'retry' or a == 'defer' then\n"
+	"      redis.call('ZADD', 'calsync:delayed', ARGV[i + 11],\n"
+	"                 cjson.encode({s = s, t = ARGV[i + 9], d = ARGV[i + 10], n = id}))\n"
+	"    elseif a == 'requeue' then\n"
+	"      redis.call('XADD', s, '*', 'type', ARGV[i + 9], 'data', ARGV[i + 10])\n"
 	"    end\n"
-	"    if j.dd ~= '' then\n"
-	"      redis.call('XADD', 'calsync:dead', 'MAXLEN', '~', cap, '*', 'type', 'dead_letter', 'data', j.dd)\n"
+	"    if ARGV[i + 7] ~= '' then\n"
+	"      redis.call('XADD', 'calsync:dead', 'MAXLEN', '~', cap, '*', 'type', 'dead_letter',\n"
+	"                 'data', ARGV[i + 7])\n"
 	"    end\n"
-	"    if j.r ~= '' then\n"
-	"      redis.call('XADD', 'calsync:results', 'MAXLEN', '~', cap, '*', 'type', j.rt, 'data', j.r)\n"
+	"    if ARGV[i + 6] ~= '' then\n"
+	"      redis.call('XADD', 'calsync:results', 'MAXLEN', '~', cap, '*', 'type', ARGV[i + 5],\n"
+	"                 'data', ARGV[i + 6])\n"
 	"    end\n"
-	"    for _, c in ipairs(j.cf) do\n"
-	"      redis.call('XADD', 'calsync:conflicts', 'MAXLEN', '~', cap, '*', 'type', 'conflict', 'data', c)\n"
+	"    if ARGV[i + 12] ~= '' then\n"
+	"      for _, cf in ipairs(cjson.decode(ARGV[i + 12])) do\n"
+	"        redis.call('XADD', 'calsync:conflicts', 'MAXLEN', '~', cap, '*', 'type', 'conflict',\n"
+	"                   'data', cf)\n"
+	"      end\n"
 	"    end\n"
-	"    if j.dk ~= '' and (j.a == 'ack' or j.a == 'dead') then redis.call('DEL', j.dk) end\n"
+	"    if ARGV[i + 8] ~= '' and (a == 'ack' or a == 'dead') then redis.call('DEL', ARGV[i + 8]) end\n"
 	"  end\n"
-	"  if j.l ~= '' and redis.call('GET', 'calsync:lock:' .. j.l) == j.o then\n"
-	"    redis.call('DEL', 'calsync:lock:' .. j.l)\n"
+	"  if l ~= '' and redis.call('GET', 'calsync:lock:' .. l) == o then\n"
+	"    redis.call('DEL', 'calsync:lock:' .. l)\n"
 	"  end\n"
 	"  out[#out + 1] = ok\n"
 	"end\n"
@@ -209,75 +221,72 @@ long long cs_retry_delay_ms(const cs_config *cfg, int attempt, long rnd)
 	return d / 2 + (long long)(rnd % (d / 2 + 1));
 }
 
-/* The finish-script argument of one ended job (caller frees). */
-static char *finish_arg(const cs_config *cfg, const char *consumer, cs_job *job)
+/* The FINISH_ARGS arguments of one ended job into args (strings the caller frees). */
+static int finish_args(const cs_config *cfg, const char *consumer, cs_job *job, char **args)
 {
 	char owner[256], score[32];
-	char *result = NULL, *retry = NULL, *dead = NULL, *s = NULL;
-	const char *data = job->raw;
 	const char *dedup = cs_job_str(job, "dedup");
+	bool answered = job->outcome == CS_OUT_ACK && job->answer;
 	long long when = cs_now_ms();
-	json_t *o;
+	char *data = NULL;
 
 	cs_lock_owner(consumer, job, owner, sizeof(owner));
-	bool answered = job->outcome == CS_OUT_ACK && job->answer;
-
+	args[0] = strdup(action_name(job->outcome));
+	args[1] = strdup(job->stream);
+	args[2] = strdup(job->entry_id);
+	args[3] = strdup(job->has_lock ? job->calendar_id : "");
+	args[4] = strdup(owner);
+	args[5] = strdup(answered ? job->answer_type : "sync_result");
 	if (answered)
-		result = strdup(job->answer);
-	else if (job->outcome != CS_OUT_DEFER && job->outcome != CS_OUT_REQUEUE)
-		result = cs_job_result_json(job, consumer);
+		args[6] = strdup(job->answer);
+	else if (job->outcome == CS_OUT_DEFER || job->outcome == CS_OUT_REQUEUE)
+		args[6] = strdup("");
+	else
+		args[6] = cs_job_result_json(job, consumer);
+	args[7] = job->outcome == CS_OUT_DEAD ? cs_job_dead_json(job, consumer) : strdup("");
+	args[8] = strdup(dedup ? dedup : "");
+	args[9] = strdup(job->type);
 	if (job->outcome == CS_OUT_RETRY) {
-		data = retry = cs_job_retry_data(job);
+		data = cs_job_retry_data(job);
 		when += cs_retry_delay_ms(cfg, job->attempt, random());
 	} else if (job->outcome == CS_OUT_DEFER) {
 		when += 100 + random() % 200;
-	} else if (job->outcome == CS_OUT_DEAD) {
-		dead = cs_job_dead_json(job, consumer);
 	}
+	args[10] = data ? data : strdup(job->raw);
 	snprintf(score, sizeof(score), "%lld", when);
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-		      "a", action_name(job->outcome), "s", job->stream, "id", job->entry_id,
-		      "c", consumer, "l", job->has_lock ? job->calendar_id : "", "o", owner,
-		      "r", result ? result : "", "dd", dead ? dead : "",
-		      "dk", dedup ? dedup : "", "t", job->type, "d", data ? data : "",
-		      "z", score, "rt", answered ? job->answer_type : "sync_result");
-	if (o) {
-		json_object_set_new(o, "cf", job->conflicts ? json_incref(job->conflicts)
-							  : json_array());
-		s = json_dumps(o, JSON_COMPACT);
-		json_decref(o);
-	}
-	free(result);
-	free(retry);
-	free(dead);
-	return s;
+	args[11] = strdup(score);
+	args[12] = job->conflicts ? json_dumps(job->conflicts, JSON_COMPACT) : strdup("");
+	for (int i = 0; i < FINISH_ARGS; i++)
+		if (!args[i])
+			return -1;
+	return 0;
 }
 
 int cs_commit_finish(cs_redis *r, const cs_config *cfg, const char *consumer,
 		     cs_job **jobs, int n, bool *fenced, cs_err *err)
 {
-	char **args = calloc((size_t)n + 2, sizeof(char *));
-	cs_job **ended = calloc((size_t)n + 1, sizeof(cs_job *));
+	char **args = calloc((size_t)n * FINISH_ARGS + 3, sizeof(char *));
 	redisReply *rep = NULL;
-	int argc = 2, nended = 0, rc = -1;
+	int argc = 3, nended = 0, rc = -1;
 
-	if (!args || !ended) {
-		cs_err_set(err, CS_ENOMEM, false, "out of memory");
-		goto out;
-	}
+	if (!args)
+		return cs_err_set(err, CS_ENOMEM, false, "out of memory");
 	args[0] = strdup(CS_GROUP);
 	args[1] = strdup(CS_OUTPUT_MAXLEN);
+	args[2] = strdup(consumer);
 	for (int i = 0; i < n; i++) {
 		if (fenced)
 			fenced[i] = false;
 		if (jobs[i]->outcome == CS_OUT_NONE)
 			continue;
-		args[argc] = finish_arg(cfg, consumer, jobs[i]);
-		if (!args[argc++] || !args[0] || !args[1]) {
+		if (finish_args(cfg, consumer, jobs[i], args + argc) || !args[0] || !args[1] ||
+		    !args[2]) {
+			argc += FINISH_ARGS;
 			cs_err_set(err, CS_ENOMEM, false, "out of memory building job results");
 			goto out;
 		}
-		ended[nended++] = jobs[i];
+		argc += FINISH_ARGS;
+		nended++;
 	}
 	if (nended == 0) {
 		rc = 0;
@@ -301,6 +310,5 @@ out:
 	if (rep)
 		freeReplyObject(rep);
 	free_args(args, argc);
-	free(ended);
 	return rc;
 }

@@ -113,29 +113,6 @@ static int remote_series(cs_worker *w, cs_job *job, cs_calendar *cal, const char
 				     hub_series);
 }
 
-/*
- * Create ev; a provider that keeps deleted ids (Google answers an
- * idempotent create with the cancelled event) gets the event restored.
- */
-static int create(cs_calendar *cal, cs_event *ev, cs_event *out, cs_err *err)
-{
-	cs_event restored = {0};
-	int rc;
-
-	if (cal->ops->create(cal->provider, cal->remote_id, ev, ev->hub_id, out, err))
-		return -1;
-	if (!out->cancelled)
-		return 0;
-	ev->id = out->id;
-	ev->etag = out->etag;
-	rc = cal->ops->update(cal->provider, cal->remote_id, ev, &restored, err);
-	ev->id = ev->hub_id;
-	ev->etag = NULL;
-	cs_event_release(out);
-	*out = restored;
-	return rc;
-}
-
 static int push_write(cs_worker *w, cs_job *job, cs_calendar *cal, cs_hubevent *hub,
 		      cs_mapping *m, bool mapped, int depth, cs_err *err)
 {
@@ -160,7 +137,8 @@ static int push_write(cs_worker *w, cs_job *job, cs_calendar *cal, cs_hubevent *
 	}
 	if (!mapped || (rc && err->code == CS_ENOTFOUND)) {
 		mapped = false; /* never there, or deleted there: (re)create it */
-		rc = create(cal, &hub->ev, &out, err);
+		rc = cal->ops->create(cal->provider, cal->remote_id, &hub->ev, hub->ev.hub_id, &out,
+				      err);
 	}
 	hub->ev.series_id = hub_series;
 	if (rc) {
