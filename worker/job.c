@@ -84,7 +84,8 @@ void cs_job_end(cs_job *job, enum cs_outcome outcome, const char *status,
 {
 	job->outcome = outcome;
 	job->status = status;
-	snprintf(job->error, sizeof(job->error), "%s", error ? error : "");
+	if (error != job->error)
+		snprintf(job->error, sizeof(job->error), "%s", error ? error : "");
 	job->duration_ms = job->started_ms ? cs_now_ms() - job->started_ms : 0;
 }
 

@@ -129,10 +129,12 @@ static int push_write(cs_worker *w, cs_job *job, cs_calendar *cal, cs_hubevent *
 		return -1;
 	hub->ev.series_id = series;
 	if (mapped) {
-		hub->ev.id = m->remote_id;
+		char *hub_id = hub->ev.id;
+
+		hub->ev.id = m->remote_id;  /* borrowed for the call */
 		hub->ev.etag = m->etag;
 		rc = cal->ops->update(cal->provider, cal->remote_id, &hub->ev, &out, err);
-		hub->ev.id = hub->ev.hub_id;
+		hub->ev.id = hub_id;
 		hub->ev.etag = NULL;
 	}
 	if (!mapped || (rc && err->code == CS_ENOTFOUND)) {

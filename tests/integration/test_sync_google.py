@@ -1,0 +1,303 @@
+"""test_sync_google.py - the sync engine end to end on Google Calendar:
+calsync-worker against real PostgreSQL and Redis and the Google emulator.
+Pull, push, no echo, idempotent creates, conflicts and their resolutions,
+recurring series, DST, all-day events, bad items, expired tokens, the
+mass-deletion guard, refused credentials."""
+
+import uuid
+
+import pytest
+
+from calsync_helpers import query, wait_for
+from google_helpers import Emulator, connect_google
+from pool_helpers import INTERACTIVE, World
+
+
+@pytest.fixture(scope="module")
+def emu():
+    e = Emulator()
+    yield e
+    e.stop()
+
+
+@pytest.fixture
+def world(services, bin_dir, emu):
+    w = World(services, bin_dir, redis_db=4)
+    w.cal, w.remote = connect_google(w, emu)
+    w.worker("w", CALSYNC_RETRY_BASE_MS=100, CALSYNC_RETRY_MAX_MS=300, CALSYNC_MASS_DELETE_MIN=10)
+    yield w
+    w.stop()
+
+
+def run(world, jtype="sync", **data):
+    """Enqueue a job and wait until it ended (not retrying); its last result."""
+    data.setdefault("calendar_id", world.cal)
+    job = world.enqueue(INTERACTIVE, jtype, **data)
+    try:
+        ended = wait_for(lambda: [r for r in world.results_of(job) if r["status"] != "retrying"],
+                         timeout=60, what=f"{jtype} job")
+    except AssertionError:
+        raise AssertionError(f"{jtype} job did not end; worker log:\n{world.log(0)[-3000:]}")
+    return ended[-1]
+
+
+def hub(world, sql_where="TRUE", params=()):
+    return query(world.db_url,
+                 "SELECT title, start_time::text, end_time::text, is_all_day, timezone, recurrence,"
+                 " recurring_event_id IS NOT NULL, status, deleted_at IS NOT NULL"
+                 " FROM events WHERE tenant_id = %s AND " + sql_where + " ORDER BY start_time, title",
+                 (world.tenant, *params))
+
+
+def hub_event(world, title, start, end, tz="Europe/London", recurrence=None, all_day=False):
+    ev = str(uuid.uuid4())
+    query(world.db_url, "INSERT INTO events(id, tenant_id, created_by, title, start_time, end_time,"
+                        " timezone, recurrence, is_all_day) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+          (ev, world.tenant, world.user, title, start, end, tz, recurrence, all_day))
+    return ev
+
+
+def timed(summary, start, end, tz="Europe/London", **extra):
+    return dict(summary=summary, start={"dateTime": start, "timeZone": tz},
+                end={"dateTime": end, "timeZone": tz}, **extra)
+
+
+def test_initial_pull_brings_every_kind_of_event(world, emu):
+    emu.add(world.remote,
+            timed("Dentist", "2026-12-01T10:00:00Z", "2026-12-01T11:00:00Z"),
+            dict(summary="School holiday", start={"date": "2026-12-21"}, end={"date": "2027-01-05"}))
+    res = run(world)
+    assert res["status"] == "success" and res["created"] == 2, res
+    assert hub(world) == [
+        ("Dentist", "2026-12-01 10:00:00+00", "2026-12-01 11:00:00+00", False, "Europe/London",
+         None, False, "confirmed", False),
+        ("School holiday", "2026-12-21 00:00:00+00", "2027-01-05 00:00:00+00", True, None,
+         None, False, "confirmed", False)]
+    badges = query(world.db_url, "SELECT provider, calendar_name FROM unified_calendar_events")
+    assert badges == [("google", "Family")] * 2
+
+
+def test_two_syncs_in_a_row_the_second_writes_nothing(world, emu):
+    emu.add(world.remote, timed("Swim", "2026-12-02T17:00:00Z", "2026-12-02T18:00:00Z"))
+    hub_event(world, "Pick up Tommy", "2026-12-03T15:00Z", "2026-12-03T15:30Z")
+    first = run(world)
+    assert first["created"] == 1 and first["pushed"] == 1, first
+    before = hub(world) + query(world.db_url, "SELECT updated_at::text FROM events ORDER BY 1")
+    writes = emu.writes()
+    second = run(world)
+    assert (second["created"], second["updated"], second["deleted"], second["pushed"]) == (0, 0, 0, 0)
+    assert emu.writes() == writes
+    assert hub(world) + query(world.db_url, "SELECT updated_at::text FROM events ORDER BY 1") == before
+
+
+def test_a_hub_event_is_pushed_once_with_an_id_derived_from_it(world, emu):
+    ev = hub_event(world, "Dinner at Mum's", "2026-12-05T18:00Z", "2026-12-05T20:00Z")
+    res = run(world, "push", event_id=ev)
+    assert res["status"] == "success" and res["pushed"] == 1, res
+    remote = emu.events(world.remote)
+    assert [e["id"] for e in remote] == ["fh" + ev.replace("-", "")]
+    assert remote[0]["extendedProperties"]["private"]["familyhub_event_id"] == ev
+    again = run(world, "push", event_id=ev)
+    assert again["pushed"] == 0 and len(emu.events(world.remote)) == 1
+
+
+def test_a_crash_between_remote_create_and_mapping_makes_one_remote_event(world, emu):
+    ev = hub_event(world, "Parents' evening", "2026-12-07T17:00Z", "2026-12-07T18:00Z")
+    emu.faults({"method": "POST", "path_regex": "/events$", "action": "apply_then_fail",
+                "status": 500, "times": 1})
+    res = run(world, "push", event_id=ev)
+    assert res["status"] == "success", res
+    statuses = [r["status"] for r in world.results_of(res["job_id"])]
+    assert statuses == ["retrying", "success"]
+    assert len(emu.events(world.remote)) == 1
+    assert query(world.db_url, "SELECT count(*) FROM calendar_event_mappings") == [(1,)]
+
+
+def test_remote_changes_and_deletions_reach_the_hub(world, emu):
+    a, b = emu.add(world.remote, timed("Football", "2026-12-08T09:00:00Z", "2026-12-08T10:00:00Z"),
+                   timed("Piano", "2026-12-09T16:00:00Z", "2026-12-09T17:00:00Z"))
+    run(world)
+    emu.patch(world.remote, a["id"], summary="Football (moved)",
+              start={"dateTime": "2026-12-08T11:00:00Z"}, end={"dateTime": "2026-12-08T12:00:00Z"})
+    emu.delete(world.remote, b["id"])
+    res = run(world)
+    assert (res["updated"], res["deleted"]) == (1, 1), res
+    rows = hub(world)
+    assert rows[0][:3] == ("Football (moved)", "2026-12-08 11:00:00+00", "2026-12-08 12:00:00+00")
+    assert rows[1][0] == "Piano" and rows[1][8] is True      # tombstoned
+
+
+def test_hub_changes_and_deletions_reach_google(world, emu):
+    ev = hub_event(world, "Birthday party", "2026-12-12T14:00Z", "2026-12-12T17:00Z")
+    run(world)
+    query(world.db_url, "UPDATE events SET title = 'Birthday party!', updated_at = NOW() WHERE id = %s", (ev,))
+    assert run(world)["pushed"] == 1
+    assert [e["summary"] for e in emu.events(world.remote)] == ["Birthday party!"]
+    query(world.db_url, "UPDATE events SET deleted_at = NOW(), updated_at = NOW() WHERE id = %s", (ev,))
+    assert run(world)["pushed"] == 1
+    assert emu.events(world.remote) == []
+    assert run(world)["pushed"] == 0
+
+
+def test_both_sides_edited_is_a_conflict_that_changes_neither(world, emu):
+    (a,) = emu.add(world.remote, timed("Dentist", "2026-12-10T14:00:00Z", "2026-12-10T15:00:00Z"))
+    run(world)
+    query(world.db_url, "UPDATE events SET location = 'Dr. Smith', updated_at = NOW() WHERE title = 'Dentist'")
+    emu.patch(world.remote, a["id"], location="Dr. Jones")
+    res = run(world)
+    assert res["conflicts"] == 1, res
+    assert query(world.db_url, "SELECT location FROM events") == [("Dr. Smith",)]
+    assert emu.events(world.remote)[0]["location"] == "Dr. Jones"
+    conflicts = [d for t, d in world.results("calsync:conflicts")]
+    assert len(conflicts) == 1 and conflicts[0]["conflict_type"] == "update_conflict"
+    stored = query(world.db_url, "SELECT local_data->>'location', external_data->>'location', status"
+                                 " FROM calendar_conflicts")
+    assert stored == [("Dr. Smith", "Dr. Jones", "pending")]
+    again = run(world)                            # not asked twice
+    assert again["conflicts"] == 0
+
+
+def make_conflict(world, emu, title):
+    (a,) = emu.add(world.remote, timed(title, "2026-12-11T09:00:00Z", "2026-12-11T10:00:00Z"))
+    run(world)
+    query(world.db_url, "UPDATE events SET location = 'hub side', updated_at = NOW() WHERE title = %s", (title,))
+    emu.patch(world.remote, a["id"], location="google side")
+    assert run(world)["conflicts"] == 1
+    return query(world.db_url, "SELECT id FROM calendar_conflicts WHERE status = 'pending'")[0][0], a["id"]
+
+
+@pytest.mark.parametrize("resolution,hub_loc,google_loc,status", [
+    ("local", "hub side", "hub side", "resolved_local"),
+    ("external", "google side", "google side", "resolved_external"),
+    ("merge", "merged place", "merged place", "resolved_merge"),
+    ("ignore", "hub side", "google side", "ignored"),
+])
+def test_each_resolution(world, emu, resolution, hub_loc, google_loc, status):
+    conflict, remote_id = make_conflict(world, emu, "Resolve " + resolution)
+    res = run(world, "resolve", conflict_id=conflict, resolution=resolution,
+              merged={"location": "merged place"}, resolved_by=world.user)
+    assert res["status"] == "success", res
+    assert query(world.db_url, "SELECT location FROM events") == [(hub_loc,)]
+    assert [e["location"] for e in emu.events(world.remote)] == [google_loc]
+    assert query(world.db_url, "SELECT status, resolved_by::text FROM calendar_conflicts") == \
+        [(status, world.user)]
+    writes = emu.writes()
+    after = run(world)                            # settled: no new conflict, no writes
+    assert after["conflicts"] == 0 and emu.writes() == writes
+
+
+def test_a_weekly_series_with_a_moved_and_a_removed_occurrence_round_trips(world, emu):
+    series = hub_event(world, "Swimming lessons", "2026-12-01T17:00Z", "2026-12-01T18:00Z",
+                       recurrence="RRULE:FREQ=WEEKLY;COUNT=6\nEXDATE;TZID=Europe/London:20261215T170000")
+    moved = str(uuid.uuid4())
+    query(world.db_url, "INSERT INTO events(id, tenant_id, created_by, title, start_time, end_time, timezone,"
+                        " recurring_event_id, original_start_time) VALUES (%s,%s,%s,'Swimming lessons (pool 2)',"
+                        " '2026-12-08T18:00Z', '2026-12-08T19:00Z', 'Europe/London', %s, '2026-12-08T17:00Z')",
+          (moved, world.tenant, world.user, series))
+    before = hub(world)
+    res = run(world)
+    assert res["pushed"] == 2, res
+    remote = {e["id"]: e for e in emu.events(world.remote)}
+    master = remote["fh" + series.replace("-", "")]
+    assert master["recurrence"] == ["RRULE:FREQ=WEEKLY;COUNT=6", "EXDATE;TZID=Europe/London:20261215T170000"]
+    exc = [e for e in remote.values() if e.get("recurringEventId") == master["id"]]
+    assert len(exc) == 1 and exc[0]["summary"] == "Swimming lessons (pool 2)"
+    # back: a full sync finds everything already in place - Hub unchanged, nothing written
+    writes = emu.writes()
+    full = run(world, mode="full")
+    assert (full["created"], full["updated"], full["deleted"], full["pushed"]) == (0, 0, 0, 0), full
+    assert hub(world) == before and emu.writes() == writes
+
+
+def test_a_series_made_on_google_keeps_its_shape_in_the_hub(world, emu):
+    (master,) = emu.add(world.remote, dict(
+        summary="Yoga", recurrence=["RRULE:FREQ=WEEKLY;COUNT=4"],
+        start={"dateTime": "2026-12-02T19:00:00Z", "timeZone": "Europe/London"},
+        end={"dateTime": "2026-12-02T20:00:00Z", "timeZone": "Europe/London"}))
+    emu.add(world.remote, dict(
+        summary="Yoga (late)", recurringEventId=master["id"],
+        originalStartTime={"dateTime": "2026-12-09T19:00:00Z", "timeZone": "Europe/London"},
+        start={"dateTime": "2026-12-09T20:00:00Z", "timeZone": "Europe/London"},
+        end={"dateTime": "2026-12-09T21:00:00Z", "timeZone": "Europe/London"}))
+    emu.add(world.remote, dict(
+        status="cancelled", recurringEventId=master["id"],
+        originalStartTime={"dateTime": "2026-12-16T19:00:00Z", "timeZone": "Europe/London"},
+        start={"dateTime": "2026-12-16T19:00:00Z", "timeZone": "Europe/London"},
+        end={"dateTime": "2026-12-16T20:00:00Z", "timeZone": "Europe/London"}))
+    res = run(world)
+    assert res["created"] == 3, res
+    rows = hub(world)
+    assert [(r[0], r[6], r[7]) for r in rows] == [
+        ("Yoga", False, "confirmed"), ("Yoga (late)", True, "confirmed"), ("", True, "cancelled")]
+    assert rows[0][5] == "RRULE:FREQ=WEEKLY;COUNT=4"
+    writes = emu.writes()
+    assert run(world)["pushed"] == 0 and emu.writes() == writes
+
+
+@pytest.mark.parametrize("tz,start,end", [
+    ("Europe/London", "2026-03-29T01:30:00Z", "2026-03-29T02:30:00Z"),      # the hour that is skipped
+    ("Europe/London", "2026-10-25T00:30:00Z", "2026-10-25T02:30:00Z"),      # 01:30 BST, then 01:30 GMT
+    ("America/New_York", "2026-03-08T06:30:00Z", "2026-03-08T07:30:00Z"),   # 01:30 EST
+    ("America/New_York", "2026-11-01T05:30:00Z", "2026-11-01T06:30:00Z"),   # 01:30 EDT, the first one
+])
+def test_times_on_dst_change_days_keep_their_instant(world, emu, tz, start, end):
+    ev = hub_event(world, "DST " + tz, start, end, tz=tz)
+    run(world)
+    (remote,) = emu.events(world.remote)
+    assert remote["start"]["timeZone"] == tz
+    query(world.db_url, "DELETE FROM calendar_event_mappings")
+    query(world.db_url, "DELETE FROM events WHERE id = %s", (ev,))
+    run(world, mode="full")                      # pulled back as a new event
+    (row,) = hub(world)
+    assert row[1] == start.replace("T", " ").replace("Z", "+00") and row[4] == tz
+
+
+def test_one_garbage_item_is_skipped_and_the_job_ends_partial(world, emu):
+    good, bad = emu.add(world.remote, timed("Good", "2026-12-14T09:00:00Z", "2026-12-14T10:00:00Z"),
+                        timed("Bad", "2026-12-14T11:00:00Z", "2026-12-14T12:00:00Z"))
+    emu.faults({"method": "GET", "path_regex": "/events$", "action": "garbage_item", "event_id": bad["id"]})
+    res = run(world)
+    emu.clear_faults()
+    assert res["status"] == "partial" and res["created"] == 1, res
+    assert bad["id"] in res["error"]
+    assert [r[0] for r in hub(world)] == ["Good"]
+
+
+def test_an_expired_sync_token_leads_to_a_full_sync_that_finds_deletions(world, emu):
+    a, b = emu.add(world.remote, timed("Keep", "2026-12-15T09:00:00Z", "2026-12-15T10:00:00Z"),
+                   timed("Gone", "2026-12-15T11:00:00Z", "2026-12-15T12:00:00Z"))
+    run(world)
+    emu.delete(world.remote, b["id"])
+    emu.call("POST", "/_emu/expire_sync_tokens")
+    res = run(world)
+    assert res["deleted"] == 1, res
+    assert [(r[0], r[8]) for r in hub(world)] == [("Keep", False), ("Gone", True)]
+
+
+def test_the_mass_deletion_guard_stops_a_sudden_empty_calendar(world, emu):
+    items = emu.add(world.remote, *[timed(f"Event {i}", f"2026-12-20T{8 + i % 12:02d}:00:00Z",
+                                          f"2026-12-20T{8 + i % 12:02d}:30:00Z") for i in range(12)])
+    run(world)
+    for it in items[:10]:
+        emu.delete(world.remote, it["id"])
+    res = run(world)
+    assert res["status"] == "partial" and "mass-deletion guard" in res["error"], res
+    assert query(world.db_url, "SELECT count(*) FROM events WHERE deleted_at IS NULL") == [(12,)]
+
+
+def test_a_refused_refresh_marks_the_calendar_for_reconnection(world, emu):
+    refresh = query(world.db_url, "SELECT refresh_token_encrypted FROM external_calendars")[0][0]
+    opened = __import__("calsync_helpers").run_tool(world.bin_dir, "secret", "open", "--tenant", world.tenant,
+                                                    env=world.env, input=refresh, check=True).stdout.strip()
+    emu.call("POST", "/_emu/revoke_refresh", {"refresh_token": opened})
+    res = run(world)
+    assert res["status"] == "failed" and "reconnect" in res["error"], res
+    assert query(world.db_url, "SELECT last_sync_status FROM calendar_sync_states") == [("auth_required",)]
+
+
+def test_a_pulled_event_overlapping_a_hub_event_is_reported(world, emu):
+    hub_event(world, "Pick up Tommy", "2026-12-16T15:00Z", "2026-12-16T16:00Z")
+    emu.add(world.remote, timed("Meeting", "2026-12-16T15:30:00Z", "2026-12-16T16:30:00Z"))
+    res = run(world)
+    assert res["conflicts"] == 1, res
+    assert query(world.db_url, "SELECT conflict_type FROM calendar_conflicts") == [("time_overlap",)]
