@@ -8,6 +8,8 @@
 
 #include <stdbool.h>
 
+#include <libpq-fe.h>
+
 #include "config.h"
 
 struct cli_cmd {
@@ -26,6 +28,9 @@ bool cli_wants_help(int argc, char **argv);
 /* The value after option `name` in argv (e.g. --tenant X), or NULL. */
 const char *cli_opt(int argc, char **argv, const char *name);
 bool cli_flag(int argc, char **argv, const char *name);
+/* Run one query on CALSYNC_DATABASE_URL; on failure print why and return 1. */
+int cli_query(const cs_config *cfg, const char *sql, int n, const char *const *params,
+	      PGresult **res);
 
 int cmd_migrate(const cs_config *cfg, int argc, char **argv);
 int cmd_config(const cs_config *cfg, int argc, char **argv);

@@ -57,4 +57,11 @@ ALTER TABLE events ADD COLUMN IF NOT EXISTS status VARCHAR(20) DEFAULT 'confirme
 ALTER TABLE events ADD COLUMN IF NOT EXISTS updated_at TIMESTAMP WITH TIME ZONE DEFAULT NOW();
 ALTER TABLE events ADD COLUMN IF NOT EXISTS deleted_at TIMESTAMP WITH TIME ZONE;
 
+-- calsync's own: the external calendar an event was pulled from (NULL: a
+-- Family Hub event). No foreign key: a disconnected calendar's events stay.
+ALTER TABLE events ADD COLUMN IF NOT EXISTS source_calendar_id UUID;
+
 CREATE INDEX IF NOT EXISTS idx_events_tenant_updated ON events(tenant_id, updated_at);
+-- The Hub-created events of a person, for time_overlap checks.
+CREATE INDEX IF NOT EXISTS idx_events_hub_created ON events(tenant_id, created_by, start_time)
+    WHERE source_calendar_id IS NULL AND deleted_at IS NULL;

@@ -27,5 +27,7 @@ ALTER TABLE calendar_event_mappings ADD COLUMN pending_delete BOOLEAN NOT NULL D
 -- An override's series on the remote side, to link it once the series is known.
 ALTER TABLE calendar_event_mappings ADD COLUMN remote_series_id VARCHAR(1024);
 
+CREATE INDEX idx_event_mappings_pending_delete
+    ON calendar_event_mappings(external_calendar_id) WHERE pending_delete;
 CREATE INDEX idx_calendar_conflicts_pending
     ON calendar_conflicts(event_id, external_calendar_id) WHERE status = 'pending';

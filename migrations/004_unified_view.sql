@@ -1,7 +1,8 @@
 -- 004: the unified calendar of the seed design - each live event with its
 -- provider badge ('google', 'icloud', 'outlook' or 'hub'), calendar name
 -- and colour. An event that came from an external calendar carries that
--- calendar's badge; a Hub-created event carries 'hub'.
+-- calendar's badge (events.source_calendar_id); a Hub-created event
+-- carries 'hub'.
 
 CREATE VIEW unified_calendar_events AS
 SELECT e.id,
@@ -22,11 +23,5 @@ SELECT e.id,
        src.calendar_color,
        src.id AS external_calendar_id
 FROM events e
-LEFT JOIN LATERAL (
-    SELECT ec.id, ec.provider, ec.calendar_name, ec.calendar_color
-    FROM calendar_event_mappings m
-    JOIN external_calendars ec ON ec.id = m.external_calendar_id
-    WHERE m.event_id = e.id AND m.sync_direction = 'from_external'
-    LIMIT 1
-) src ON TRUE
+LEFT JOIN external_calendars src ON src.id = e.source_calendar_id
 WHERE e.deleted_at IS NULL AND e.status <> 'cancelled';

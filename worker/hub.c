@@ -151,10 +151,11 @@ json_t *cs_hub_row(const cs_event *ev, const char *hub_id, const char *hub_serie
 	" all_day boolean, timezone text, recurrence text, series uuid, original_start text," \
 	" attendees jsonb, status text)"
 
-int cs_hub_insert(cs_db *db, const char *tenant, const char *user, json_t *rows, cs_err *err)
+int cs_hub_insert(cs_db *db, const char *tenant, const char *user, const char *source,
+		  json_t *rows, cs_err *err)
 {
 	char *json = json_dumps(rows, JSON_COMPACT);
-	const char *params[3] = {json, tenant, user};
+	const char *params[4] = {json, tenant, user, source};
 	int rc;
 
 	if (!json)
@@ -162,14 +163,14 @@ int cs_hub_insert(cs_db *db, const char *tenant, const char *user, json_t *rows,
 	rc = cs_db_exec(db, NULL, err,
 			"INSERT INTO events (id, tenant_id, created_by, title, description, location,"
 			" start_time, end_time, is_all_day, timezone, recurrence, recurring_event_id,"
-			" original_start_time, attendees, status, updated_at)"
+			" original_start_time, attendees, status, source_calendar_id, updated_at)"
 			" SELECT x.id, $2, $3, x.title, x.description, x.location,"
 			" " TIME_VALUE("x.start", "x.all_day") ", " TIME_VALUE("x.\"end\"", "x.all_day") ","
 			" x.all_day, x.timezone, x.recurrence, x.series,"
 			" " TIME_VALUE("x.original_start", "x.all_day") ","
-			" ARRAY(SELECT jsonb_array_elements_text(x.attendees)), x.status, NOW()"
+			" ARRAY(SELECT jsonb_array_elements_text(x.attendees)), x.status, $4, NOW()"
 			" FROM jsonb_to_recordset($1::jsonb) AS " ROW_COLUMNS,
-			3, params);
+			4, params);
 	free(json);
 	return rc;
 }

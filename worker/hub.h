@@ -34,8 +34,10 @@ void cs_hubevent_release(cs_hubevent *h);
 
 /* One row for cs_hub_insert(): ev's content under hub_id (series: Hub id or NULL). */
 json_t *cs_hub_row(const cs_event *ev, const char *hub_id, const char *hub_series);
-/* Insert rows (a JSON array from cs_hub_row) as events of tenant, created by user. */
-int cs_hub_insert(cs_db *db, const char *tenant, const char *user, json_t *rows, cs_err *err);
+/* Insert rows (a JSON array from cs_hub_row) as events of tenant, created by
+ * user, pulled from calendar source. */
+int cs_hub_insert(cs_db *db, const char *tenant, const char *user, const char *source,
+		  json_t *rows, cs_err *err);
 /* Overwrite the content of a Hub event with ev (a pulled change). */
 int cs_hub_update(cs_db *db, const char *hub_id, const cs_event *ev, const char *hub_series,
 		  cs_err *err);

@@ -110,15 +110,16 @@ out:
 /* Deletions behind the guard; true in *held when the guard held them back. */
 static int apply_deletions(cs_pull_run *run, bool *held, cs_err *err)
 {
-	char gen[24], min[24], pct[24];
-	const char *params[5] = {run->cal->id, gen, run->full ? "t" : "f", min, pct};
+	char gen[24];
+	const char *params[2] = {run->cal->id, gen};
 	PGresult *res = NULL;
-	int rc = -1;
+	long pending, live;
+	json_t *ids, *v;
+	size_t i;
+	int rc;
 
 	*held = false;
 	snprintf(gen, sizeof(gen), "%lld", run->generation);
-	snprintf(min, sizeof(min), "%ld", run->w->cfg->mass_delete_min);
-	snprintf(pct, sizeof(pct), "%ld", run->w->cfg->mass_delete_percent);
 	if (run->full &&
 	    cs_db_exec(run->w->db, NULL, err,
 		       "UPDATE calendar_event_mappings SET pending_delete = TRUE"
@@ -127,35 +128,37 @@ static int apply_deletions(cs_pull_run *run, bool *held, cs_err *err)
 		       2, params))
 		return -1;
 	if (cs_db_exec(run->w->db, &res, err,
-		       "SELECT count(*) FILTER (WHERE pending_delete),"
-		       " count(*) FILTER (WHERE NOT COALESCE(is_deleted, FALSE)),"
-		       " array_to_json(array_agg(external_event_id) FILTER (WHERE pending_delete))"
-		       " FROM calendar_event_mappings WHERE external_calendar_id = $1",
+		       "SELECT array_to_json(array_agg(external_event_id)) FROM calendar_event_mappings"
+		       " WHERE external_calendar_id = $1 AND pending_delete",
 		       1, params))
 		return -1;
-	{
-		long pending = strtol(PQgetvalue(res, 0, 0), NULL, 10);
-		long live = strtol(PQgetvalue(res, 0, 1), NULL, 10);
-		json_t *ids = pending ? json_loads(PQgetvalue(res, 0, 2), 0, NULL) : NULL;
-		size_t i;
-		json_t *v;
-
-		if (live >= run->w->cfg->mass_delete_min &&
-		    pending * 100 > live * run->w->cfg->mass_delete_percent) {
-			*held = true;
-			snprintf(run->job->error, sizeof(run->job->error),
-				 "mass-deletion guard: the provider would delete %ld of %ld events at"
-				 " once; nothing was deleted and the sync token was kept", pending, live);
-			cs_warn("calendar %s: %s", run->cal->id, run->job->error);
-			rc = 0;
-		} else {
-			rc = 0;
-			json_array_foreach(ids, i, v)
-				if (rc == 0)
-					rc = delete_one(run, json_string_value(v), err);
-		}
+	ids = cs_db_get(res, 0, 0) ? json_loads(cs_db_get(res, 0, 0), 0, NULL) : NULL;
+	PQclear(res);
+	res = NULL;
+	if (json_array_size(ids) > 0 &&
+	    cs_db_exec(run->w->db, &res, err,
+		       "SELECT count(*) FROM calendar_event_mappings"
+		       " WHERE external_calendar_id = $1 AND NOT COALESCE(is_deleted, FALSE)",
+		       1, params)) {
 		json_decref(ids);
+		return -1;
 	}
+	pending = (long)json_array_size(ids);
+	live = res ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+	rc = 0;
+	if (live >= run->w->cfg->mass_delete_min &&
+	    pending * 100 > live * run->w->cfg->mass_delete_percent) {
+		*held = true;
+		snprintf(run->job->error, sizeof(run->job->error),
+			 "mass-deletion guard: the provider would delete %ld of %ld events at"
+			 " once; nothing was deleted and the sync token was kept", pending, live);
+		cs_warn("calendar %s: %s", run->cal->id, run->job->error);
+	} else {
+		json_array_foreach(ids, i, v)
+			if (rc == 0)
+				rc = delete_one(run, json_string_value(v), err);
+	}
+	json_decref(ids);
 	PQclear(res);
 	return rc;
 }
@@ -178,7 +181,8 @@ static int finish(cs_pull_run *run, const char *sync_token, cs_err *err)
 
 	if (begin(run, err))
 		return -1;
-	if (apply_deletions(run, &held, err) || link_overrides(run, err) ||
+	if (apply_deletions(run, &held, err) ||
+	    ((run->orphans || run->full) && link_overrides(run, err)) ||
 	    save_state(run, NULL, held ? NULL : sync_token, true, err)) {
 		cs_db_rollback(run->w->db);
 		return -1;

@@ -1,8 +1,8 @@
 /*
  * pull_overlap.c - time_overlap conflicts (contract 5.5): informational,
  * they block nothing. A pulled timed event that overlaps a live
- * Hub-created event (one that came from no external calendar) of the
- * calendar's owner is stored once per pair and announced.
+ * Hub-created event (source_calendar_id NULL: it came from no external
+ * calendar) of the calendar's owner is stored once per event and announced.
  */
 #include <stdlib.h>
 
@@ -20,26 +20,26 @@ int cs_pull_overlaps(cs_pull_run *run, json_t *hub_ids, cs_err *err)
 	if (!ids)
 		return cs_err_set(err, CS_ENOMEM, true, "out of memory");
 	if (cs_db_exec(run->w->db, &res, err,
-		       "INSERT INTO calendar_conflicts (tenant_id, event_id, external_calendar_id,"
+		       "WITH own AS MATERIALIZED (SELECT h.id, h.title, h.start_time, h.end_time"
+		       "  FROM events h WHERE h.tenant_id = $3 AND h.created_by = $2"
+		       "  AND h.source_calendar_id IS NULL AND h.deleted_at IS NULL"
+		       "  AND h.status <> 'cancelled' AND NOT h.is_all_day),"
+		       " hit AS (SELECT DISTINCT ON (p.id) p.id, m.external_event_id, h.id AS hid,"
+		       "  h.title AS htitle, h.start_time AS hs, h.end_time AS he, p.title, p.start_time,"
+		       "  p.end_time FROM events p"
+		       "  JOIN calendar_event_mappings m ON m.event_id = p.id AND m.external_calendar_id = $4"
+		       "  JOIN own h ON h.id <> p.id AND h.start_time < p.end_time AND p.start_time < h.end_time"
+		       "  WHERE p.id IN (SELECT (jsonb_array_elements_text($1::jsonb))::uuid)"
+		       "  ORDER BY p.id, h.start_time)"
+		       " INSERT INTO calendar_conflicts (tenant_id, event_id, external_calendar_id,"
 		       " external_event_id, conflict_type, local_data, external_data)"
-		       " SELECT $3, p.id, $4, m.external_event_id, 'time_overlap',"
-		       "  jsonb_build_object('id', h.id, 'title', h.title, 'start', h.start_time,"
-		       "   'end', h.end_time),"
-		       "  jsonb_build_object('id', p.id, 'title', p.title, 'start', p.start_time,"
-		       "   'end', p.end_time)"
-		       " FROM events p"
-		       " JOIN calendar_event_mappings m ON m.event_id = p.id AND m.external_calendar_id = $4"
-		       " JOIN LATERAL (SELECT h.* FROM events h WHERE h.tenant_id = $3"
-		       "  AND h.created_by = $2 AND h.deleted_at IS NULL AND h.status <> 'cancelled'"
-		       "  AND NOT h.is_all_day AND h.id <> p.id"
-		       "  AND h.start_time < p.end_time AND p.start_time < h.end_time"
-		       "  AND NOT EXISTS (SELECT 1 FROM calendar_event_mappings hm WHERE"
-		       "   hm.event_id = h.id AND hm.sync_direction = 'from_external')"
-		       "  ORDER BY h.start_time LIMIT 1) h ON TRUE"
-		       " WHERE p.id IN (SELECT (jsonb_array_elements_text($1::jsonb))::uuid)"
-		       " AND NOT EXISTS (SELECT 1 FROM calendar_conflicts c WHERE c.event_id = p.id"
-		       "  AND c.external_calendar_id = $4 AND c.conflict_type = 'time_overlap'"
-		       "  AND c.status = 'pending')"
+		       " SELECT $3, hit.id, $4, hit.external_event_id, 'time_overlap',"
+		       "  jsonb_build_object('id', hit.hid, 'title', hit.htitle, 'start', hit.hs, 'end', hit.he),"
+		       "  jsonb_build_object('id', hit.id, 'title', hit.title, 'start', hit.start_time,"
+		       "   'end', hit.end_time)"
+		       " FROM hit WHERE NOT EXISTS (SELECT 1 FROM calendar_conflicts c WHERE"
+		       "  c.event_id = hit.id AND c.external_calendar_id = $4"
+		       "  AND c.conflict_type = 'time_overlap' AND c.status = 'pending')"
 		       " RETURNING id, event_id, external_event_id,"
 		       "  to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
 		       4, params))

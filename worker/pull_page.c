@@ -120,6 +120,8 @@ static int add_new(struct page_ctx *c, cs_event *ev, cs_err *err)
 		return 0; /* a deletion of something we never had */
 	if (ev->series_id && hub_series(c, ev->series_id, &series, err))
 		return -1;
+	if (ev->series_id && !series)
+		c->run->orphans++; /* linked when the pull ends (or by the next full sync) */
 	if (ev->cancelled)
 		fill_cancelled_times(ev);
 	cs_uuid_v4(id);
@@ -274,7 +276,8 @@ int cs_pull_apply_page(cs_pull_run *run, cs_page *page, cs_err *err)
 			    apply_item(&c, &page->items[i], err))
 				goto out;
 	if ((json_array_size(c.hub_rows) &&
-	     cs_hub_insert(run->w->db, run->cal->tenant_id, run->cal->user_id, c.hub_rows, err)) ||
+	     cs_hub_insert(run->w->db, run->cal->tenant_id, run->cal->user_id, run->cal->id,
+			   c.hub_rows, err)) ||
 	    (json_array_size(c.map_rows) &&
 	     cs_mapping_insert(run->w->db, run->cal->id, c.map_rows, err)) ||
 	    bookkeeping(&c, err) ||

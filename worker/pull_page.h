@@ -17,6 +17,7 @@ typedef struct cs_pull_run {
 	long long generation;
 	int done;               /* items seen */
 	int bad;                /* items skipped as unreadable */
+	int orphans;            /* overrides stored before their series was known */
 	char first_bad[256];
 } cs_pull_run;
 

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# tests/bench/run.sh BUILD_DIR - calsync's benchmarks (never timed assertions).
+# Starts the real services on private ports, runs tests/bench/bench.py with
+# the programs of BUILD_DIR, prints the table, and always stops the services.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+build=${1:-build}
+py=/usr/bin/python3
+run_dir=$(mktemp -d /tmp/calsync-bench.XXXXXX)
+chmod 755 "$run_dir"
+trap '$py tests/harness/svc.py stop --dir "$run_dir" >/dev/null 2>&1; rm -rf "$run_dir"' EXIT
+$py tests/harness/svc.py start --dir "$run_dir" --only pg,redis,kafka || exit 1
+set -a; . "$run_dir/env.sh"; set +a
+CALSYNC_BIN_DIR="$PWD/$build" $py tests/bench/bench.py "$@"
