@@ -21,7 +21,7 @@ def wait_for(cond, timeout=30.0, interval=0.02, what="condition"):
             return value
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
+        time.sleep(interval)  # poll interval, bounded by the deadline above
 
 
 def run_tool(bin_dir, *args, env=None, input=None, check=False, timeout=60):
