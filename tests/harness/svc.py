@@ -100,7 +100,7 @@ def poll(check, deadline, interval=0.1):
             return True
         if time.monotonic() >= deadline:
             return False
-        time.sleep(interval)
+        time.sleep(interval)  # poll interval, bounded by the deadline
         interval = min(interval * 1.5, 1.0)
 
 

@@ -134,7 +134,7 @@ def wait_until(check, seconds):
     while not check():
         if time.monotonic() > deadline:
             return False
-        time.sleep(0.1)
+        time.sleep(0.1)  # poll interval, bounded by the deadline
     return True
 
 
