@@ -63,6 +63,8 @@ fi
 set -a; . "$run_dir/env.sh"; set +a
 export CALSYNC_TEST_RUN_DIR="$run_dir"
 
+echo "== lint"
+if tests/lint.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 echo "== unit tests ($build)"
 count_unit
 echo "== integration tests ($build)"
