@@ -236,7 +236,7 @@ step "5. The first sync: refresh the Google token, pull Google's events, push Fa
 "${STEPS[@]}" wait-result "$JOB" 60
 say "" "  calsync status:"
 "$BIN/calsync" status | indent
-say "" "  The family's agenda for the next 14 days (calsync agenda; times in UTC):"
+say "" "  The family's agenda for the next 14 days (calsync agenda; times in the family's zone):"
 agenda
 
 step "6. Google -> Family Hub: the dental practice moves Emma's check-up on Sarah's phone"
