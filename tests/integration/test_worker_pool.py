@@ -187,3 +187,25 @@ def test_discover_answers_with_the_calendars(world):
                      what="the calendars answer")
     assert found[0]["calendars"][0] == {"id": "test-primary", "name": "Test calendar",
                                         "color": "#336699", "is_primary": True, "writable": True}
+
+
+def test_the_tool_enqueues_shows_status_and_watches(world):
+    cal = world.calendar()
+    watch = subprocess.Popen([os.path.join(world.bin_dir, "calsync"), "watch", "--count", "1",
+                              "--from-start"],
+                             env=dict(os.environ, **world.env), stdout=subprocess.PIPE, text=True)
+    out = subprocess.run([os.path.join(world.bin_dir, "calsync"), "enqueue", "sync", cal, "--full"],
+                         env=dict(os.environ, **world.env), capture_output=True, text=True, check=True)
+    job = out.stdout.strip()
+    assert world.r.xlen(INTERACTIVE) == 1
+    world.worker("a")
+    wait_result(world, job, status="success")
+    line = watch.communicate(timeout=30)[0]
+    assert line.startswith("calsync:results sync_result ") and job in line
+    status = subprocess.run([os.path.join(world.bin_dir, "calsync"), "status"],
+                            env=dict(os.environ, **world.env), capture_output=True, text=True,
+                            check=True).stdout
+    assert cal in status and "success" in status and "calsync:jobs:interactive" in status
+    bad = subprocess.run([os.path.join(world.bin_dir, "calsync"), "enqueue", "sync", "nope"],
+                         env=dict(os.environ, **world.env), capture_output=True, text=True)
+    assert bad.returncode == 1 and "not a calendar id" in bad.stderr
