@@ -301,3 +301,32 @@ def test_a_pulled_event_overlapping_a_hub_event_is_reported(world, emu):
     res = run(world)
     assert res["conflicts"] == 1, res
     assert query(world.db_url, "SELECT conflict_type FROM calendar_conflicts") == [("time_overlap",)]
+
+
+def test_a_kafka_event_changed_message_reaches_google_as_a_write(world, emu, bin_dir):
+    import json
+    import os
+    import subprocess
+    from confluent_kafka import Producer
+
+    topic = "sync-google-" + uuid.uuid4().hex[:8]
+    env = dict(os.environ)
+    env.update(world.env, CALSYNC_KAFKA_TOPIC=topic, CALSYNC_KAFKA_GROUP="g-" + topic)
+    log = open(os.path.join(world.provider_dir, "scheduler.log"), "w")
+    sched = subprocess.Popen([os.path.join(str(bin_dir), "calsync-scheduler")], env=env,
+                             stdout=subprocess.DEVNULL, stderr=log)
+    world.procs.append(sched)
+    run(world)                                    # connected and synced: nothing pending
+    ev = hub_event(world, "Parents' evening", "2026-12-04T18:00Z", "2026-12-04T19:00Z")
+    writes = emu.writes()
+    producer = Producer({"bootstrap.servers": os.environ["CALSYNC_KAFKA_BROKERS"]})
+    producer.produce(topic, key=world.tenant, value=json.dumps(
+        {"event_id": ev, "tenant_id": world.tenant, "op": "created",
+         "occurred_at": "2026-11-25T10:00:00Z"}))
+    producer.flush()
+    wait_for(lambda: [e for e in emu.events(world.remote) if e["summary"] == "Parents' evening"],
+             timeout=60, what="the event on Google")
+    pushes = wait_for(lambda: [d for t, d in world.results() if d.get("job_type") == "push"],
+                      what="the push job's result")
+    assert pushes[0]["status"] == "success" and pushes[0]["pushed"] == 1
+    assert emu.writes() == writes + 1
