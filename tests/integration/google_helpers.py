@@ -5,8 +5,8 @@ pool_helpers.World to it with a sealed refresh token."""
 import json
 import os
 import selectors
+import signal
 import subprocess
-import sys
 import time
 import urllib.parse
 import urllib.request
@@ -20,31 +20,45 @@ CLIENT_ID = "calsync-tests"
 CLIENT_SECRET = "tests-secret"
 
 
+def start_emulator(*extra, deadline_s=15.0):
+    """Start the emulator on port 0 (extra: more arguments); return (process, base URL)."""
+    proc = subprocess.Popen(["/usr/bin/python3", EMULATOR, "--port", "0", *extra],
+                            stdout=subprocess.PIPE, text=True)
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    deadline = time.monotonic() + deadline_s
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or proc.poll() is not None:
+                stop_emulator(proc)
+                raise RuntimeError("the Google emulator did not print LISTENING in time")
+            if sel.select(timeout=left):
+                line = proc.stdout.readline()
+                if line.startswith("LISTENING "):
+                    return proc, "http://127.0.0.1:%d" % int(line.split()[1])
+    finally:
+        sel.close()
+
+
+def stop_emulator(proc):
+    """SIGTERM (the emulator saves its state file), SIGKILL if it lingers."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    proc.stdout.close()
+
+
 class Emulator:
     def __init__(self):
-        self.proc = subprocess.Popen(["/usr/bin/python3", EMULATOR, "--port", "0"],
-                                     stdout=subprocess.PIPE, text=True)
-        sel = selectors.DefaultSelector()
-        sel.register(self.proc.stdout, selectors.EVENT_READ)
-        deadline = time.monotonic() + 15
-        try:
-            while True:
-                left = deadline - time.monotonic()
-                if left <= 0 or self.proc.poll() is not None:
-                    self.stop()
-                    raise RuntimeError("the Google emulator did not start")
-                if sel.select(timeout=left):
-                    line = self.proc.stdout.readline()
-                    if line.startswith("LISTENING "):
-                        self.url = "http://127.0.0.1:%d" % int(line.split()[1])
-                        break
-        finally:
-            sel.close()
+        self.proc, self.url = start_emulator()
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
+        stop_emulator(self.proc)
 
     def call(self, method, path, body=None):
         data = json.dumps(body).encode() if body is not None else None

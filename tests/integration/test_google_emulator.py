@@ -10,9 +10,6 @@ import base64
 import http.client
 import json
 import os
-import selectors
-import signal
-import subprocess
 import sys
 import time
 import urllib.error
@@ -22,8 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-EMULATOR = os.path.join(ROOT, "tests", "emulators", "google_emu.py")
+from google_helpers import start_emulator, stop_emulator
+
 API = "/calendar/v3"
 CLIENT = {"client_id": "calsync-test", "client_secret": "s3cret"}
 REFRESH = "1//refresh-alice"
@@ -31,36 +28,6 @@ PRIMARY, FAMILY, SHARED = "alice@example.com", "family@group.calendar.google.com
 
 
 # -- emulator process -----------------------------------------------------------
-
-def start_emulator(*extra, deadline_s=10.0):
-    """Start the emulator on port 0; return (process, base URL)."""
-    proc = subprocess.Popen([sys.executable, EMULATOR, "--port", "0", *extra],
-                            stdout=subprocess.PIPE, text=True)
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
-    deadline = time.monotonic() + deadline_s
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0 or proc.poll() is not None:
-            proc.kill()
-            raise RuntimeError("emulator did not print LISTENING in time")
-        if sel.select(timeout=left):
-            line = proc.stdout.readline()
-            if line.startswith("LISTENING "):
-                sel.close()
-                return proc, "http://127.0.0.1:%d" % int(line.split()[1])
-
-
-def stop_emulator(proc):
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    proc.stdout.close()
-
 
 @pytest.fixture(scope="module")
 def base_url(request):

@@ -13,11 +13,8 @@ Run: /usr/bin/python3 -m pytest -q tests/integration/test_google_provider.py
 
 import json
 import os
-import selectors
-import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
@@ -26,8 +23,8 @@ import uuid
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-EMULATOR = os.path.join(ROOT, "tests", "emulators", "google_emu.py")
+from google_helpers import start_emulator, stop_emulator
+
 CLIENT = {"client_id": "calsync-provider-check", "client_secret": "pc-s3cret"}
 REFRESH = "1//refresh-provider-check"
 PRIMARY = "alice@example.com"
@@ -36,38 +33,6 @@ SHARED = "shared@example.com"
 
 
 # -- emulator process ------------------------------------------------------------
-
-def start_emulator(deadline_s=15.0):
-    proc = subprocess.Popen([sys.executable, EMULATOR, "--port", "0"],
-                            stdout=subprocess.PIPE, text=True)
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
-    deadline = time.monotonic() + deadline_s
-    try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0 or proc.poll() is not None:
-                proc.kill()
-                proc.wait()
-                raise RuntimeError("emulator did not print LISTENING in time")
-            if sel.select(timeout=left):
-                line = proc.stdout.readline()
-                if line.startswith("LISTENING "):
-                    return proc, "http://127.0.0.1:%d" % int(line.split()[1])
-    finally:
-        sel.close()
-
-
-def stop_emulator(proc):
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    proc.stdout.close()
-
 
 @pytest.fixture(scope="module")
 def base_url(request):
