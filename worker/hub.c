@@ -146,6 +146,11 @@ json_t *cs_hub_row(const cs_event *ev, const char *hub_id, const char *hub_serie
 	return o;
 }
 
+/* The attendees of row x as text[]; most events have none: no subquery then. */
+#define ATTENDEES \
+	"CASE WHEN jsonb_array_length(x.attendees) = 0 THEN '{}'::text[]" \
+	" ELSE ARRAY(SELECT jsonb_array_elements_text(x.attendees)) END"
+
 #define ROW_COLUMNS                                                                 \
 	"x(id uuid, title text, description text, location text, start text, \"end\" text," \
 	" all_day boolean, timezone text, recurrence text, series uuid, original_start text," \
@@ -168,7 +173,7 @@ int cs_hub_insert(cs_db *db, const char *tenant, const char *user, const char *s
 			" " TIME_VALUE("x.start", "x.all_day") ", " TIME_VALUE("x.\"end\"", "x.all_day") ","
 			" x.all_day, x.timezone, x.recurrence, x.series,"
 			" " TIME_VALUE("x.original_start", "x.all_day") ","
-			" ARRAY(SELECT jsonb_array_elements_text(x.attendees)), x.status, $4, NOW()"
+			" " ATTENDEES ", x.status, $4, NOW()"
 			" FROM jsonb_to_recordset($1::jsonb) AS " ROW_COLUMNS,
 			4, params);
 	free(json);
@@ -193,7 +198,7 @@ int cs_hub_update(cs_db *db, const char *hub_id, const cs_event *ev, const char 
 			" timezone = x.timezone, recurrence = x.recurrence,"
 			" recurring_event_id = x.series,"
 			" original_start_time = " TIME_VALUE("x.original_start", "x.all_day") ","
-			" attendees = ARRAY(SELECT jsonb_array_elements_text(x.attendees)),"
+			" attendees = " ATTENDEES ","
 			" status = x.status, deleted_at = NULL, updated_at = NOW()"
 			" FROM jsonb_to_record($1::jsonb) AS " ROW_COLUMNS " WHERE e.id = x.id",
 			1, params);
