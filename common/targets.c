@@ -19,7 +19,9 @@
 /* The columns of CTE ev: the events considered, with their series root. */
 #define EV_COLUMNS \
 	"SELECT e.id, e.tenant_id, e.updated_at, e.deleted_at," \
-	" COALESCE(e.recurring_event_id, e.id) AS root FROM events e"
+	" COALESCE(e.recurring_event_id, e.id) AS root," \
+	" COALESCE(e.source_calendar_id, (SELECT r.source_calendar_id FROM events r" \
+	"   WHERE r.id = e.recurring_event_id)) AS src FROM events e"
 
 /*
  * WITH clause over the events of EV_SELECT (CTE ev) ending in CTE tgt:
@@ -29,7 +31,9 @@
  *           each user who has exactly one push-capable calendar;
  *   linked  calendars holding a from/to_external mapping of an event or
  *           of its series root;
- *   tgt     linked calendars, plus dflt for events with no from_external one.
+ *   tgt     linked calendars; the calendar an event was pulled from (src,
+ *           kept when its mappings are gone); dflt for events that came
+ *           from no external calendar (no src, no from_external mapping).
  * Written as joins on small sets so that a chunk of events costs index
  * lookups only.
  */
@@ -48,8 +52,9 @@
 	"   FROM ev JOIN calendar_event_mappings m ON m.event_id = ev.root"            \
 	"   WHERE ev.root <> ev.id AND m.sync_direction IN ('from_external', 'to_external')),"  \
 	" tgt AS (SELECT event_id, calendar_id FROM linked"                            \
+	"   UNION SELECT ev.id, ev.src FROM ev WHERE ev.src IS NOT NULL"                \
 	"   UNION SELECT ev.id, d.id FROM ev JOIN dflt d ON d.tenant_id = ev.tenant_id" \
-	"   WHERE NOT EXISTS (SELECT 1 FROM linked l"                                  \
+	"   WHERE ev.src IS NULL AND NOT EXISTS (SELECT 1 FROM linked l"               \
 	"     WHERE l.event_id = ev.id AND l.sync_direction = 'from_external')) "
 
 /* Rows of (ev, c): target calendars c, push-capable and of the event's tenant. */
@@ -72,7 +77,8 @@ static const char sql_for_event[] =
 
 static const char sql_pending_for_calendar[] =
 	WITH_TARGETS(EV_COLUMNS " WHERE e.tenant_id ="
-		     " (SELECT tenant_id FROM external_calendars WHERE id = $1::uuid)")
+		     " (SELECT tenant_id FROM external_calendars WHERE id = $1::uuid)"
+		     " AND ($3::int = 0 OR e.updated_at > now() - $3::int * interval '1 second')")
 	"SELECT ev.id::text " TARGET_ROWS WITH_MAPPING_PENDING
 	" AND c.id = $1::uuid ORDER BY ev.updated_at, ev.id LIMIT $2::int";
 
@@ -144,17 +150,18 @@ int cs_targets_for_event(cs_db *db, const char *event_id, cs_idlist *out, cs_err
 }
 
 int cs_targets_pending_for_calendar(cs_db *db, const char *calendar_id, int limit,
-				    cs_idlist *out, cs_err *err)
+				    int changed_within_s, cs_idlist *out, cs_err *err)
 {
-	char lim[16];
-	const char *params[2] = {calendar_id, lim};
+	char lim[16], within[16];
+	const char *params[3] = {calendar_id, lim, within};
 
 	out->ids = NULL;
 	out->n = 0;
 	if (!cs_is_uuid(calendar_id))
 		return cs_err_set(err, CS_EINVAL, false, "pending pushes: calendar id is not a UUID");
 	snprintf(lim, sizeof(lim), "%d", limit > 0 ? limit : 0);
-	return query_list(db, "pending pushes of a calendar", sql_pending_for_calendar, 2,
+	snprintf(within, sizeof(within), "%d", changed_within_s > 0 ? changed_within_s : 0);
+	return query_list(db, "pending pushes of a calendar", sql_pending_for_calendar, 3,
 			  params, out, err);
 }
 

@@ -8,8 +8,9 @@
  * IN ('bidirectional', 'push_only'); only push-capable calendars of the
  * event's tenant are ever targets. The targets of a Hub event E (of an
  * override: of its series root R = E.recurring_event_id, plus E itself):
- *   - when E or R has a 'from_external' mapping (the event came from an
- *     external calendar): that calendar only;
+ *   - when E or R came from an external calendar (events.source_calendar_id,
+ *     or a 'from_external' mapping): that calendar only - none once it is
+ *     disconnected, so its events never spread to other calendars;
  *   - otherwise (a Hub-created event): for each user of the tenant, the
  *     user's primary calendars (is_primary), or, for a user with exactly
  *     one push-capable calendar, that one;
@@ -63,10 +64,11 @@ int cs_targets_for_event(cs_db *db, const char *event_id, cs_idlist *out, cs_err
 
 /*
  * Up to `limit` events whose push to calendar_id is pending, oldest
- * change first. Empty when the calendar is not push-capable.
+ * change first, among the events changed in the last changed_within_s
+ * seconds (0: all). Empty when the calendar is not push-capable.
  */
 int cs_targets_pending_for_calendar(cs_db *db, const char *calendar_id, int limit,
-				    cs_idlist *out, cs_err *err);
+				    int changed_within_s, cs_idlist *out, cs_err *err);
 
 /*
  * One step of a scan over all events in id order, for the scheduler's

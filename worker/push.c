@@ -14,6 +14,12 @@
 #include "banned.h"
 
 #define PUSH_BATCH 500
+/*
+ * An incremental sync looks for pending pushes among the last hour's
+ * changes only (an index range, not the whole calendar); older ones are
+ * found by full syncs and the scheduler's reconcile.
+ */
+#define RECENT_CHANGES_S 3600
 #define MAX_SERIES_DEPTH 2
 
 static int push_depth(cs_worker *w, cs_job *job, cs_calendar *cal, const char *event_id,
@@ -206,12 +212,13 @@ int cs_push_event(cs_worker *w, cs_job *job, cs_calendar *cal, const char *event
 	return push_depth(w, job, cal, event_id, 0, err);
 }
 
-int cs_push_pending(cs_worker *w, cs_job *job, cs_calendar *cal, cs_err *err)
+int cs_push_pending(cs_worker *w, cs_job *job, cs_calendar *cal, bool all, cs_err *err)
 {
 	cs_idlist list = {0};
 	int rc = 0, done = 0;
 
-	if (cs_targets_pending_for_calendar(w->db, cal->id, PUSH_BATCH, &list, err))
+	if (cs_targets_pending_for_calendar(w->db, cal->id, PUSH_BATCH,
+					    all ? 0 : RECENT_CHANGES_S, &list, err))
 		return -1;
 	for (int i = 0; rc == 0 && i < list.n; i++) {
 		rc = cs_push_event(w, job, cal, list.ids[i], err);

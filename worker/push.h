@@ -13,7 +13,10 @@
 /* Push one Hub event to cal (cal must be connected). */
 int cs_push_event(cs_worker *w, cs_job *job, cs_calendar *cal, const char *event_id,
 		  cs_err *err);
-/* Push every pending Hub change of cal (targets.h decides what is pending). */
-int cs_push_pending(cs_worker *w, cs_job *job, cs_calendar *cal, cs_err *err);
+/*
+ * Push the pending Hub changes of cal (targets.h decides what is pending):
+ * all of them, or (all false) those of the last hour.
+ */
+int cs_push_pending(cs_worker *w, cs_job *job, cs_calendar *cal, bool all, cs_err *err);
 
 #endif

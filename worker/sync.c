@@ -61,7 +61,7 @@ static int sync_calendar(cs_worker *w, cs_job *job, cs_calendar *cal, cs_err *er
 	if (cs_calendar_pulls(cal))
 		rc = cs_pull(w, job, cal, full, err);
 	if (rc == 0 && cs_calendar_pushes(cal))
-		rc = cs_push_pending(w, job, cal, err);
+		rc = cs_push_pending(w, job, cal, full || !cal->sync_token, err);
 	if (rc == 0)
 		return record(w, job, cal, job->status ? job->status : "success", job->error, err);
 	if (err->code != CS_EFENCED && err->code != CS_EAUTH)

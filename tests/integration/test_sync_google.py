@@ -312,11 +312,11 @@ def test_a_kafka_event_changed_message_reaches_google_as_a_write(world, emu, bin
     topic = "sync-google-" + uuid.uuid4().hex[:8]
     env = dict(os.environ)
     env.update(world.env, CALSYNC_KAFKA_TOPIC=topic, CALSYNC_KAFKA_GROUP="g-" + topic)
+    run(world)                     # synced first: no periodic sync is due, nothing pending
     log = open(os.path.join(world.provider_dir, "scheduler.log"), "w")
     sched = subprocess.Popen([os.path.join(str(bin_dir), "calsync-scheduler")], env=env,
                              stdout=subprocess.DEVNULL, stderr=log)
     world.procs.append(sched)
-    run(world)                                    # connected and synced: nothing pending
     ev = hub_event(world, "Parents' evening", "2026-12-04T18:00Z", "2026-12-04T19:00Z")
     writes = emu.writes()
     producer = Producer({"bootstrap.servers": os.environ["CALSYNC_KAFKA_BROKERS"]})
@@ -330,3 +330,21 @@ def test_a_kafka_event_changed_message_reaches_google_as_a_write(world, emu, bin
                       what="the push job's result")
     assert pushes[0]["status"] == "success" and pushes[0]["pushed"] == 1
     assert emu.writes() == writes + 1
+
+
+@pytest.mark.parametrize("remove_events", [True, False])
+def test_disconnect_revokes_removes_and_never_spreads_events(world, emu, remove_events):
+    emu.add(world.remote, timed("Team lunch", "2026-12-18T12:00:00Z", "2026-12-18T13:00:00Z"))
+    run(world)
+    other = world.calendar(remote_id="other-primary")          # the family's test calendar
+    revokes = emu.stats()["by_kind"].get("POST revoke", 0)
+    res = run(world, "disconnect", remove_events=remove_events)
+    assert res["status"] == "success", res
+    assert query(world.db_url, "SELECT count(*) FROM external_calendars WHERE id = %s", (world.cal,)) == [(0,)]
+    assert emu.stats()["by_kind"].get("POST revoke") == revokes + 1
+    assert query(world.db_url, "SELECT deleted_at IS NOT NULL FROM events") == [(remove_events,)]
+    # what came from the disconnected calendar is not pushed anywhere else
+    assert query(world.db_url, "SELECT count(*) FROM events e WHERE e.source_calendar_id = %s",
+                 (world.cal,)) == [(1,)]
+    world.cal = other
+    assert run(world)["pushed"] == 0
