@@ -54,8 +54,9 @@
 	" tgt AS (SELECT event_id, calendar_id FROM linked"                            \
 	"   UNION SELECT ev.id, ev.src FROM ev WHERE ev.src IS NOT NULL"                \
 	"   UNION SELECT ev.id, d.id FROM ev JOIN dflt d ON d.tenant_id = ev.tenant_id" \
-	"   WHERE ev.src IS NULL AND NOT EXISTS (SELECT 1 FROM linked l"               \
-	"     WHERE l.event_id = ev.id AND l.sync_direction = 'from_external')) "
+	"   LEFT JOIN (SELECT DISTINCT event_id FROM linked"                           \
+	"     WHERE sync_direction = 'from_external') lf ON lf.event_id = ev.id"       \
+	"   WHERE ev.src IS NULL AND lf.event_id IS NULL) "
 
 /* Rows of (ev, c): target calendars c, push-capable and of the event's tenant. */
 #define TARGET_ROWS                                                                    \
@@ -75,10 +76,28 @@ static const char sql_for_event[] =
 	WITH_TARGETS(EV_COLUMNS " WHERE e.id = $1::uuid")
 	"SELECT c.id::text " TARGET_ROWS "ORDER BY c.id";
 
+/*
+ * The events whose push to calendar $1 can be pending, found by index:
+ * those mapped to it whose mapping is behind the event (or whose
+ * tombstone is not pushed), and the live Hub-created ones not mapped to
+ * it yet (pulled events get their mapping in the same transaction). The
+ * target rule then decides among these few, as for every other query.
+ */
+#define PENDING_CANDIDATES                                                             \
+	" WHERE e.id IN (SELECT m.event_id FROM calendar_event_mappings m"             \
+	"   JOIN events x ON x.id = m.event_id WHERE m.external_calendar_id = $1::uuid" \
+	"   AND ((x.deleted_at IS NULL AND (m.last_synced_at IS NULL"                  \
+	"         OR m.last_synced_at < x.updated_at))"                                \
+	"        OR (x.deleted_at IS NOT NULL AND m.is_deleted IS NOT TRUE))"          \
+	"  UNION SELECT x.id FROM events x WHERE x.tenant_id ="                       \
+	"   (SELECT tenant_id FROM external_calendars WHERE id = $1::uuid)"             \
+	"   AND x.source_calendar_id IS NULL AND x.deleted_at IS NULL"                 \
+	"   AND NOT EXISTS (SELECT 1 FROM calendar_event_mappings m"                   \
+	"    WHERE m.event_id = x.id AND m.external_calendar_id = $1::uuid))"          \
+	" AND ($3::int = 0 OR e.updated_at > now() - $3::int * interval '1 second')"
+
 static const char sql_pending_for_calendar[] =
-	WITH_TARGETS(EV_COLUMNS " WHERE e.tenant_id ="
-		     " (SELECT tenant_id FROM external_calendars WHERE id = $1::uuid)"
-		     " AND ($3::int = 0 OR e.updated_at > now() - $3::int * interval '1 second')")
+	WITH_TARGETS(EV_COLUMNS PENDING_CANDIDATES)
 	"SELECT ev.id::text " TARGET_ROWS WITH_MAPPING_PENDING
 	" AND c.id = $1::uuid ORDER BY ev.updated_at, ev.id LIMIT $2::int";
 

@@ -2,13 +2,21 @@
  * pull_overlap.c - time_overlap conflicts (contract 5.5): informational,
  * they block nothing. A pulled timed event that overlaps a live
  * Hub-created event (source_calendar_id NULL: it came from no external
- * calendar) of the calendar's owner is stored once per event and announced.
+ * calendar) of the calendar's owner, not longer than OVERLAP_REACH, is
+ * stored once per event and announced.
  */
 #include <stdlib.h>
 
 #include "conflict.h"
 #include "pull_page.h"
 #include "banned.h"
+
+/*
+ * How far back a Hub event may start and still overlap: the check walks
+ * the index of the owner's Hub events over this span before each pulled
+ * event, so a Hub event longer than this is not compared.
+ */
+#define OVERLAP_REACH "2 days"
 
 int cs_pull_overlaps(cs_pull_run *run, json_t *hub_ids, cs_err *err)
 {
@@ -20,17 +28,17 @@ int cs_pull_overlaps(cs_pull_run *run, json_t *hub_ids, cs_err *err)
 	if (!ids)
 		return cs_err_set(err, CS_ENOMEM, true, "out of memory");
 	if (cs_db_exec(run->w->db, &res, err,
-		       "WITH own AS MATERIALIZED (SELECT h.id, h.title, h.start_time, h.end_time"
-		       "  FROM events h WHERE h.tenant_id = $3 AND h.created_by = $2"
-		       "  AND h.source_calendar_id IS NULL AND h.deleted_at IS NULL"
-		       "  AND h.status <> 'cancelled' AND NOT h.is_all_day),"
-		       " hit AS (SELECT DISTINCT ON (p.id) p.id, m.external_event_id, h.id AS hid,"
-		       "  h.title AS htitle, h.start_time AS hs, h.end_time AS he, p.title, p.start_time,"
-		       "  p.end_time FROM events p"
+		       "WITH hit AS (SELECT p.id, m.external_event_id, h.id AS hid, h.title AS htitle,"
+		       "  h.start_time AS hs, h.end_time AS he, p.title, p.start_time, p.end_time"
+		       "  FROM (SELECT (jsonb_array_elements_text($1::jsonb))::uuid AS id) ids"
+		       "  JOIN events p ON p.id = ids.id"
 		       "  JOIN calendar_event_mappings m ON m.event_id = p.id AND m.external_calendar_id = $4"
-		       "  JOIN own h ON h.id <> p.id AND h.start_time < p.end_time AND p.start_time < h.end_time"
-		       "  WHERE p.id IN (SELECT (jsonb_array_elements_text($1::jsonb))::uuid)"
-		       "  ORDER BY p.id, h.start_time)"
+		       "  JOIN LATERAL (SELECT h.id, h.title, h.start_time, h.end_time FROM events h"
+		       "   WHERE h.tenant_id = $3 AND h.created_by = $2 AND h.source_calendar_id IS NULL"
+		       "   AND h.deleted_at IS NULL AND h.start_time > p.start_time - interval '" OVERLAP_REACH "'"
+		       "   AND h.start_time < p.end_time AND h.end_time > p.start_time"
+		       "   AND h.status <> 'cancelled' AND NOT h.is_all_day AND h.id <> p.id"
+		       "   ORDER BY h.start_time LIMIT 1) h ON TRUE)"
 		       " INSERT INTO calendar_conflicts (tenant_id, event_id, external_calendar_id,"
 		       " external_event_id, conflict_type, local_data, external_data)"
 		       " SELECT $3, hit.id, $4, hit.external_event_id, 'time_overlap',"
