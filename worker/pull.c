@@ -20,6 +20,8 @@
 #include "banned.h"
 
 #define MAX_PAGES 100000
+/* A pull that created this many events refreshes the planner's statistics. */
+#define ANALYZE_AFTER 1000
 
 /* Store where the pull stands: the next page, or (last page) the new token. */
 static int save_state(cs_pull_run *run, const char *page_token, const char *sync_token,
@@ -200,6 +202,20 @@ static int fetch(cs_pull_run *run, const char *token, const char *page_token, cs
 				    page, err);
 }
 
+/*
+ * After a bulk load the planner still believes the tables small and picks
+ * poor plans for the next syncs until autovacuum catches up: analyze now.
+ * Best effort: a failure costs speed, not correctness.
+ */
+static void refresh_statistics(cs_worker *w)
+{
+	cs_err err;
+
+	if (cs_db_exec(w->db, NULL, &err, "ANALYZE calendar_event_mappings", 0, NULL) ||
+	    cs_db_exec(w->db, NULL, &err, "ANALYZE events", 0, NULL))
+		cs_warn("refreshing statistics: %s", err.msg);
+}
+
 int cs_pull(cs_worker *w, cs_job *job, cs_calendar *cal, bool full, cs_err *err)
 {
 	cs_pull_run run = {.w = w, .job = job, .cal = cal};
@@ -251,6 +267,8 @@ int cs_pull(cs_worker *w, cs_job *job, cs_calendar *cal, bool full, cs_err *err)
 	}
 	cs_err_set(err, CS_EPROTO, true, "calendar %s: more than %d pages", cal->id, MAX_PAGES);
 out:
+	if (rc == 0 && job->counts.created >= ANALYZE_AFTER)
+		refresh_statistics(w);
 	free(page_token);
 	if (rc == 0 && run.bad) {
 		job->status = "partial";

@@ -154,15 +154,17 @@ def bench_engine():
             "events/s", f"({ms:,.0f} ms, worker CPU {cpu:.2f} s, RSS {rss} MB)")
         first = emu.events(world.remote)[0]
         emu.patch(world.remote, first["id"], summary="changed")
-        times = []
+        times, in_worker = [], []
         for _ in range(5):
             cpu0 = proc_cpu_rss(w.pid)[0]
             res, ms = sync_and_wait(world)
             times.append(ms)
+            in_worker.append(res["duration_ms"])
             emu.patch(world.remote, first["id"], summary="changed %d" % len(times))
         cpu1, rss = proc_cpu_rss(w.pid)
         row("incremental sync with one change (10,000-event calendar)",
-            f"{sorted(times)[2]:.1f}", "ms", f"(median of 5, worker CPU {(cpu1 - cpu0) * 1000:.0f} ms"
+            f"{sorted(times)[2]:.1f}", "ms", f"(median of 5 from enqueue to result;"
+            f" {sorted(in_worker)[2]} ms inside the job; worker CPU {(cpu1 - cpu0) * 1000:.0f} ms"
             f" for the last, RSS {rss} MB)")
         for i in range(1000):
             query(world.db_url, "INSERT INTO events(tenant_id, created_by, title, start_time, end_time)"
