@@ -19,31 +19,11 @@
 #include "ids.h"
 #include "log.h"
 #include "sched.h"
+#include "signals.h"
 #include "banned.h"
 
 /* Longest wait for a Kafka message per loop turn (bounds the reaction to a signal). */
 #define LOOP_POLL_MS 100
-
-static volatile sig_atomic_t stop_flag;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_flag = 1;
-}
-
-static int install_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_signal;  /* no SA_RESTART: a sleep ends at the signal */
-	if (sigaction(SIGTERM, &sa, NULL) || sigaction(SIGINT, &sa, NULL))
-		return -1;
-	sa.sa_handler = SIG_IGN;    /* a closed Redis socket is an error, not a death */
-	return sigaction(SIGPIPE, &sa, NULL);
-}
 
 static void make_id(char *out, size_t n)
 {
@@ -99,12 +79,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "calsync-scheduler: %s\n", err.msg);
 		goto cleanup;
 	}
-	if (install_signals()) {
-		cs_error("cannot install the signal handlers");
+	if (cs_signals_install(&err)) {
+		cs_error("%s", err.msg);
 		goto cleanup;
 	}
 	s.cfg = &cfg;
-	s.stop = &stop_flag;
+	s.stop = &cs_stop_requested;
 	make_id(s.id, sizeof(s.id));
 	if (cs_db_new(&s.db, cfg.database_url, &err) || cs_redis_new(&s.redis, cfg.redis_url, &err) ||
 	    cs_consumer_open(&s, &err)) {

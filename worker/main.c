@@ -4,7 +4,6 @@
  * taking jobs, hands back the ones not started, finishes the one in hand
  * and the process exits 0 within CALSYNC_DRAIN_TIMEOUT_MS.
  */
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,28 +16,8 @@
 #include "log.h"
 #include "pool.h"
 #include "secret.h"
+#include "signals.h"
 #include "banned.h"
-
-static volatile int stop_requested;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
-static void install_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-}
 
 int main(int argc, char **argv)
 {
@@ -69,8 +48,13 @@ int main(int argc, char **argv)
 	}
 	json_object_seed(0);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	install_signals();
-	rc = cs_pool_run(&cfg, keys, &stop_requested, &abandoned, &err);
+	if (cs_signals_install(&err)) {
+		cs_error("%s", err.msg);
+		cs_keyring_free(keys);
+		cs_config_release(&cfg);
+		return 1;
+	}
+	rc = cs_pool_run(&cfg, keys, &cs_stop_requested, &abandoned, &err);
 	if (rc)
 		cs_error("worker: %s", err.msg);
 	if (abandoned) {

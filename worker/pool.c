@@ -4,6 +4,8 @@
  * read a batch (interactive first), lock the batch's calendars, run each
  * job through its handler, end them all in one atomic script.
  */
+#include <signal.h>
+
 #include "pool.h"
 
 #include <errno.h>
@@ -31,7 +33,7 @@ struct thread_ctx {
 	int index;
 	const cs_config *cfg;
 	const cs_keyring *keys;
-	volatile int *stop;
+	volatile sig_atomic_t *stop;
 	atomic_int *running;
 };
 
@@ -124,7 +126,7 @@ out:
 	return NULL;
 }
 
-int cs_pool_run(const cs_config *cfg, const cs_keyring *keys, volatile int *stop,
+int cs_pool_run(const cs_config *cfg, const cs_keyring *keys, volatile sig_atomic_t *stop,
 		bool *abandoned, cs_err *err)
 {
 	int n = (int)cfg->worker_concurrency;

@@ -7,6 +7,8 @@
 
 #include <stdbool.h>
 
+#include <signal.h>
+
 #include "config.h"
 #include "secret.h"
 
@@ -17,6 +19,6 @@
  * *abandoned set: threads still run then, and the caller must exit at once.
  */
 int cs_pool_run(const cs_config *cfg, const cs_keyring *keys,
-		volatile int *stop, bool *abandoned, cs_err *err);
+		volatile sig_atomic_t *stop, bool *abandoned, cs_err *err);
 
 #endif

@@ -1,4 +1,6 @@
 /* run.c - running a batch of jobs (see run.h). */
+#include <signal.h>
+
 #include "run.h"
 
 #include <stdio.h>
@@ -44,7 +46,7 @@ static void prepare(cs_worker *w, cs_job *job)
 		cs_run_classify(w->cfg, job, &err);
 }
 
-static void run_one(cs_worker *w, cs_job *job, volatile int *stop)
+static void run_one(cs_worker *w, cs_job *job, volatile sig_atomic_t *stop)
 {
 	const struct cs_handler *h = cs_dispatch_find(job->type);
 	cs_err err;
@@ -72,7 +74,7 @@ static void run_one(cs_worker *w, cs_job *job, volatile int *stop)
 	cs_log_context(NULL, NULL);
 }
 
-int cs_run_batch(cs_worker *w, cs_joblist *jobs, volatile int *stop, cs_err *err)
+int cs_run_batch(cs_worker *w, cs_joblist *jobs, volatile sig_atomic_t *stop, cs_err *err)
 {
 	bool *fenced;
 	int rc;

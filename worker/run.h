@@ -6,11 +6,13 @@
 #ifndef CS_RUN_H
 #define CS_RUN_H
 
+#include <signal.h>
+
 #include "fetch.h"
 #include "worker.h"
 
 /* 0 when the batch was ended in Redis; -1 (Redis trouble) leaves it pending. */
-int cs_run_batch(cs_worker *w, cs_joblist *jobs, volatile int *stop, cs_err *err);
+int cs_run_batch(cs_worker *w, cs_joblist *jobs, volatile sig_atomic_t *stop, cs_err *err);
 
 /* The outcome of a handler's error: retry, dead, or a plain failure. */
 void cs_run_classify(const cs_config *cfg, cs_job *job, const cs_err *err);

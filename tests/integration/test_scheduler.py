@@ -527,7 +527,7 @@ def test_offset_not_committed_while_redis_is_down(db, rdb, kafka, services, star
     deadline = time.monotonic() + 3
     while time.monotonic() < deadline:
         assert committed(kafka) == 1
-        time.sleep(0.2)
+        time.sleep(0.2)  # poll: the offset must hold until the deadline
 
     services.restart("redis")
     r = redis.Redis.from_url(redis_url(services), decode_responses=True, socket_timeout=10)
