@@ -209,3 +209,15 @@ def test_the_tool_enqueues_shows_status_and_watches(world):
     bad = subprocess.run([os.path.join(world.bin_dir, "calsync"), "enqueue", "sync", "nope"],
                          env=dict(os.environ, **world.env), capture_output=True, text=True)
     assert bad.returncode == 1 and "not a calendar id" in bad.stderr
+
+
+def test_a_sync_longer_than_a_second_reports_progress(world):
+    cal = world.calendar()
+    world.control("test-cal.latency_ms", 1200)
+    world.worker("a")
+    job = world.enqueue(INTERACTIVE, "sync", calendar_id=cal)
+    wait_result(world, job, status="success")
+    progress = [d for t, d in world.results() if t == "sync_progress" and d["job_id"] == job]
+    assert len(progress) == 1, progress
+    assert progress[0]["calendar_id"] == cal and progress[0]["phase"] == "pull"
+    assert progress[0]["tenant_id"] == world.tenant and "events_done" in progress[0]
