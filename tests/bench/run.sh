@@ -5,6 +5,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build}
+shift || true
 py=/usr/bin/python3
 run_dir=$(mktemp -d /tmp/calsync-bench.XXXXXX)
 chmod 755 "$run_dir"
