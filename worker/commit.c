@@ -94,7 +94,17 @@ static cs_script finish_script = {
 
 void cs_lock_owner(const char *consumer, const cs_job *job, char *buf, size_t n)
 {
-	snprintf(buf, n, "%s/%s", consumer, job->entry_id);
+	snprintf(buf, n, "%s/%s", consumer, (job->lock_job ? job->lock_job : job)->entry_id);
+}
+
+/* An earlier job of the batch that wants the same calendar, or NULL. */
+static cs_job *same_calendar(cs_job **jobs, int i)
+{
+	for (int k = 0; k < i; k++)
+		if (jobs[k]->calendar_id && jobs[k]->outcome == CS_OUT_NONE &&
+		    strcmp(jobs[k]->calendar_id, jobs[i]->calendar_id) == 0)
+			return jobs[k];
+	return NULL;
 }
 
 static void free_args(char **args, int n)
@@ -122,6 +132,9 @@ int cs_commit_lock(cs_redis *r, const cs_config *cfg, const char *consumer,
 	for (int i = 0; i < n; i++) {
 		if (!jobs[i]->calendar_id || jobs[i]->has_lock || jobs[i]->outcome != CS_OUT_NONE)
 			continue;
+		jobs[i]->lock_job = same_calendar(jobs, i);
+		if (jobs[i]->lock_job)
+			continue; /* runs after it, under its lock */
 		cs_lock_owner(consumer, jobs[i], owner, sizeof(owner));
 		args[argc++] = strdup(jobs[i]->calendar_id);
 		args[argc++] = strdup(owner);
@@ -145,6 +158,12 @@ int cs_commit_lock(cs_redis *r, const cs_config *cfg, const char *consumer,
 	for (int i = 0; i < nasked; i++) {
 		asked[i]->fence = rep->element[i]->integer;
 		asked[i]->has_lock = asked[i]->fence > 0;
+	}
+	for (int i = 0; i < n; i++) {
+		if (jobs[i]->lock_job && jobs[i]->lock_job != jobs[i]) {
+			jobs[i]->fence = jobs[i]->lock_job->fence;
+			jobs[i]->has_lock = jobs[i]->lock_job->has_lock;
+		}
 	}
 	rc = 0;
 out:
@@ -234,7 +253,7 @@ static int finish_args(const cs_config *cfg, const char *consumer, cs_job *job, 
 	args[0] = strdup(action_name(job->outcome));
 	args[1] = strdup(job->stream);
 	args[2] = strdup(job->entry_id);
-	args[3] = strdup(job->has_lock ? job->calendar_id : "");
+	args[3] = strdup(job->has_lock && !job->lock_job ? job->calendar_id : "");
 	args[4] = strdup(owner);
 	args[5] = strdup(answered ? job->answer_type : "sync_result");
 	if (answered)
@@ -250,7 +269,7 @@ static int finish_args(const cs_config *cfg, const char *consumer, cs_job *job, 
 		data = cs_job_retry_data(job);
 		when += cs_retry_delay_ms(cfg, job->attempt, random());
 	} else if (job->outcome == CS_OUT_DEFER) {
-		when += 100 + random() % 200;
+		when += 50 + random() % 50;
 	}
 	args[10] = data ? data : strdup(job->raw);
 	snprintf(score, sizeof(score), "%lld", when);

@@ -40,6 +40,7 @@ typedef struct cs_job {
 	int attempt;            /* 1 for the first run */
 	long long fence;        /* fencing token of the calendar lock, 0 when none */
 	bool has_lock;
+	const struct cs_job *lock_job; /* the job of the batch that took the lock (maybe itself) */
 	char *bad;              /* why the entry cannot run at all, or NULL */
 
 	enum cs_outcome outcome;

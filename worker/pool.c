@@ -26,6 +26,8 @@
 #include "banned.h"
 
 #define HOUSEKEEPING_MS 1000
+/* After deferring a job (its calendar was busy), release due jobs this soon. */
+#define DEFER_RECHECK_MS 60
 #define BLOCK_MS 500
 
 struct thread_ctx {
@@ -64,6 +66,14 @@ static void backoff(struct thread_ctx *t, long *delay)
 	for (long waited = 0; waited < *delay && !*t->stop; waited += 50)
 		nap_ms(50);
 	*delay = *delay < 2000 ? *delay * 2 : 2000;
+}
+
+static bool any_deferred(const cs_joblist *jobs)
+{
+	for (int i = 0; i < jobs->n; i++)
+		if (jobs->items[i]->outcome == CS_OUT_DEFER)
+			return true;
+	return false;
 }
 
 static int housekeeping(cs_worker *w, cs_joblist *jobs, cs_err *err)
@@ -108,6 +118,8 @@ static void *thread_main(void *arg)
 		}
 		if (rc == 0 && jobs.n > 0)
 			rc = cs_run_batch(&w, &jobs, t->stop, &err);
+		if (rc == 0 && any_deferred(&jobs))
+			next_house = cs_now_ms() + DEFER_RECHECK_MS; /* release them soon */
 		cs_joblist_clear(&jobs);
 		if (rc == 0) {
 			delay = 100;

@@ -105,11 +105,14 @@ def bench_push_latency(world, backlog):
             wait_for(lambda: any(c[2] == "create" and c[4] == ev for c in world.calls()), timeout=60,
                      what="first push")
             sent[ev] = None
-        time.sleep(0.005)   # pacing delay: a steady stream of changes, not one burst
+        time.sleep(0.02)    # pacing delay: a steady stream of changes (50/s), not one burst
     wait_for(lambda: len([c for c in world.calls() if c[2] == "create" and c[4] in sent]) >= len(sent),
              timeout=120, what="all pushes")
-    lat = sorted(int(c[0]) - sent[c[4]] for c in world.calls()
-                 if c[2] == "create" and sent.get(c[4]))
+    by_event = {c[4]: int(c[0]) - sent[c[4]] for c in world.calls()
+                if c[2] == "create" and sent.get(c[4])}
+    if os.environ.get("CALSYNC_BENCH_VERBOSE"):
+        print("  latencies in send order:", [round(by_event[e]) for e in sent if e in by_event])
+    lat = sorted(by_event.values())
     p50, p99 = lat[len(lat) // 2], lat[int(len(lat) * 0.99) - 1]
     label = f"with {backlog:,} background jobs waiting" if backlog else "idle queue"
     row(f"push latency Kafka -> provider, {label}", f"p50 {p50:.0f} / p99 {p99:.0f}", "ms")

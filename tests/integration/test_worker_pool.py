@@ -59,13 +59,14 @@ def test_a_stalled_worker_cannot_commit_after_its_job_was_taken_over(world):
     assert fence == 2                        # b's lock, not a's, committed last
 
 
-def test_one_job_per_calendar_at_a_time_across_workers(world):
+@pytest.mark.parametrize("batch", [1, 8])
+def test_one_job_per_calendar_at_a_time_across_workers(world, batch):
     cal = world.calendar()
     world.control("test-cal.latency_ms", 150)
     for _ in range(6):
         world.enqueue(INTERACTIVE, "sync", calendar_id=cal)
-    world.worker("a", CALSYNC_WORKER_CONCURRENCY=4, CALSYNC_BATCH_SIZE=1)
-    world.worker("b", CALSYNC_WORKER_CONCURRENCY=4, CALSYNC_BATCH_SIZE=1)
+    world.worker("a", CALSYNC_WORKER_CONCURRENCY=4, CALSYNC_BATCH_SIZE=batch)
+    world.worker("b", CALSYNC_WORKER_CONCURRENCY=4, CALSYNC_BATCH_SIZE=batch)
     wait_for(lambda: len([r for t, r in world.results() if r.get("status") == "success"]) == 6,
              what="six syncs")
     spans = sorted((int(c[0]), int(c[1])) for c in world.calls() if c[2] == "fetch")
