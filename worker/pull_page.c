@@ -75,12 +75,27 @@ static void fill_cancelled_times(cs_event *ev)
 		ev->all_day = true;
 }
 
+/* A new mapping of remote ev to Hub event hub_id: both sides hold ev's content. */
+static void add_mapping(struct page_ctx *c, const cs_event *ev, const char *hub_id,
+			const char *direction)
+{
+	char fp[CS_FINGERPRINT_LEN + 1];
+	cs_mapping m = {0};
+
+	cs_fingerprint(ev, fp);
+	m.event_id = (char *)hub_id;      /* borrowed: m is never released */
+	m.remote_id = ev->id;
+	m.etag = ev->etag;
+	m.direction = (char *)direction;
+	m.local_hash = fp;
+	m.remote_hash = fp;
+	json_array_append_new(c->map_rows, cs_mapping_row(&m, ev->series_id, c->run->generation));
+}
+
 /* Our own pushed event whose mapping was lost (a crash after the create): link it. */
 static int relink(struct page_ctx *c, cs_event *ev, bool *done, cs_err *err)
 {
 	const char *params[2] = {ev->hub_id, c->run->cal->tenant_id};
-	char fp[CS_FINGERPRINT_LEN + 1];
-	cs_mapping m = {0};
 	PGresult *res = NULL;
 
 	*done = false;
@@ -96,22 +111,14 @@ static int relink(struct page_ctx *c, cs_event *ev, bool *done, cs_err *err)
 	PQclear(res);
 	if (!*done)
 		return 0;
-	cs_fingerprint(ev, fp);
-	m.event_id = ev->hub_id;
-	m.remote_id = ev->id;
-	m.etag = ev->etag;
-	m.direction = "to_external";
-	m.local_hash = fp;
-	m.remote_hash = fp;
-	json_array_append_new(c->map_rows, cs_mapping_row(&m, ev->series_id, c->run->generation));
+	add_mapping(c, ev, ev->hub_id, "to_external");
 	return 0;
 }
 
 static int add_new(struct page_ctx *c, cs_event *ev, cs_err *err)
 {
-	char id[CS_UUID_LEN + 1], fp[CS_FINGERPRINT_LEN + 1];
+	char id[CS_UUID_LEN + 1];
 	char *series = NULL;
-	cs_mapping m = {0};
 	bool linked;
 
 	if (ev->hub_id && (relink(c, ev, &linked, err) || linked))
@@ -125,15 +132,8 @@ static int add_new(struct page_ctx *c, cs_event *ev, cs_err *err)
 	if (ev->cancelled)
 		fill_cancelled_times(ev);
 	cs_uuid_v4(id);
-	cs_fingerprint(ev, fp);
 	json_array_append_new(c->hub_rows, cs_hub_row(ev, id, series));
-	m.event_id = id;
-	m.remote_id = ev->id;
-	m.etag = ev->etag;
-	m.direction = "from_external";
-	m.local_hash = fp;
-	m.remote_hash = fp;
-	json_array_append_new(c->map_rows, cs_mapping_row(&m, ev->series_id, c->run->generation));
+	add_mapping(c, ev, id, "from_external");
 	json_object_set_new(c->new_ids, ev->id, json_string(id));
 	if (!ev->all_day && !ev->cancelled)
 		json_array_append_new(c->touched, json_string(id));
