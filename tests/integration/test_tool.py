@@ -140,3 +140,19 @@ def test_rotate_can_be_interrupted_and_resumed(services, bin_dir):
     assert "calendars failed" in out.stdout
     rows = query(url, "SELECT count(*) FROM external_calendars WHERE refresh_token_encrypted LIKE 'csv1.k2.%%'")
     assert rows == [(40,)]
+
+
+def test_the_daemons_refuse_to_start_without_keys_or_with_bad_settings(bin_dir):
+    env = dict(os.environ)
+    env.pop("CALSYNC_SECRET_KEYS", None)
+    worker = subprocess.run([os.path.join(bin_dir, "calsync-worker")], env=env,
+                            capture_output=True, text=True, timeout=30)
+    assert worker.returncode == 1
+    assert worker.stderr.strip().splitlines() == [
+        "calsync-worker: CALSYNC_SECRET_KEYS is not set and has no default"]
+    env["CALSYNC_LEADER_LEASE_MS"] = "soon"
+    sched = subprocess.run([os.path.join(bin_dir, "calsync-scheduler")], env=env,
+                           capture_output=True, text=True, timeout=30)
+    assert sched.returncode == 1
+    lines = sched.stderr.strip().splitlines()
+    assert len(lines) == 1 and "CALSYNC_LEADER_LEASE_MS" in lines[0]
