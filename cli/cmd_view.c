@@ -60,7 +60,7 @@ static void print_queue(const cs_config *cfg)
 		if (pend)
 			freeReplyObject(pend);
 	}
-	if (cs_redis_cmdf(r, NULL, &err, "PING") == 0) {
+	{
 		redisReply *z = NULL;
 
 		if (cs_redis_cmdf(r, &z, &err, "ZCARD %s", CS_DELAYED) == 0)
