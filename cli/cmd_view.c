@@ -47,6 +47,11 @@ static void print_queue(const cs_config *cfg)
 
 	if (cs_redis_new(&r, cfg->redis_url, &err))
 		return;
+	if (cs_redis_cmdf(r, NULL, &err, "PING")) {
+		printf("\nqueues: %s\n", err.msg);
+		cs_redis_free(r);
+		return;
+	}
 	printf("\nqueue\tlength\tpending\n");
 	for (int i = 0; i < 3; i++) {
 		redisReply *len = NULL, *pend = NULL;
