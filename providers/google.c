@@ -11,7 +11,9 @@
  *   (an earlier attempt got through) fetches that event and returns it, and
  *   restores it when it had been deleted - so a retried create never makes
  *   a second event.
- * - update/remove: PUT/DELETE under If-Match; 412 -> CS_ECONFLICT. A
+ * - update/remove: PATCH/DELETE under If-Match; 412 -> CS_ECONFLICT.
+ *   PATCH, with explicit nulls for what calsync cleared, keeps the fields
+ *   calsync does not model (reminders, colour, other apps' properties). A
  *   delete of an event that is already gone is a success.
  * - revoke: the OAuth revocation endpoint.
  * OAuth refresh, 401 handling and error mapping live in google_api.c, the
@@ -259,15 +261,15 @@ static int answer_event(const cs_http_response *resp, const char *method,
 	return rc;
 }
 
-/* PUT body to url (If-Match: etag when given); 2xx -> *out. */
-static int put_event(cs_provider *g, const char *url, const char *body,
+/* PUT or PATCH body to url (If-Match: etag when given); 2xx -> *out. */
+static int put_event(cs_provider *g, const char *method, const char *url, const char *body,
 		     const char *etag, cs_http_response *resp, cs_event *out, cs_err *err)
 {
-	if (cs_google_call(g, "PUT", url, body, etag, resp, err))
+	if (cs_google_call(g, method, url, body, etag, resp, err))
 		return -1;
 	if (resp->status / 100 == 2)
-		return answer_event(resp, "PUT", url, out, err);
-	cs_google_api_error(resp, "PUT", url, err);
+		return answer_event(resp, method, url, out, err);
+	cs_google_api_error(resp, method, url, err);
 	if (resp->status == 412)
 		return cs_err_prefix(err, "the event changed on Google since etag %.64s",
 				     etag ? etag : "(none)");
@@ -312,7 +314,7 @@ static int adopt_existing(cs_provider *g, const char *url, const char *body,
 		cs_event_release(&found);
 		if (!etag)
 			return oom(err);
-		rc = put_event(g, url, body, etag, resp, out, err);
+		rc = put_event(g, "PUT", url, body, etag, resp, out, err);
 		free(etag);
 		return rc;
 	}
@@ -374,7 +376,8 @@ static int g_update(cs_provider *g, const char *cal, const cs_event *ev,
 		return cs_err_set(err, CS_EINVAL, false, "Google update: the event has no id");
 	cs_dynbuf_init(&url, CS_GOOGLE_URL_CAP);
 	cs_http_response_init(&resp);
-	if (!(body = cs_google_event_to_json(ev, ev->hub_id, err)))
+	if (!(body = cs_google_event_to_json(ev, ev->hub_id, err)) ||
+	    cs_google_patch_clears(body, ev, err))
 		goto done;
 	if (!(text = json_dumps(body, JSON_COMPACT))) {
 		oom(err);
@@ -382,7 +385,7 @@ static int g_update(cs_provider *g, const char *cal, const cs_event *ev,
 	}
 	if (cs_google_events_url(g, &url, cal, ev->id, err))
 		goto done;
-	ret = put_event(g, url.data, text, ev->etag && *ev->etag ? ev->etag : NULL,
+	ret = put_event(g, "PATCH", url.data, text, ev->etag && *ev->etag ? ev->etag : NULL,
 			&resp, out, err);
 done:
 	free(text);

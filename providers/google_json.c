@@ -449,3 +449,16 @@ fail:
 	json_decref(o);
 	return NULL;
 }
+
+int cs_google_patch_clears(json_t *body, const cs_event *ev, cs_err *err)
+{
+	static const char *const owned[] = {"summary", "description", "location", "recurrence"};
+
+	for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)
+		if (!json_object_get(body, owned[i]) &&
+		    json_object_set_new(body, owned[i], json_null()))
+			return cs_err_set(err, CS_ENOMEM, false, "out of memory");
+	if (!ev->nattendees && json_object_set_new(body, "attendees", json_array()))
+		return cs_err_set(err, CS_ENOMEM, false, "out of memory");
+	return 0;
+}

@@ -54,4 +54,12 @@ int cs_google_event_from_json(json_t *item, cs_event *out, cs_err *err);
 json_t *cs_google_event_to_json(const cs_event *ev, const char *hub_id,
 				cs_err *err);
 
+/*
+ * Make body (from cs_google_event_to_json) a PATCH that also clears what
+ * ev lacks among the fields calsync owns (summary, description, location,
+ * recurrence: null; attendees: []), so that Google keeps only the fields
+ * calsync does not model.
+ */
+int cs_google_patch_clears(json_t *body, const cs_event *ev, cs_err *err);
+
 #endif

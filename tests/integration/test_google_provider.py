@@ -427,7 +427,7 @@ def test_update_with_stale_etag_is_conflict(bin_dir, base_url, emu):
     assert upd.rc == 0
     new = upd.items[0]
     assert new["etag"] != ev["etag"] and new["title"] == "Moved"
-    assert new["hub_id"] == ev["hub_id"]       # the stamp survives the full PUT
+    assert new["hub_id"] == ev["hub_id"]       # the stamp survives the update
 
     stale = check(bin_dir, base_url, "update", PRIMARY, ev["id"], ev["etag"],
                   event=timed(title="Overwrite"))

@@ -348,3 +348,16 @@ def test_disconnect_revokes_removes_and_never_spreads_events(world, emu, remove_
                  (world.cal,)) == [(1,)]
     world.cal = other
     assert run(world)["pushed"] == 0
+
+
+def test_a_hub_edit_keeps_what_calsync_does_not_model_on_google(world, emu):
+    (a,) = emu.add(world.remote, timed("Violin", "2026-12-19T10:00:00Z", "2026-12-19T11:00:00Z",
+                                       location="Music school", colorId="5",
+                                       reminders={"useDefault": False,
+                                                  "overrides": [{"method": "popup", "minutes": 30}]}))
+    run(world)
+    query(world.db_url, "UPDATE events SET title = 'Violin lesson', location = NULL, updated_at = NOW()")
+    assert run(world)["pushed"] == 1
+    (remote,) = emu.events(world.remote)
+    assert remote["summary"] == "Violin lesson" and "location" not in remote
+    assert remote["colorId"] == "5" and remote["reminders"]["overrides"][0]["minutes"] == 30

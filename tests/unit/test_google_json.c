@@ -399,3 +399,25 @@ TEST(google_round_trip)
 	ev.recurrence = "RRULE:FREQ=YEARLY";
 	round_trip(&ev, "11111111-2222-3333-4444-777777777777");
 }
+
+TEST(google_patch_clears_what_the_event_lacks)
+{
+	cs_event ev = {0};
+	cs_err err;
+	json_t *j;
+
+	ev.title = "Violin";
+	ev.start = "2026-12-19T10:00:00Z";
+	ev.end = "2026-12-19T11:00:00Z";
+	ev.timezone = "Europe/London";
+	j = cs_google_event_to_json(&ev, NULL, &err);
+	CHECK(j && cs_google_patch_clears(j, &ev, &err) == 0);
+	CHECK_STR(json_string_value(json_object_get(j, "summary")), "Violin");
+	CHECK(json_is_null(json_object_get(j, "location")));
+	CHECK(json_is_null(json_object_get(j, "description")));
+	CHECK(json_is_null(json_object_get(j, "recurrence")));
+	CHECK(json_is_array(json_object_get(j, "attendees")) &&
+	      json_array_size(json_object_get(j, "attendees")) == 0);
+	CHECK(!json_object_get(j, "colorId") && !json_object_get(j, "reminders"));
+	json_decref(j);
+}
