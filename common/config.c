@@ -94,6 +94,8 @@ static const struct setting settings[] = {
 	 "longest retry delay"},
 	{"CALSYNC_CLAIM_IDLE_MS", S(claim_idle_ms), K_INT, "30000", 0, false, 100, 86400000,
 	 "a job pending this long on a silent worker is taken over"},
+	{"CALSYNC_CONSUMER_IDLE_MS", S(consumer_idle_ms), K_INT, "3600000", 0, false, 1000, 604800000,
+	 "a consumer of the group with no pending job, silent this long, is removed"},
 	{"CALSYNC_LOCK_TTL_MS", S(lock_ttl_ms), K_INT, "30000", 0, false, 100, 86400000,
 	 "lifetime of a calendar lock, renewed while its job runs"},
 	{"CALSYNC_LEADER_LEASE_MS", S(leader_lease_ms), K_INT, "10000", 0, false, 100, 3600000,

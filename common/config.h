@@ -54,6 +54,7 @@ typedef struct cs_config {
 	long retry_base_ms;
 	long retry_max_ms;
 	long claim_idle_ms;
+	long consumer_idle_ms;
 	long lock_ttl_ms;
 	long leader_lease_ms;
 	long drain_timeout_ms;

@@ -60,6 +60,22 @@ static cs_script trim_script = {
 	"return redis.call('XTRIM', ARGV[1], 'MINID', min)\n",
 	""};
 
+static cs_script prune_script = {
+	"prune_consumers",
+	"local ok, list = pcall(redis.call, 'XINFO', 'CONSUMERS', ARGV[1], ARGV[2])\n"
+	"if not ok then return 0 end\n"
+	"local n = 0\n"
+	"for _, c in ipairs(list) do\n"
+	"  local f = {}\n"
+	"  for i = 1, #c, 2 do f[c[i]] = c[i + 1] end\n"
+	"  if f['pending'] == 0 and f['idle'] > tonumber(ARGV[3]) then\n"
+	"    redis.call('XGROUP', 'DELCONSUMER', ARGV[1], ARGV[2], f['name'])\n"
+	"    n = n + 1\n"
+	"  end\n"
+	"end\n"
+	"return n\n",
+	""};
+
 long long cs_now_ms(void)
 {
 	struct timespec ts;
@@ -233,6 +249,22 @@ int cs_queue_trim_acked(cs_redis *r, const char *stream, cs_err *err)
 
 	if (cs_script_run(r, &trim_script, 1, argv, &rep, err))
 		return -1;
+	freeReplyObject(rep);
+	return 0;
+}
+
+int cs_queue_prune_consumers(cs_redis *r, const char *stream, long idle_ms, int *pruned,
+			     cs_err *err)
+{
+	char idle[24];
+	const char *argv[3] = {stream, CS_GROUP, idle};
+	redisReply *rep;
+
+	snprintf(idle, sizeof(idle), "%ld", idle_ms);
+	if (cs_script_run(r, &prune_script, 3, argv, &rep, err))
+		return -1;
+	if (pruned)
+		*pruned = rep->type == REDIS_REPLY_INTEGER ? (int)rep->integer : 0;
 	freeReplyObject(rep);
 	return 0;
 }

@@ -52,6 +52,14 @@ int cs_queue_release_due(cs_redis *r, int limit, int *released, cs_err *err);
  */
 int cs_queue_trim_acked(cs_redis *r, const char *stream, cs_err *err);
 
+/*
+ * Remove consumers of the group on stream that hold no pending entry and
+ * were idle longer than idle_ms (workers that went away: a restarted
+ * worker without CALSYNC_WORKER_NAME comes back under a new name).
+ */
+int cs_queue_prune_consumers(cs_redis *r, const char *stream, long idle_ms, int *pruned,
+			     cs_err *err);
+
 /* A Lua script run by EVALSHA, loaded again when Redis forgot it. */
 typedef struct cs_script {
 	const char *name;

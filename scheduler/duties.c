@@ -185,10 +185,15 @@ static int release_due(cs_sched *s, cs_err *err)
 	return 0;
 }
 
+/* Trim acknowledged stream heads and forget consumers that went away. */
 static int trim(cs_sched *s, cs_err *err)
 {
+	long idle = s->cfg->consumer_idle_ms;
+
 	if (cs_queue_trim_acked(s->redis, CS_STREAM_INTERACTIVE, err) ||
-	    cs_queue_trim_acked(s->redis, CS_STREAM_BACKGROUND, err))
+	    cs_queue_trim_acked(s->redis, CS_STREAM_BACKGROUND, err) ||
+	    cs_queue_prune_consumers(s->redis, CS_STREAM_INTERACTIVE, idle, NULL, err) ||
+	    cs_queue_prune_consumers(s->redis, CS_STREAM_BACKGROUND, idle, NULL, err))
 		return -1;
 	return 0;
 }

@@ -613,3 +613,33 @@ def test_due_retries_move_back_and_acked_heads_are_trimmed(db, rdb, start_schedu
     s.wait_log("released 1 due retry")
     wait_for(lambda: rdb.xlen(BACKGROUND) == 1, what="the acknowledged head trimmed")
     assert s.stop() == 0
+
+
+def test_consumers_that_went_away_are_forgotten(services, bin_dir):
+    """A consumer with nothing pending and silent longer than CALSYNC_CONSUMER_IDLE_MS
+    leaves the group; one that still holds a job stays."""
+    url = services.env["CALSYNC_REDIS_URL"].rsplit("/", 1)[0] + "/6"
+    r = redis.Redis.from_url(url, decode_responses=True)
+    db = fresh_database(services)
+    run_tool(str(bin_dir), "migrate", env={"CALSYNC_DATABASE_URL": db}, check=True)
+    r.flushdb()
+    stream = "calsync:jobs:background"
+    r.xgroup_create(stream, "calsync-workers", id="0", mkstream=True)
+    r.xadd(stream, {"type": "noop", "data": "{}"})
+    r.xadd(stream, {"type": "noop", "data": "{}"})
+    gone = r.xreadgroup("calsync-workers", "gone-worker", {stream: ">"}, count=1)
+    r.xack(stream, "calsync-workers", gone[0][1][0][0])
+    r.xreadgroup("calsync-workers", "busy-worker", {stream: ">"}, count=1)
+    wait_for(lambda: all(c["idle"] > 1000 for c in r.xinfo_consumers(stream, "calsync-workers")),
+             what="both consumers silent for a second")   # the leader prunes at once
+    env = dict(os.environ, CALSYNC_REDIS_URL=url, CALSYNC_CONSUMER_IDLE_MS="1000",
+               CALSYNC_DATABASE_URL=db, CALSYNC_KAFKA_TOPIC="prune-" + uuid.uuid4().hex[:6])
+    proc = subprocess.Popen([os.path.join(str(bin_dir), "calsync-scheduler")], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: [c["name"] for c in r.xinfo_consumers(stream, "calsync-workers")]
+                 == ["busy-worker"], timeout=45, what="the idle consumer removed")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        r.flushdb()
