@@ -12,6 +12,8 @@ import urllib.parse
 import urllib.request
 import uuid
 
+import pytest
+
 from calsync_helpers import query, run_tool
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -51,6 +53,14 @@ def stop_emulator(proc):
             proc.kill()
             proc.wait()
     proc.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def base_url(request):
+    """A module's own emulator; its base URL."""
+    proc, url = start_emulator()
+    request.addfinalizer(lambda: stop_emulator(proc))
+    return url
 
 
 class Emulator:

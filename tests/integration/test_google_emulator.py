@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from google_helpers import start_emulator, stop_emulator
+from google_helpers import base_url, start_emulator, stop_emulator  # noqa: F401 (fixture)
 
 API = "/calendar/v3"
 CLIENT = {"client_id": "calsync-test", "client_secret": "s3cret"}
@@ -28,13 +28,6 @@ PRIMARY, FAMILY, SHARED = "alice@example.com", "family@group.calendar.google.com
 
 
 # -- emulator process -----------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def base_url(request):
-    proc, url = start_emulator()
-    request.addfinalizer(lambda: stop_emulator(proc))
-    return url
-
 
 class Reply:
     def __init__(self, status, headers, raw):

@@ -23,7 +23,7 @@ import uuid
 
 import pytest
 
-from google_helpers import start_emulator, stop_emulator
+from google_helpers import base_url  # noqa: F401 (a fixture)
 
 CLIENT = {"client_id": "calsync-provider-check", "client_secret": "pc-s3cret"}
 REFRESH = "1//refresh-provider-check"
@@ -33,13 +33,6 @@ SHARED = "shared@example.com"
 
 
 # -- emulator process ------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def base_url(request):
-    proc, url = start_emulator()
-    request.addfinalizer(lambda: stop_emulator(proc))
-    return url
-
 
 class Emu:
     """The emulator's control API (/_emu) and OAuth endpoint, via urllib."""
