@@ -4,7 +4,8 @@
  *
  * - list_calendars: calendarList, all pages.
  * - fetch: one page of events.list with singleEvents=false,
- *   showDeleted=true, maxResults=2500 and the sync/page token; 410 ->
+ *   showDeleted=true, maxResults=2500, the sync/page token and a partial
+ *   response (fields: only what the mapping reads); 410 ->
  *   CS_EGONE (the engine then does a full sync). Items that cannot be
  *   mapped come back with ev->bad set; they never fail the page.
  * - create: events.insert with an id derived from the Hub event id; a 409
@@ -199,6 +200,8 @@ static int g_fetch(cs_provider *g, const char *cal, const char *sync_token,
 	cs_http_response_init(&resp);
 	if (cs_google_events_url(g, &url, cal, NULL, err) ||
 	    cs_dynbuf_addstr(&url, "?singleEvents=false&showDeleted=true&maxResults=2500", err) ||
+	    cs_dynbuf_addstr(&url, "&fields=", err) ||
+	    cs_http_escape(&url, CS_GOOGLE_LIST_FIELDS, err) ||
 	    (sync_token && (cs_dynbuf_addstr(&url, "&syncToken=", err) ||
 			    cs_http_escape(&url, sync_token, err))) ||
 	    (page_token && (cs_dynbuf_addstr(&url, "&pageToken=", err) ||

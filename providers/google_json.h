@@ -32,6 +32,16 @@
 #include "provider.h"
 
 #define CS_GOOGLE_HUB_KEY "familyhub_event_id"
+
+/*
+ * The partial response (`fields`) events.list asks for: exactly what
+ * cs_google_event_from_json() reads, so Google sends and the worker
+ * parses nothing else. Keep the two in step.
+ */
+#define CS_GOOGLE_LIST_FIELDS                                                       \
+	"nextPageToken,nextSyncToken,items(id,etag,status,summary,description,"     \
+	"location,start,end,recurrence,recurringEventId,originalStartTime,"         \
+	"attendees/email,extendedProperties/private)"
 #define CS_GOOGLE_ID_BUFSZ 40
 
 /* The Google event id for a Hub event id (a UUID, any case, hyphens optional). */

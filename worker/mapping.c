@@ -41,6 +41,13 @@ void cs_mapping_release(cs_mapping *m)
 	memset(m, 0, sizeof(*m));
 }
 
+/*
+ * Up to this many ids are looked up one index probe each; more are
+ * matched by a hash join, which stays cheap also when the statistics
+ * still describe an empty table (the first pages of an initial pull).
+ */
+#define FEW_IDS 64
+
 int cs_mapset_load(cs_db *db, const char *cal, json_t *remote_ids, cs_mapset *out, cs_err *err)
 {
 	char *ids = json_dumps(remote_ids, JSON_COMPACT);
@@ -51,7 +58,10 @@ int cs_mapset_load(cs_db *db, const char *cal, json_t *remote_ids, cs_mapset *ou
 	memset(out, 0, sizeof(*out));
 	if (!ids)
 		return cs_err_set(err, CS_ENOMEM, true, "out of memory");
-	if (cs_db_exec(db, &res, err,
+	if (cs_db_exec(db, &res, err, json_array_size(remote_ids) <= FEW_IDS ?
+		       "SELECT " MAPPING_COLUMNS " FROM calendar_event_mappings"
+		       " WHERE external_calendar_id = $1 AND external_event_id ="
+		       " ANY (ARRAY(SELECT jsonb_array_elements_text($2::jsonb)))" :
 		       "SELECT " MAPPING_COLUMNS " FROM calendar_event_mappings"
 		       " WHERE external_calendar_id = $1 AND external_event_id IN"
 		       " (SELECT jsonb_array_elements_text($2::jsonb))",

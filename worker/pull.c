@@ -1,6 +1,7 @@
 /*
  * pull.c - the pull loop (see pull.h): pages in, each in its own
- * transaction with the token that follows it; then the end of the pull:
+ * transaction with the token that follows it (the next page is read on a
+ * helper thread meanwhile, pull_ahead.c); then the end of the pull:
  * deletions found (marked by the pages, or by a full sync's comparison)
  * go through the mass-deletion guard, overrides are linked to their
  * series, and the new sync token is stored.
@@ -16,6 +17,7 @@
 #include "hub.h"
 #include "log.h"
 #include "mapping.h"
+#include "pull_ahead.h"
 #include "pull_page.h"
 #include "banned.h"
 
@@ -194,25 +196,23 @@ static int finish(cs_pull_run *run, const char *sync_token, cs_err *err)
 	return commit(run, err);
 }
 
-static int fetch(cs_pull_run *run, const char *token, const char *page_token, cs_page *page,
-		 cs_err *err)
-{
-	memset(page, 0, sizeof(*page));
-	return run->cal->ops->fetch(run->cal->provider, run->cal->remote_id, token, page_token,
-				    page, err);
-}
-
 /*
  * After a bulk load the planner still believes the tables small and picks
- * poor plans for the next syncs until autovacuum catches up: analyze now.
- * Best effort: a failure costs speed, not correctness.
+ * poor plans for the next syncs until autovacuum catches up: analyze now
+ * the columns calsync's queries select and join on (autovacuum does the
+ * rest later). Best effort: a failure costs speed, not correctness.
  */
 static void refresh_statistics(cs_worker *w)
 {
 	cs_err err;
 
-	if (cs_db_exec(w->db, NULL, &err, "ANALYZE calendar_event_mappings", 0, NULL) ||
-	    cs_db_exec(w->db, NULL, &err, "ANALYZE events", 0, NULL))
+	if (cs_db_exec(w->db, NULL, &err,
+		       "ANALYZE calendar_event_mappings (external_calendar_id, event_id,"
+		       " external_event_id, sync_direction, last_synced_at, is_deleted,"
+		       " pending_delete)", 0, NULL) ||
+	    cs_db_exec(w->db, NULL, &err,
+		       "ANALYZE events (id, tenant_id, created_by, source_calendar_id,"
+		       " recurring_event_id, start_time, updated_at, deleted_at)", 0, NULL))
 		cs_warn("refreshing statistics: %s", err.msg);
 }
 
@@ -220,8 +220,10 @@ int cs_pull(cs_worker *w, cs_job *job, cs_calendar *cal, bool full, cs_err *err)
 {
 	cs_pull_run run = {.w = w, .job = job, .cal = cal};
 	char *page_token = cal->page_token ? strdup(cal->page_token) : NULL;
+	cs_pull_ahead ahead = {0};
+	const char *token;
 	cs_page page;
-	int rc = -1;
+	int rc = -1, got;
 
 	if (page_token && cal->full_running) {
 		run.full = true;                /* resume the full sync in progress */
@@ -234,7 +236,10 @@ int cs_pull(cs_worker *w, cs_job *job, cs_calendar *cal, bool full, cs_err *err)
 	}
 	run.generation = cal->generation + (page_token ? 0 : run.full);
 	for (int n = 0; n < MAX_PAGES; n++) {
-		if (fetch(&run, run.full ? NULL : cal->sync_token, page_token, &page, err)) {
+		token = run.full ? NULL : cal->sync_token;
+		if (!cs_pull_ahead_take(&ahead, &page, &got, err))
+			got = cs_pull_fetch(&run, token, page_token, &page, err);
+		if (got) {
 			cs_page_release(&page);
 			if (err->code != CS_EGONE || run.full)
 				goto out;
@@ -245,12 +250,16 @@ int cs_pull(cs_worker *w, cs_job *job, cs_calendar *cal, bool full, cs_err *err)
 			page_token = NULL;
 			continue;
 		}
+		/* the next page is read while this one is applied */
+		if (page.next_page)
+			cs_pull_ahead_start(&ahead, &run, token, page.next_page);
 		if (begin(&run, err) || cs_pull_apply_page(&run, &page, err) ||
 		    (page.next_page && save_state(&run, page.next_page, NULL, false, err))) {
 			cs_db_rollback(w->db);
 			cs_page_release(&page);
 			goto out;
 		}
+		cs_pull_ahead_wait(&ahead);
 		if (commit(&run, err) || cs_worker_progress(w, job, run.done, "pull", err)) {
 			cs_page_release(&page);
 			goto out;
@@ -267,6 +276,7 @@ int cs_pull(cs_worker *w, cs_job *job, cs_calendar *cal, bool full, cs_err *err)
 	}
 	cs_err_set(err, CS_EPROTO, true, "calendar %s: more than %d pages", cal->id, MAX_PAGES);
 out:
+	cs_pull_ahead_release(&ahead);
 	if (rc == 0 && job->counts.created >= ANALYZE_AFTER)
 		refresh_statistics(w);
 	free(page_token);

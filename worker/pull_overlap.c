@@ -28,11 +28,10 @@ int cs_pull_overlaps(cs_pull_run *run, json_t *hub_ids, cs_err *err)
 	if (!ids)
 		return cs_err_set(err, CS_ENOMEM, true, "out of memory");
 	if (cs_db_exec(run->w->db, &res, err,
-		       "WITH hit AS (SELECT p.id, m.external_event_id, h.id AS hid, h.title AS htitle,"
+		       "WITH hit AS MATERIALIZED (SELECT p.id, h.id AS hid, h.title AS htitle,"
 		       "  h.start_time AS hs, h.end_time AS he, p.title, p.start_time, p.end_time"
 		       "  FROM (SELECT (jsonb_array_elements_text($1::jsonb))::uuid AS id) ids"
 		       "  JOIN events p ON p.id = ids.id"
-		       "  JOIN calendar_event_mappings m ON m.event_id = p.id AND m.external_calendar_id = $4"
 		       "  JOIN LATERAL (SELECT h.id, h.title, h.start_time, h.end_time FROM events h"
 		       "   WHERE h.tenant_id = $3 AND h.created_by = $2 AND h.source_calendar_id IS NULL"
 		       "   AND h.deleted_at IS NULL AND h.start_time > p.start_time - interval '" OVERLAP_REACH "'"
@@ -41,11 +40,13 @@ int cs_pull_overlaps(cs_pull_run *run, json_t *hub_ids, cs_err *err)
 		       "   ORDER BY h.start_time LIMIT 1) h ON TRUE)"
 		       " INSERT INTO calendar_conflicts (tenant_id, event_id, external_calendar_id,"
 		       " external_event_id, conflict_type, local_data, external_data)"
-		       " SELECT $3, hit.id, $4, hit.external_event_id, 'time_overlap',"
+		       " SELECT $3, hit.id, $4, m.external_event_id, 'time_overlap',"
 		       "  jsonb_build_object('id', hit.hid, 'title', hit.htitle, 'start', hit.hs, 'end', hit.he),"
 		       "  jsonb_build_object('id', hit.id, 'title', hit.title, 'start', hit.start_time,"
 		       "   'end', hit.end_time)"
-		       " FROM hit WHERE NOT EXISTS (SELECT 1 FROM calendar_conflicts c WHERE"
+		       " FROM hit JOIN calendar_event_mappings m ON m.event_id = hit.id"
+		       "  AND m.external_calendar_id = $4"
+		       " WHERE NOT EXISTS (SELECT 1 FROM calendar_conflicts c WHERE"
 		       "  c.event_id = hit.id AND c.external_calendar_id = $4"
 		       "  AND c.conflict_type = 'time_overlap' AND c.status = 'pending')"
 		       " RETURNING id, event_id, external_event_id,"

@@ -1,7 +1,8 @@
 """Checks the Google Calendar emulator (tests/emulators/google_emu.py) against
 the documented behaviour of Google Calendar API v3 and Google OAuth, as
 summarised in shared/reference/provider-apis.md: paging, sync tokens,
-deletions, ids, preconditions, validation, tokens, faults and statistics.
+deletions, ids, preconditions, validation, partial responses (fields), tokens,
+faults and statistics.
 
 Run: /usr/bin/python3 -m pytest -q tests/integration/test_google_emulator.py
 (add -s to see the list throughput that test_list_throughput measures)."""
@@ -397,6 +398,38 @@ def test_full_list_pages_to_the_end(emu):
     assert [e["id"] for e in items] == ids
     assert all("nextPageToken" in p and "nextSyncToken" not in p for p in pages[:-1])
     assert sync and pages[-1]["accessRole"] == "owner"
+
+
+LIST_FIELDS = "nextPageToken,nextSyncToken,items(id,etag,status,start/dateTime,attendees/email)"
+
+
+def test_partial_response_pages_and_sync(emu):
+    bulk(emu, [event(i, attendees=[{"email": "bob@example.com", "responseStatus": "accepted"}])
+               for i in range(5)])
+    items, pages, sync = emu.list_all(maxResults=2, fields=LIST_FIELDS)
+    assert [len(p["items"]) for p in pages] == [2, 2, 1]
+    assert all(set(p) <= {"nextPageToken", "nextSyncToken", "items"} for p in pages)
+    first = items[0]
+    assert set(first) == {"id", "etag", "status", "start", "attendees"}
+    assert set(first["start"]) == {"dateTime"}
+    assert first["attendees"] == [{"email": "bob@example.com"}]
+    emu.request("DELETE", emu.events_path(eid=items[1]["id"]))
+    changes = emu.list(syncToken=sync, fields=LIST_FIELDS).json
+    assert changes["items"] == [{"id": items[1]["id"], "etag": changes["items"][0]["etag"],
+                                 "status": "cancelled"}]
+
+
+def test_partial_response_of_a_write_and_without_items(emu):
+    reply = emu.request("POST", emu.events_path(fields="id,summary"), body=event(1))
+    assert reply.status == 200 and set(reply.json) == {"id", "summary"}
+    assert set(emu.list(fields="nextSyncToken").json) == {"nextSyncToken"}
+
+
+@pytest.mark.parametrize("fields", ["items(id", "items(nosuch)", "bogus", "id,,etag"])
+def test_bad_field_selection_is_400(emu, fields):
+    reply = emu.list(fields=fields)
+    assert reply.status == 400, reply.raw
+    assert reply.json["error"]["errors"][0]["location"] == "fields"
 
 
 def test_max_results_bounds(emu):

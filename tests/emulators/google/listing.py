@@ -11,8 +11,9 @@ exist - as Google documents, only nextPageToken means "more"."""
 import datetime as dt
 import hashlib
 
-from .util import ApiError, decode_token, dumps, encode_token, parse_rfc3339, rfc3339_ms
 from . import events as ev_rules
+from . import fields
+from .util import ApiError, decode_token, dumps, encode_token, parse_rfc3339, rfc3339_ms
 
 PAGE_PREFIX, SYNC_PREFIX = "EmuP", "EmuS"
 FILTER_PARAMS = ("timeMin", "timeMax", "updatedMin", "orderBy", "q", "iCalUID",
@@ -107,7 +108,7 @@ class Query(Params):
 
     def fingerprint(self):
         """What a page token is bound to: every parameter except paging ones."""
-        skip = ("pageToken", "maxResults")
+        skip = ("pageToken", "maxResults", "fields")
         text = dumps(sorted((k, v) for k, v in self.params.items() if k not in skip))
         return hashlib.sha1(text.encode()).hexdigest()[:12]
 
@@ -185,22 +186,32 @@ def page_token(cal, query, mode, pos, snap):
 
 # -- events.list ---------------------------------------------------------------
 
-def list_events(store, cal, entry, params, mods):
+def list_events(store, cal, entry, params, mods, selection=None):
     """The events.list response body (str). `mods` holds list faults:
-    page_size (short pages) and garbage_ids (items served malformed)."""
+    page_size (short pages) and garbage_ids (items served malformed);
+    `selection` the request's `fields` (fields.Selection), if any."""
     query = Query(params)
     limit = query.max_results
     if mods.get("page_size") is not None:
         limit = min(limit, mods["page_size"])
     garbage = mods.get("garbage_ids") or ()
+    picked = selection.items() if selection else None
+
+    def render(event):
+        if picked is False:
+            return ""           # the selection has no items
+        if event.id in garbage:
+            return event.garbage_json()
+        return event.list_json() if picked is None else event.picked_json(selection.spec, picked)
+
     if query.sync_token is not None:
-        items, more, pos, snap = _incremental(store, cal, query, limit, garbage)
+        items, more, pos, snap = _incremental(store, cal, query, limit, render)
         mode = "sync"
     elif query.order_by == "updated":
-        items, more, pos, snap = _by_updated(cal, query, limit, garbage)
+        items, more, pos, snap = _by_updated(cal, query, limit, render)
         mode = "updated"
     else:
-        items, more, pos, snap = _full(cal, query, limit, garbage)
+        items, more, pos, snap = _full(cal, query, limit, render)
         mode = "full"
     head = {"kind": "calendar#events", "etag": '"p%d"' % cal.last_seq,
             "summary": cal.meta.get("summary", cal.id), "updated": rfc3339_ms(store.clock.now()),
@@ -211,14 +222,14 @@ def list_events(store, cal, entry, params, mods):
         head["nextPageToken"] = page_token(cal, query, mode, pos, snap)
     else:
         head["nextSyncToken"] = sync_token(store, cal, snap)
+    if selection:
+        head = fields.select(selection.tree, head)
+        if picked is False:
+            return dumps(head)
     return dumps(head)[:-1] + ',"items":[' + ",".join(items) + "]}"
 
 
-def _render(event, garbage):
-    return event.garbage_json() if event.id in garbage else event.list_json()
-
-
-def _full(cal, query, limit, garbage):
+def _full(cal, query, limit, render):
     if query.page_token:
         token = read_page_token(cal, query, "full")
         pos, snap = token["p"], token["s"]
@@ -230,11 +241,11 @@ def _full(cal, query, limit, garbage):
         event = events[order[pos]]
         pos += 1
         if visible_in_full_list(cal, event, query) and matches_filters(cal, event, query):
-            items.append(_render(event, garbage))
+            items.append(render(event))
     return items, pos < len(order), pos, snap
 
 
-def _by_updated(cal, query, limit, garbage):
+def _by_updated(cal, query, limit, render):
     if query.page_token:
         token = read_page_token(cal, query, "updated")
         pos, snap = token["p"], token["s"]
@@ -245,10 +256,10 @@ def _by_updated(cal, query, limit, garbage):
     chosen.sort(key=lambda e: (e.res["updated"], e.id))
     page = chosen[pos:pos + limit]
     pos += len(page)
-    return [_render(e, garbage) for e in page], pos < len(chosen), pos, snap
+    return [render(e) for e in page], pos < len(chosen), pos, snap
 
 
-def _incremental(store, cal, query, limit, garbage):
+def _incremental(store, cal, query, limit, render):
     since = read_sync_token(store, cal, query.sync_token)
     if query.page_token:
         pos = read_page_token(cal, query, "sync")["p"]
@@ -259,7 +270,7 @@ def _incremental(store, cal, query, limit, garbage):
     while pos < end and len(items) < limit:
         event = events[log_ids[pos]]
         if event.seq == log_seq[pos]:       # else a later write supersedes this entry
-            items.append(_render(event, garbage))
+            items.append(render(event))
         pos += 1
     more = pos < len(log_ids)
     return items, more, pos, (None if more else cal.last_seq)

@@ -10,6 +10,7 @@ import base64
 import bisect
 
 from . import events as ev_rules
+from . import fields
 from .util import EVENT_ID_RE, ApiError, dumps, new_event_id
 
 # Fields the client cannot set through update/patch.
@@ -21,13 +22,14 @@ SYSTEM_KEYS = ("kind", "etag", "id", "htmlLink", "created", "updated", "creator"
 class Event:
     """One stored event resource plus its cached JSON renderings."""
 
-    __slots__ = ("res", "seq", "_full", "_min")
+    __slots__ = ("res", "seq", "_full", "_min", "_picked")
 
     def __init__(self, res, seq=0):
         self.res = res
         self.seq = seq          # change sequence number of the last write
         self._full = None
         self._min = None
+        self._picked = None     # (fields spec, rendering) of the last partial list
 
     @property
     def id(self):
@@ -60,6 +62,13 @@ class Event:
         if self._min is None:
             self._min = dumps(self.minimal())
         return self._min
+
+    def picked_json(self, spec, tree):
+        """list_json() narrowed to a `fields` selection of the items."""
+        if self._picked is None or self._picked[0] != spec:
+            shown = self.minimal() if self.cancelled else self.res
+            self._picked = (spec, dumps(fields.select(tree, shown)))
+        return self._picked[1]
 
     def garbage_json(self):
         """A malformed rendering for the garbage_item fault: start is no object."""
@@ -128,7 +137,7 @@ class Calendar:
         if created:
             res["created"] = updated
         event.res = ev_rules.ordered(res)
-        event.seq, event._full, event._min = seq, None, None
+        event.seq, event._full, event._min, event._picked = seq, None, None, None
         self.log_seq.append(seq)
         self.log_ids.append(event.id)
         self.last_seq = seq

@@ -14,7 +14,7 @@ import urllib.parse
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from . import listing
+from . import fields, listing
 from .control import handle_control
 from .faults import Faults, Stats, error_for
 from .store import Store, parse_form
@@ -120,6 +120,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def api_request(self, kind, action, path, query, raw):
         server, method = self.server, self.command
+        try:
+            selection = fields.selection(kind, query)
+        except ApiError as err:
+            server.stats.record(method, kind, err.code)
+            return self.send(error_response(err))
         plan = server.faults.plan(method, path, query)
         if plan.delay_ms:
             time.sleep(plan.delay_ms / 1000.0)
@@ -131,7 +136,8 @@ class Handler(BaseHTTPRequestHandler):
             if rule["action"] == "garbage":
                 return self.send(Response(rule.get("status", 200), GARBAGE_BODY))
             return self.send(error_response(error_for(rule)))
-        resp = self.run(lambda: action(query, raw, plan))
+        self.selection = selection
+        resp = fields.narrow(selection, kind, self.run(lambda: action(query, raw, plan)))
         if plan.after is not None:
             server.stats.record(method, kind, resp.status, True)
             if plan.after.get("then") == "drop":
@@ -216,7 +222,8 @@ class Handler(BaseHTTPRequestHandler):
         store = self.server.store
         cal, entry = store.resolve_calendar(self.account(), cid)
         params = urllib.parse.parse_qs(query, keep_blank_values=True)
-        return Response(200, listing.list_events(store, cal, entry, params, plan.list_mods()))
+        return Response(200, listing.list_events(store, cal, entry, params, plan.list_mods(),
+                                                 self.selection))
 
     def events_insert(self, cid, raw):
         store = self.server.store
