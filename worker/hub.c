@@ -126,29 +126,36 @@ static const char *hub_status(const cs_event *ev)
 	return ev->status && strcmp(ev->status, "tentative") == 0 ? "tentative" : "confirmed";
 }
 
+void cs_json_put(json_t *o, const char *key, const char *s)
+{
+	if (s)
+		json_object_set_new(o, key, json_string(s));
+}
+
 json_t *cs_hub_row(const cs_event *ev, const char *hub_id, const char *hub_series)
 {
 	json_t *o = json_object();
 
 	json_object_set_new(o, "id", json_string(hub_id));
 	json_object_set_new(o, "title", json_string(ev->title ? ev->title : ""));
-	json_object_set_new(o, "description", str_or_null(ev->description));
-	json_object_set_new(o, "location", str_or_null(ev->location));
+	cs_json_put(o, "description", ev->description);
+	cs_json_put(o, "location", ev->location);
 	json_object_set_new(o, "start", json_string(ev->start));
 	json_object_set_new(o, "end", json_string(ev->end));
 	json_object_set_new(o, "all_day", json_boolean(ev->all_day));
-	json_object_set_new(o, "timezone", ev->all_day ? json_null() : str_or_null(ev->timezone));
-	json_object_set_new(o, "recurrence", str_or_null(ev->recurrence));
-	json_object_set_new(o, "series", str_or_null(hub_series));
-	json_object_set_new(o, "original_start", str_or_null(ev->original_start));
-	json_object_set_new(o, "attendees", attendee_array(ev));
+	cs_json_put(o, "timezone", ev->all_day ? NULL : ev->timezone);
+	cs_json_put(o, "recurrence", ev->recurrence);
+	cs_json_put(o, "series", hub_series);
+	cs_json_put(o, "original_start", ev->original_start);
+	if (ev->nattendees)
+		json_object_set_new(o, "attendees", attendee_array(ev));
 	json_object_set_new(o, "status", json_string(hub_status(ev)));
 	return o;
 }
 
 /* The attendees of row x as text[]; most events have none: no subquery then. */
 #define ATTENDEES \
-	"CASE WHEN jsonb_array_length(x.attendees) = 0 THEN '{}'::text[]" \
+	"CASE WHEN x.attendees IS NULL THEN '{}'::text[]" \
 	" ELSE ARRAY(SELECT jsonb_array_elements_text(x.attendees)) END"
 
 #define ROW_COLUMNS                                                                 \
@@ -216,9 +223,16 @@ int cs_hub_tombstone(cs_db *db, const char *hub_id, cs_err *err)
 
 json_t *cs_event_json(const cs_event *ev)
 {
+	static const char *const optional[] = {"description", "location", "timezone",
+					       "recurrence", "original_start"};
 	json_t *o = cs_hub_row(ev, ev->id ? ev->id : "", NULL);
 
 	json_object_del(o, "series");
+	for (size_t i = 0; i < sizeof(optional) / sizeof(optional[0]); i++)
+		if (!json_object_get(o, optional[i]))
+			json_object_set_new(o, optional[i], json_null());
+	if (!json_object_get(o, "attendees"))
+		json_object_set_new(o, "attendees", json_array());
 	json_object_set_new(o, "id", str_or_null(ev->id));
 	json_object_set_new(o, "etag", str_or_null(ev->etag));
 	json_object_set_new(o, "cancelled", json_boolean(ev->cancelled));

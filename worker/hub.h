@@ -32,7 +32,12 @@ typedef struct cs_hubevent {
 int cs_hub_load(cs_db *db, const char *id, cs_hubevent *out, cs_err *err);
 void cs_hubevent_release(cs_hubevent *h);
 
-/* One row for cs_hub_insert(): ev's content under hub_id (series: Hub id or NULL). */
+/* Set key to the string s in o, or leave it absent when s is NULL (read as NULL by SQL). */
+void cs_json_put(json_t *o, const char *key, const char *s);
+/*
+ * One row for cs_hub_insert(): ev's content under hub_id (series: Hub id
+ * or NULL); what ev lacks is left out (NULL in SQL).
+ */
 json_t *cs_hub_row(const cs_event *ev, const char *hub_id, const char *hub_series);
 /* Insert rows (a JSON array from cs_hub_row) as events of tenant, created by
  * user, pulled from calendar source. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hub.h"
 #include "banned.h"
 
 #define MAPPING_COLUMNS                                                              \
@@ -137,25 +138,20 @@ int cs_mapping_by_remote(cs_db *db, const char *cal, const char *remote_id, cs_m
 		      cal, remote_id, m, found, err);
 }
 
-static json_t *str_or_null(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
 json_t *cs_mapping_row(const cs_mapping *m, const char *series, long long generation)
 {
 	json_t *o = json_object();
 
 	json_object_set_new(o, "event_id", json_string(m->event_id));
 	json_object_set_new(o, "remote_id", json_string(m->remote_id));
-	json_object_set_new(o, "etag", str_or_null(m->etag));
+	cs_json_put(o, "etag", m->etag);
 	json_object_set_new(o, "direction", json_string(m->direction));
-	json_object_set_new(o, "local_hash", str_or_null(m->local_hash));
-	json_object_set_new(o, "remote_hash", str_or_null(m->remote_hash));
+	cs_json_put(o, "local_hash", m->local_hash);
+	cs_json_put(o, "remote_hash", m->remote_hash);
 	json_object_set_new(o, "is_deleted", json_boolean(m->is_deleted));
-	json_object_set_new(o, "series", str_or_null(series));
+	cs_json_put(o, "series", series);
 	json_object_set_new(o, "generation", json_integer(generation));
-	json_object_set_new(o, "synced_at", str_or_null(m->synced_at));
+	cs_json_put(o, "synced_at", m->synced_at);
 	return o;
 }
 

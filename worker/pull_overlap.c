@@ -18,20 +18,20 @@
  */
 #define OVERLAP_REACH "2 days"
 
-int cs_pull_overlaps(cs_pull_run *run, json_t *hub_ids, cs_err *err)
+int cs_pull_overlaps(cs_pull_run *run, json_t *events, cs_err *err)
 {
-	char *ids = json_dumps(hub_ids, JSON_COMPACT);
-	const char *params[4] = {ids, run->cal->user_id, run->cal->tenant_id, run->cal->id};
+	char *rows = json_dumps(events, JSON_COMPACT);
+	const char *params[4] = {rows, run->cal->user_id, run->cal->tenant_id, run->cal->id};
 	PGresult *res = NULL;
 	int rc = -1;
 
-	if (!ids)
+	if (!rows)
 		return cs_err_set(err, CS_ENOMEM, true, "out of memory");
 	if (cs_db_exec(run->w->db, &res, err,
 		       "WITH hit AS MATERIALIZED (SELECT p.id, h.id AS hid, h.title AS htitle,"
 		       "  h.start_time AS hs, h.end_time AS he, p.title, p.start_time, p.end_time"
-		       "  FROM (SELECT (jsonb_array_elements_text($1::jsonb))::uuid AS id) ids"
-		       "  JOIN events p ON p.id = ids.id"
+		       "  FROM jsonb_to_recordset($1::jsonb) AS p(id uuid, title text,"
+		       "   start_time timestamptz, end_time timestamptz)"
 		       "  JOIN LATERAL (SELECT h.id, h.title, h.start_time, h.end_time FROM events h"
 		       "   WHERE h.tenant_id = $3 AND h.created_by = $2 AND h.source_calendar_id IS NULL"
 		       "   AND h.deleted_at IS NULL AND h.start_time > p.start_time - interval '" OVERLAP_REACH "'"
@@ -61,6 +61,6 @@ int cs_pull_overlaps(cs_pull_run *run, json_t *hub_ids, cs_err *err)
 	rc = 0;
 out:
 	PQclear(res);
-	free(ids);
+	free(rows);
 	return rc;
 }

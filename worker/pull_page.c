@@ -29,7 +29,7 @@ struct page_ctx {
 	json_t *deleted;        /* remote ids the remote says are gone */
 	json_t *revived;        /* remote ids marked gone before, live again */
 	json_t *seen;           /* remote ids seen by a full sync */
-	json_t *touched;        /* Hub ids created or moved: overlap candidates */
+	json_t *touched;        /* Hub events created or moved: overlap candidates */
 };
 
 static void report_bad(cs_pull_run *run, const cs_event *ev)
@@ -92,6 +92,17 @@ static void add_mapping(struct page_ctx *c, const cs_event *ev, const char *hub_
 	json_array_append_new(c->map_rows, cs_mapping_row(&m, ev->series_id, c->run->generation));
 }
 
+/* Hub event hub_id now holds ev: a timed live one is checked for overlaps. */
+static void touch(struct page_ctx *c, const char *hub_id, const cs_event *ev)
+{
+	if (ev->all_day || ev->cancelled || !ev->start || !ev->end)
+		return;
+	json_array_append_new(c->touched, json_pack("{s:s, s:s, s:s, s:s}", "id", hub_id,
+						    "title", ev->title ? ev->title : "",
+						    "start_time", ev->start,
+						    "end_time", ev->end));
+}
+
 /* Our own pushed event whose mapping was lost (a crash after the create): link it. */
 static int relink(struct page_ctx *c, cs_event *ev, bool *done, cs_err *err)
 {
@@ -135,8 +146,7 @@ static int add_new(struct page_ctx *c, cs_event *ev, cs_err *err)
 	json_array_append_new(c->hub_rows, cs_hub_row(ev, id, series));
 	add_mapping(c, ev, id, "from_external");
 	json_object_set_new(c->new_ids, ev->id, json_string(id));
-	if (!ev->all_day && !ev->cancelled)
-		json_array_append_new(c->touched, json_string(id));
+	touch(c, id, ev);
 	c->run->job->counts.created++;
 	free(series);
 	return 0;
@@ -185,8 +195,7 @@ static int change(struct page_ctx *c, cs_event *ev, cs_mapping *m, cs_err *err)
 	upd.local_hash = rh;
 	upd.remote_hash = rh;
 	json_array_append_new(c->map_rows, cs_mapping_row(&upd, ev->series_id, run->generation));
-	if (!ev->all_day && !ev->cancelled)
-		json_array_append_new(c->touched, json_string(m->event_id));
+	touch(c, m->event_id, ev);
 	run->job->counts.updated++;
 	rc = 0;
 out:

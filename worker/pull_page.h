@@ -26,9 +26,10 @@ int cs_pull_apply_page(cs_pull_run *run, cs_page *page, cs_err *err);
 
 /*
  * Raise time_overlap conflicts (informational) for the pulled events in
- * hub_ids (a JSON array) that overlap a Hub-created event of the
+ * events (a JSON array of {id, title, start_time, end_time}: Hub id and
+ * the times now stored) that overlap a Hub-created event of the
  * calendar's owner (pull_overlap.c).
  */
-int cs_pull_overlaps(cs_pull_run *run, json_t *hub_ids, cs_err *err);
+int cs_pull_overlaps(cs_pull_run *run, json_t *events, cs_err *err);
 
 #endif
