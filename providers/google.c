@@ -34,7 +34,8 @@ static int oom(cs_err *err)
 	return cs_err_set(err, CS_ENOMEM, false, "out of memory");
 }
 
-static int g_open(cs_provider **out, const cs_config *cfg, cs_creds *creds, cs_err *err)
+static int g_open(cs_provider **out, const cs_config *cfg, cs_creds *creds, cs_http *http,
+		  cs_err *err)
 {
 	cs_provider *g;
 
@@ -46,19 +47,13 @@ static int g_open(cs_provider **out, const cs_config *cfg, cs_creds *creds, cs_e
 		return oom(err);
 	g->cfg = cfg;
 	g->creds = creds;
-	if (cs_http_new(&g->http, cfg->http_timeout_ms, cfg->ca_file, err)) {
-		free(g);
-		return -1;
-	}
+	g->http = http;
 	*out = g;
 	return 0;
 }
 
 static void g_close(cs_provider *g)
 {
-	if (!g)
-		return;
-	cs_http_free(g->http);
 	free(g);
 }
 

@@ -23,7 +23,7 @@
 struct cs_provider {
 	const cs_config *cfg;
 	cs_creds *creds;
-	cs_http *http;
+	cs_http *http;          /* borrowed: the calling thread's client */
 };
 
 /* Refresh the access token now (POST google_token_url). */

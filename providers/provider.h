@@ -12,7 +12,10 @@
  * Ownership: every char * in these structs is heap memory owned by the
  * struct; cs_event_release(), cs_page_release() and
  * cs_calendar_list_release() free it. A provider handle from open() is
- * freed with close(); it borrows env and creds, which must outlive it.
+ * freed with close(); it borrows cfg, creds and http, which must outlive
+ * it. http is the calling thread's HTTP client, kept across jobs, so the
+ * connections (and TLS sessions) to a provider are reused from one job to
+ * the next; a provider uses it only while one of its functions runs.
  */
 #ifndef CS_PROVIDER_H
 #define CS_PROVIDER_H
@@ -22,6 +25,7 @@
 
 #include "config.h"
 #include "err.h"
+#include "http.h"
 
 typedef struct cs_event {
 	char *id;             /* the provider's id of this item */
@@ -80,7 +84,8 @@ typedef struct cs_provider cs_provider;
 
 struct cs_provider_ops {
 	const char *name;     /* the external_calendars.provider value */
-	int (*open)(cs_provider **out, const cs_config *cfg, cs_creds *creds, cs_err *err);
+	int (*open)(cs_provider **out, const cs_config *cfg, cs_creds *creds, cs_http *http,
+		    cs_err *err);
 	void (*close)(cs_provider *p);
 	int (*list_calendars)(cs_provider *p, cs_calendar_list *out, cs_err *err);
 	/*

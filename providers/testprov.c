@@ -113,11 +113,13 @@ static int call(cs_provider *p, const char *op, const char *cal,
 	return injected_failure(p->dir, cal, err);
 }
 
-static int t_open(cs_provider **out, const cs_config *cfg, cs_creds *creds, cs_err *err)
+static int t_open(cs_provider **out, const cs_config *cfg, cs_creds *creds, cs_http *http,
+		  cs_err *err)
 {
 	cs_provider *p;
 
 	(void)creds;
+	(void)http;
 	*out = NULL;
 	if (!cfg->test_provider || !*cfg->test_provider)
 		return cs_err_set(err, CS_EINVAL, false,

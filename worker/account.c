@@ -83,7 +83,7 @@ int cs_handle_discover(cs_worker *w, cs_job *job, cs_err *err)
 		creds.username = strdup(json_string_value(v));
 	if ((v = json_object_get(creds_json, "url")) && json_is_string(v))
 		creds.url = strdup(json_string_value(v));
-	if (ops->open(&p, w->cfg, &creds, err) || ops->list_calendars(p, &list, err))
+	if (ops->open(&p, w->cfg, &creds, w->http, err) || ops->list_calendars(p, &list, err))
 		goto out;
 	answer = json_pack("{s:s, s:s, s:o}", "job_id", job->job_id, "provider", ops->name,
 			   "calendars", calendar_array(&list));

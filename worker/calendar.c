@@ -98,7 +98,7 @@ int cs_calendar_connect(cs_worker *w, cs_calendar *cal, cs_err *err)
 		cal->creds.url = strdup(cs_db_get(res, 0, 3));
 	if (cs_db_get(res, 0, 4))
 		cal->creds.username = strdup(cs_db_get(res, 0, 4));
-	rc = cal->ops->open(&cal->provider, w->cfg, &cal->creds, err);
+	rc = cal->ops->open(&cal->provider, w->cfg, &cal->creds, w->http, err);
 out:
 	PQclear(res);
 	return rc;

@@ -3,14 +3,16 @@
  * settings (cs_worker), and the handler table entry (dispatch.c).
  *
  * Each worker thread owns one cs_worker: its PostgreSQL and Redis
- * connections are never shared between threads. The settings and the
- * keyring are shared read-only.
+ * connections and its HTTP client are never used by two threads at once
+ * (a pull's helper thread borrows the client while the pull itself works
+ * on the database). The settings and the keyring are shared read-only.
  */
 #ifndef CS_WORKER_H
 #define CS_WORKER_H
 
 #include "config.h"
 #include "db.h"
+#include "http.h"
 #include "job.h"
 #include "redisconn.h"
 #include "secret.h"
@@ -20,6 +22,7 @@ typedef struct cs_worker {
 	const cs_keyring *keys;
 	cs_db *db;
 	cs_redis *redis;
+	cs_http *http;          /* providers borrow it: connections outlive a job */
 	char consumer[160];     /* this thread's consumer name in the group */
 	cs_job **batch;         /* the batch in hand, for heartbeats */
 	int nbatch;

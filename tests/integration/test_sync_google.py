@@ -77,6 +77,23 @@ def test_initial_pull_brings_every_kind_of_event(world, emu):
     assert badges == [("google", "Family")] * 2
 
 
+def test_connections_outlive_a_job(services, bin_dir, emu):
+    """A worker thread keeps its HTTP client: the next job reuses the connection."""
+    w = World(services, bin_dir, redis_db=4)
+    try:
+        w.cal, w.remote = connect_google(w, emu)
+        w.worker("one", CALSYNC_WORKER_CONCURRENCY=1)
+        emu.add(w.remote, timed("Dentist", "2026-12-01T10:00:00Z", "2026-12-01T11:00:00Z"))
+        before = emu.stats()
+        for _ in range(3):
+            assert run(w)["status"] == "success"
+        after = emu.stats()
+        assert after["total"] - before["total"] >= 4      # a token refresh, three lists
+        assert after["connections"] - before["connections"] == 1
+    finally:
+        w.stop()
+
+
 def test_two_syncs_in_a_row_the_second_writes_nothing(world, emu):
     emu.add(world.remote, timed("Swim", "2026-12-02T17:00:00Z", "2026-12-02T18:00:00Z"))
     hub_event(world, "Pick up Tommy", "2026-12-03T15:00Z", "2026-12-03T15:30Z")

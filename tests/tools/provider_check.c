@@ -281,6 +281,7 @@ int main(int argc, char **argv)
 {
 	const struct cs_provider_ops *ops;
 	cs_provider *p = NULL;
+	cs_http *http = NULL;
 	cs_creds creds = {0};
 	cs_config cfg;
 	cs_err err;
@@ -303,7 +304,8 @@ int main(int argc, char **argv)
 	ops = cs_provider_find(argv[1]);
 	if (!ops)
 		cs_err_set(&err, CS_EINVAL, false, "no provider named '%s'", argv[1]);
-	else if (ops->open(&p, &cfg, &creds, &err) == 0)
+	else if (cs_http_new(&http, cfg.http_timeout_ms, cfg.ca_file, &err) == 0 &&
+		 ops->open(&p, &cfg, &creds, http, &err) == 0)
 		rc = run(ops, p, argc, argv, &err) ? 1 : 0;
 	if (rc)
 		print_error(&err);
@@ -313,6 +315,7 @@ int main(int argc, char **argv)
 	       (old_refresh && strcmp(old_refresh, creds.refresh_token) != 0));
 	if (p)
 		ops->close(p);
+	cs_http_free(http);
 	free(old_refresh);
 	cs_creds_release(&creds);
 	cs_config_release(&cfg);

@@ -129,7 +129,8 @@ def error_for(rule):
 
 
 class Stats:
-    """Counts of API/OAuth requests by method, (method, kind) and status."""
+    """Counts of API/OAuth requests by method, (method, kind) and status, and of
+    the client connections that carried them (keep-alive reuse shows there)."""
 
     def __init__(self):
         self.lock = threading.Lock()
@@ -140,6 +141,11 @@ class Stats:
             self.total = 0
             self.by_method, self.by_kind, self.by_status = {}, {}, {}
             self.faults = 0
+            self.connections = 0
+
+    def connection(self):
+        with self.lock:
+            self.connections += 1
 
     def record(self, method, kind, status, faulted=False):
         with self.lock:
@@ -154,4 +160,4 @@ class Stats:
         with self.lock:
             return {"total": self.total, "by_method": dict(self.by_method),
                     "by_kind": dict(self.by_kind), "by_status": dict(self.by_status),
-                    "faults_injected": self.faults}
+                    "faults_injected": self.faults, "connections": self.connections}

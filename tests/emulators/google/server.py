@@ -46,6 +46,7 @@ class Handler(BaseHTTPRequestHandler):
     def setup(self):
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.api_seen = False   # counted in stats once it carries an API request
 
     def log_message(self, fmt, *args):
         if self.server.verbose:
@@ -120,6 +121,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def api_request(self, kind, action, path, query, raw):
         server, method = self.server, self.command
+        if not self.api_seen:
+            self.api_seen = True
+            server.stats.connection()
         try:
             selection = fields.selection(kind, query)
         except ApiError as err:
