@@ -1,4 +1,4 @@
-/* conflict.c - storing and announcing conflicts (see conflict.h). */
+/* conflict.c - storing conflicts and gathering their announcements (see conflict.h). */
 #include "conflict.h"
 
 #include <stdlib.h>
@@ -6,26 +6,8 @@
 
 #include "banned.h"
 
-int cs_conflict_announce(cs_job *job, const cs_calendar *cal, const char *id, const char *type,
-		    const char *event_id, const char *remote_id, const char *detected_at,
-		    cs_err *err)
-{
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s, s:s}", "conflict_id", id,
-			      "tenant_id", cal->tenant_id, "calendar_id", cal->id,
-			      "event_id", event_id, "external_event_id", remote_id,
-			      "conflict_type", type, "detected_at", detected_at);
-	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-
-	json_decref(o);
-	if (!s)
-		return cs_err_set(err, CS_ENOMEM, true, "out of memory");
-	if (!job->conflicts)
-		job->conflicts = json_array();
-	json_array_append_new(job->conflicts, json_string(s));
-	free(s);
-	job->counts.conflicts++;
-	return 0;
-}
+/* At most this many announcements ride on one job's end; the rest on the next. */
+#define COLLECT_MAX "500"
 
 int cs_conflict_raise(cs_worker *w, cs_job *job, const cs_calendar *cal, const char *type,
 		      const char *event_id, const char *remote_id, json_t *local,
@@ -35,26 +17,73 @@ int cs_conflict_raise(cs_worker *w, cs_job *job, const cs_calendar *cal, const c
 	char *ejson = external ? json_dumps(external, JSON_COMPACT) : NULL;
 	const char *params[7] = {cal->tenant_id, event_id, cal->id, remote_id, type, ljson, ejson};
 	PGresult *res = NULL;
-	int rc = -1;
+	int rc;
 
-	if (cs_db_exec(w->db, &res, err,
-		       "INSERT INTO calendar_conflicts (tenant_id, event_id, external_calendar_id,"
-		       " external_event_id, conflict_type, local_data, external_data)"
-		       " SELECT $1::uuid, $2::uuid, $3::uuid, $4::text, $5::text, $6::jsonb, $7::jsonb"
-		       " WHERE NOT EXISTS (SELECT 1 FROM calendar_conflicts WHERE status = 'pending'"
-		       "  AND event_id IS NOT DISTINCT FROM $2::uuid AND external_calendar_id = $3::uuid"
-		       "  AND conflict_type = $5::text)"
-		       " RETURNING id, to_char(created_at AT TIME ZONE 'UTC',"
-		       "  'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
-		       7, params))
-		goto out;
-	rc = 0;
-	if (PQntuples(res) == 1)
-		rc = cs_conflict_announce(job, cal, PQgetvalue(res, 0, 0), type, event_id, remote_id,
-			      PQgetvalue(res, 0, 1), err);
-out:
+	rc = cs_db_exec(w->db, &res, err,
+			"INSERT INTO calendar_conflicts (tenant_id, event_id, external_calendar_id,"
+			" external_event_id, conflict_type, local_data, external_data)"
+			" SELECT $1::uuid, $2::uuid, $3::uuid, $4::text, $5::text, $6::jsonb, $7::jsonb"
+			" WHERE NOT EXISTS (SELECT 1 FROM calendar_conflicts WHERE status = 'pending'"
+			"  AND event_id IS NOT DISTINCT FROM $2::uuid AND external_calendar_id = $3::uuid"
+			"  AND conflict_type = $5::text)",
+			7, params);
+	if (rc == 0)
+		job->counts.conflicts += (int)strtol(PQcmdTuples(res), NULL, 10);
 	PQclear(res);
 	free(ljson);
 	free(ejson);
+	return rc;
+}
+
+int cs_conflicts_collect(cs_db *db, cs_job *job, cs_err *err)
+{
+	const char *params[2] = {job->calendar_id, COLLECT_MAX};
+	PGresult *res = NULL;
+	int rc = -1;
+
+	if (cs_db_exec(db, &res, err,
+		       "SELECT json_build_object('conflict_id', id, 'tenant_id', tenant_id,"
+		       "  'calendar_id', external_calendar_id, 'event_id', event_id,"
+		       "  'external_event_id', external_event_id, 'conflict_type', conflict_type,"
+		       "  'detected_at', to_char(created_at AT TIME ZONE 'UTC',"
+		       "   'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))::text, id::text"
+		       " FROM calendar_conflicts WHERE external_calendar_id = $1::uuid"
+		       " AND announced_at IS NULL AND status = 'pending'"
+		       " ORDER BY created_at, id LIMIT $2::int",
+		       2, params))
+		goto out;
+	if (PQntuples(res) > 0) {
+		job->conflicts = json_array();
+		job->conflict_ids = json_array();
+		if (!job->conflicts || !job->conflict_ids) {
+			cs_err_set(err, CS_ENOMEM, true, "out of memory");
+			goto out;
+		}
+	}
+	for (int i = 0; i < PQntuples(res); i++) {
+		json_array_append_new(job->conflicts, json_string(PQgetvalue(res, i, 0)));
+		json_array_append_new(job->conflict_ids, json_string(PQgetvalue(res, i, 1)));
+	}
+	rc = 0;
+out:
+	PQclear(res);
+	return rc;
+}
+
+int cs_conflicts_announced(cs_db *db, const cs_job *job, cs_err *err)
+{
+	char *ids;
+	int rc;
+
+	if (json_array_size(job->conflict_ids) == 0)
+		return 0;
+	ids = json_dumps(job->conflict_ids, JSON_COMPACT);
+	if (!ids)
+		return cs_err_set(err, CS_ENOMEM, true, "out of memory");
+	rc = cs_db_exec(db, NULL, err,
+			"UPDATE calendar_conflicts SET announced_at = NOW() WHERE id IN"
+			" (SELECT (jsonb_array_elements_text($1::jsonb))::uuid)",
+			1, (const char *const[]){ids});
+	free(ids);
 	return rc;
 }

@@ -68,6 +68,7 @@ void cs_job_release(cs_job *job)
 	free(job->bad);
 	json_decref(job->data);
 	json_decref(job->conflicts);
+	json_decref(job->conflict_ids);
 	free(job->answer);
 	memset(job, 0, sizeof(*job));
 }

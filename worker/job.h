@@ -50,6 +50,7 @@ typedef struct cs_job {
 	long long started_ms;
 	long long duration_ms;
 	json_t *conflicts;      /* array of conflict announcements, or NULL */
+	json_t *conflict_ids;   /* the ids of those conflicts, or NULL */
 	const char *answer_type; /* static; with answer: published instead of sync_result */
 	char *answer;           /* JSON data of that entry, or NULL */
 } cs_job;

@@ -48,16 +48,10 @@ int cs_pull_overlaps(cs_pull_run *run, json_t *events, cs_err *err)
 		       "  AND m.external_calendar_id = $4"
 		       " WHERE NOT EXISTS (SELECT 1 FROM calendar_conflicts c WHERE"
 		       "  c.event_id = hit.id AND c.external_calendar_id = $4"
-		       "  AND c.conflict_type = 'time_overlap' AND c.status = 'pending')"
-		       " RETURNING id, event_id, external_event_id,"
-		       "  to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
+		       "  AND c.conflict_type = 'time_overlap' AND c.status = 'pending')",
 		       4, params))
 		goto out;
-	for (int i = 0; i < PQntuples(res); i++)
-		if (cs_conflict_announce(run->job, run->cal, PQgetvalue(res, i, 0), "time_overlap",
-					 PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
-					 PQgetvalue(res, i, 3), err))
-			goto out;
+	run->job->counts.conflicts += (int)strtol(PQcmdTuples(res), NULL, 10);
 	rc = 0;
 out:
 	PQclear(res);

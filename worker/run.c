@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "commit.h"
+#include "conflict.h"
 #include "log.h"
 #include "queue.h"
 #include "banned.h"
@@ -74,6 +75,50 @@ static void run_one(cs_worker *w, cs_job *job, volatile sig_atomic_t *stop)
 	cs_log_context(NULL, NULL);
 }
 
+/* The job ran holding its calendar's lock (its end may announce for the calendar). */
+static bool ran_locked(const cs_job *job)
+{
+	return job->calendar_id && job->has_lock &&
+	       (job->outcome == CS_OUT_ACK || job->outcome == CS_OUT_RETRY ||
+		job->outcome == CS_OUT_DEAD);
+}
+
+/*
+ * Before the batch ends: each calendar's unannounced conflicts ride on the
+ * end of its first job that ran (conflict.h). Best effort: what is not
+ * gathered now, the calendar's next job announces.
+ */
+static void gather_conflicts(cs_worker *w, cs_joblist *jobs)
+{
+	for (int i = 0; i < jobs->n; i++) {
+		cs_job *job = jobs->items[i];
+		bool earlier = false;
+		cs_err err;
+
+		if (!ran_locked(job))
+			continue;
+		for (int k = 0; k < i && !earlier; k++)
+			earlier = ran_locked(jobs->items[k]) &&
+				  strcmp(jobs->items[k]->calendar_id, job->calendar_id) == 0;
+		if (!earlier && cs_conflicts_collect(w->db, job, &err))
+			cs_warn("job %s: its calendar's conflicts wait for the next job: %s",
+				job->job_id, err.msg);
+	}
+}
+
+/* After the batch ended: record what its ends announced. */
+static void record_announced(cs_worker *w, cs_joblist *jobs, const bool *fenced)
+{
+	for (int i = 0; i < jobs->n; i++) {
+		cs_err err;
+
+		if (!fenced[i] && jobs->items[i]->conflict_ids &&
+		    cs_conflicts_announced(w->db, jobs->items[i], &err))
+			cs_warn("job %s: announced conflicts not recorded (they will be announced"
+				" again): %s", jobs->items[i]->job_id, err.msg);
+	}
+}
+
 int cs_run_batch(cs_worker *w, cs_joblist *jobs, volatile sig_atomic_t *stop, cs_err *err)
 {
 	bool *fenced;
@@ -90,12 +135,15 @@ int cs_run_batch(cs_worker *w, cs_joblist *jobs, volatile sig_atomic_t *stop, cs
 		run_one(w, jobs->items[i], stop);
 	w->batch = NULL;
 	w->nbatch = 0;
+	gather_conflicts(w, jobs);
 	fenced = calloc((size_t)jobs->n, sizeof(bool));
 	rc = cs_commit_finish(w->redis, w->cfg, w->consumer, jobs->items, jobs->n, fenced, err);
 	for (int i = 0; rc == 0 && fenced && i < jobs->n; i++)
 		if (fenced[i])
 			cs_warn("job %s was taken over by another worker: its end was not recorded",
 				jobs->items[i]->job_id);
+	if (rc == 0 && fenced)
+		record_announced(w, jobs, fenced);
 	free(fenced);
 	return rc;
 }

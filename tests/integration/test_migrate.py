@@ -9,6 +9,8 @@ import subprocess
 from calsync_helpers import fresh_database, query, run_tool
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FILES = len([f for f in os.listdir(os.path.join(REPO, "migrations")) if f.endswith(".sql")])
+NEXT = "%03d" % (FILES + 1)     # the number a new migration would take
 
 
 def columns(url, table):
@@ -20,7 +22,7 @@ def columns(url, table):
 def test_empty_database_gets_every_table_column_and_index(services, bin_dir):
     url = fresh_database(services)
     out = run_tool(bin_dir, "migrate", env={"CALSYNC_DATABASE_URL": url}, check=True)
-    assert "4 applied" in out.stdout
+    assert "%d applied" % FILES in out.stdout
     assert {"id", "tenant_id", "user_id", "provider", "provider_calendar_id", "calendar_name",
             "calendar_color", "access_token_encrypted", "refresh_token_encrypted",
             "token_expires_at", "caldav_url", "icloud_app_password_encrypted",
@@ -89,8 +91,8 @@ def test_two_concurrent_runs_apply_each_file_once(services, bin_dir):
     outs = [p.communicate(timeout=60) for p in procs]
     assert all(p.returncode == 0 for p in procs), outs
     applied = sorted(int(o[0].split()[1]) for o in outs)
-    assert applied == [0, 0, 4]
-    assert query(url, "SELECT count(*) FROM calsync_schema_migrations") == [(4,)]
+    assert applied == [0, 0, FILES]
+    assert query(url, "SELECT count(*) FROM calsync_schema_migrations") == [(FILES,)]
 
 
 def test_tampered_applied_file_stops_the_run(services, bin_dir, tmp_path):
@@ -99,7 +101,7 @@ def test_tampered_applied_file_stops_the_run(services, bin_dir, tmp_path):
     shutil.copytree(os.path.join(REPO, "migrations"), mig)
     env = {"CALSYNC_DATABASE_URL": url, "CALSYNC_MIGRATIONS_DIR": str(mig)}
     run_tool(bin_dir, "migrate", env=env, check=True)
-    (mig / "005_new.sql").write_text("CREATE TABLE calsync_probe (x int);\n")
+    (mig / (NEXT + "_new.sql")).write_text("CREATE TABLE calsync_probe (x int);\n")
     with open(mig / "002_calsync_tables.sql", "a") as f:
         f.write("-- an innocent-looking edit\n")
     out = run_tool(bin_dir, "migrate", env=env)
@@ -113,8 +115,8 @@ def test_a_failing_migration_is_rolled_back_and_not_recorded(services, bin_dir, 
     url = fresh_database(services)
     mig = tmp_path / "migrations"
     shutil.copytree(os.path.join(REPO, "migrations"), mig)
-    (mig / "005_broken.sql").write_text("CREATE TABLE calsync_half (x int);\nSELECT nonsense FROM nowhere;\n")
+    (mig / (NEXT + "_broken.sql")).write_text("CREATE TABLE calsync_half (x int);\nSELECT nonsense FROM nowhere;\n")
     out = run_tool(bin_dir, "migrate", env={"CALSYNC_DATABASE_URL": url, "CALSYNC_MIGRATIONS_DIR": str(mig)})
-    assert out.returncode == 1 and "005_broken.sql failed" in out.stderr
+    assert out.returncode == 1 and NEXT + "_broken.sql failed" in out.stderr
     assert query(url, "SELECT to_regclass('calsync_half')") == [(None,)]
-    assert query(url, "SELECT count(*) FROM calsync_schema_migrations") == [(4,)]
+    assert query(url, "SELECT count(*) FROM calsync_schema_migrations") == [(FILES,)]

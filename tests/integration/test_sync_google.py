@@ -174,6 +174,25 @@ def test_both_sides_edited_is_a_conflict_that_changes_neither(world, emu):
     assert again["conflicts"] == 0
 
 
+def test_a_conflict_whose_announcement_was_lost_is_announced_by_the_next_job(world, emu):
+    (a,) = emu.add(world.remote, timed("Piano", "2026-12-12T16:00:00Z", "2026-12-12T17:00:00Z"))
+    run(world)
+    # as a worker that died between its commit and its end leaves it: stored, unannounced
+    (cid,) = query(world.db_url, "INSERT INTO calendar_conflicts (tenant_id, event_id,"
+                                 " external_calendar_id, external_event_id, conflict_type,"
+                                 " local_data, external_data) SELECT tenant_id, id, %s, %s,"
+                                 " 'update_conflict', '{}', '{}' FROM events RETURNING id::text",
+                   (world.cal, a["id"]))[0]
+    assert world.results("calsync:conflicts") == []
+    assert run(world)["conflicts"] == 0               # found by no one in this job ...
+    announced = [d for t, d in world.results("calsync:conflicts")]
+    assert [(d["conflict_id"], d["calendar_id"], d["external_event_id"]) for d in announced] == \
+        [(cid, world.cal, a["id"])]                   # ... yet announced at its end
+    assert query(world.db_url, "SELECT announced_at IS NOT NULL FROM calendar_conflicts") == [(True,)]
+    run(world)
+    assert len(world.results("calsync:conflicts")) == 1   # once
+
+
 def make_conflict(world, emu, title):
     (a,) = emu.add(world.remote, timed(title, "2026-12-11T09:00:00Z", "2026-12-11T10:00:00Z"))
     run(world)
