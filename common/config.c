@@ -35,7 +35,8 @@ struct setting {
 
 static const struct setting settings[] = {
 	{"CALSYNC_DATABASE_URL", S(database_url), K_STR, "postgresql:///calsync", 0, true, 0, 0,
-	 "libpq connection string or URI of the PostgreSQL database"},
+	 "libpq connection string or URI of the PostgreSQL database; session settings go in"
+	 " its `options`, e.g. `?options=-c%20statement_timeout%3D30000`"},
 	{"CALSYNC_REDIS_URL", S(redis_url), K_REDIS_URL, "redis://127.0.0.1:6379/0", 0, true, 0, 0,
 	 "`redis://[:password@]host:port[/db]`"},
 	{"CALSYNC_KAFKA_BROKERS", S(kafka_brokers), K_STR, "127.0.0.1:9092", 0, false, 0, 0,
