@@ -288,6 +288,23 @@ def test_times_on_dst_change_days_keep_their_instant(world, emu, tz, start, end)
     assert row[1] == start.replace("T", " ").replace("Z", "+00") and row[4] == tz
 
 
+def test_a_failed_later_page_resumes_from_the_stored_page_token(world, emu):
+    emu.add(world.remote, *[timed("Lesson %d" % i, "2026-12-%02dT09:00:00Z" % (i + 1),
+                                  "2026-12-%02dT10:00:00Z" % (i + 1)) for i in range(5)])
+    # pages of two; the second page (read while the first is applied) fails once
+    emu.faults({"method": "GET", "path_regex": "/events$", "action": "short_pages", "page_size": 2},
+               {"method": "GET", "path_regex": "/events$", "query_regex": "pageToken",
+                "status": 503, "times": 1})
+    try:
+        res = run(world)
+    finally:
+        emu.clear_faults()
+    assert res["status"] == "success" and res["created"] == 3, res   # the retry: pages 2 and 3
+    assert sorted(r[0] for r in hub(world)) == ["Lesson %d" % i for i in range(5)]
+    assert emu.stats()["by_status"].get("503", 0) >= 1
+    assert run(world)["created"] == 0
+
+
 def test_one_garbage_item_is_skipped_and_the_job_ends_partial(world, emu):
     good, bad = emu.add(world.remote, timed("Good", "2026-12-14T09:00:00Z", "2026-12-14T10:00:00Z"),
                         timed("Bad", "2026-12-14T11:00:00Z", "2026-12-14T12:00:00Z"))
