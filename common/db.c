@@ -164,3 +164,8 @@ const char *cs_db_get(const PGresult *res, int row, int col)
 		return NULL;
 	return PQgetvalue(res, row, col);
 }
+
+int cs_db_rows(PGresult *res)
+{
+	return (int)strtol(PQcmdTuples(res), NULL, 10);
+}

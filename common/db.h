@@ -41,4 +41,7 @@ PGconn *cs_db_conn(cs_db *db, cs_err *err);
 /* A field of a result, NULL when SQL NULL. */
 const char *cs_db_get(const PGresult *res, int row, int col);
 
+/* How many rows an INSERT, UPDATE or DELETE result touched. */
+int cs_db_rows(PGresult *res);
+
 #endif

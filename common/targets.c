@@ -85,6 +85,7 @@ static const char sql_for_event[] =
  * With a window ($3 seconds, 0: none) only events changed within it are
  * candidates, a range of the (tenant_id, updated_at) index.
  */
+#define CALENDAR_TENANT "(SELECT tenant_id FROM external_calendars WHERE id = $1::uuid)"
 #define CHANGED_WITHIN(x) \
 	"($3::int = 0 OR " x ".updated_at > now() - $3::int * interval '1 second')"
 
@@ -92,13 +93,12 @@ static const char sql_for_event[] =
 	" WHERE e.id IN (SELECT m.event_id FROM events x"                              \
 	"   JOIN calendar_event_mappings m ON m.event_id = x.id"                       \
 	"    AND m.external_calendar_id = $1::uuid"                                     \
-	"   WHERE x.tenant_id = (SELECT tenant_id FROM external_calendars WHERE id = $1::uuid)" \
+	"   WHERE x.tenant_id = " CALENDAR_TENANT                                       \
 	"   AND " CHANGED_WITHIN("x")                                                   \
 	"   AND ((x.deleted_at IS NULL AND (m.last_synced_at IS NULL"                  \
 	"         OR m.last_synced_at < x.updated_at))"                                \
 	"        OR (x.deleted_at IS NOT NULL AND m.is_deleted IS NOT TRUE))"          \
-	"  UNION SELECT x.id FROM events x WHERE x.tenant_id ="                       \
-	"   (SELECT tenant_id FROM external_calendars WHERE id = $1::uuid)"             \
+	"  UNION SELECT x.id FROM events x WHERE x.tenant_id = " CALENDAR_TENANT        \
 	"   AND x.source_calendar_id IS NULL AND x.deleted_at IS NULL"                 \
 	"   AND " CHANGED_WITHIN("x")                                                   \
 	"   AND NOT EXISTS (SELECT 1 FROM calendar_event_mappings m"                   \

@@ -28,7 +28,7 @@ int cs_conflict_raise(cs_worker *w, cs_job *job, const cs_calendar *cal, const c
 			"  AND conflict_type = $5::text)",
 			7, params);
 	if (rc == 0)
-		job->counts.conflicts += (int)strtol(PQcmdTuples(res), NULL, 10);
+		job->counts.conflicts += cs_db_rows(res);
 	PQclear(res);
 	free(ljson);
 	free(ejson);

@@ -48,6 +48,10 @@ void cs_mapping_release(cs_mapping *m)
  * still describe an empty table (the first pages of an initial pull).
  */
 #define FEW_IDS 64
+/* The mappings of calendar $1 whose remote id matches (the ids in JSON array $2). */
+#define BY_REMOTE_IDS(match) \
+	"SELECT " MAPPING_COLUMNS " FROM calendar_event_mappings" \
+	" WHERE external_calendar_id = $1 AND external_event_id " match
 
 int cs_mapset_load(cs_db *db, const char *cal, json_t *remote_ids, cs_mapset *out, cs_err *err)
 {
@@ -60,12 +64,8 @@ int cs_mapset_load(cs_db *db, const char *cal, json_t *remote_ids, cs_mapset *ou
 	if (!ids)
 		return cs_err_set(err, CS_ENOMEM, true, "out of memory");
 	if (cs_db_exec(db, &res, err, json_array_size(remote_ids) <= FEW_IDS ?
-		       "SELECT " MAPPING_COLUMNS " FROM calendar_event_mappings"
-		       " WHERE external_calendar_id = $1 AND external_event_id ="
-		       " ANY (ARRAY(SELECT jsonb_array_elements_text($2::jsonb)))" :
-		       "SELECT " MAPPING_COLUMNS " FROM calendar_event_mappings"
-		       " WHERE external_calendar_id = $1 AND external_event_id IN"
-		       " (SELECT jsonb_array_elements_text($2::jsonb))",
+		       BY_REMOTE_IDS("= ANY (ARRAY(SELECT jsonb_array_elements_text($2::jsonb)))") :
+		       BY_REMOTE_IDS("IN (SELECT jsonb_array_elements_text($2::jsonb))"),
 		       2, params))
 		goto out;
 	out->n = PQntuples(res);

@@ -51,7 +51,7 @@ int cs_pull_overlaps(cs_pull_run *run, json_t *events, cs_err *err)
 		       "  AND c.conflict_type = 'time_overlap' AND c.status = 'pending')",
 		       4, params))
 		goto out;
-	run->job->counts.conflicts += (int)strtol(PQcmdTuples(res), NULL, 10);
+	run->job->counts.conflicts += cs_db_rows(res);
 	rc = 0;
 out:
 	PQclear(res);
