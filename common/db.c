@@ -87,36 +87,14 @@ static bool retryable_state(const char *state)
 	       strncmp(state, "57P", 3) == 0 || strcmp(state, "55P03") == 0;
 }
 
-int cs_db_exec(cs_db *db, PGresult **res, cs_err *err, const char *sql,
-	       int n, const char *const *params)
+/* A failed statement: err says what and whether to retry; a broken link is dropped. */
+static int failed(cs_db *db, PGconn *conn, PGresult *r, cs_err *err)
 {
 	char msg[CS_ERR_MSG_MAX];
-	PGconn *conn;
-	PGresult *r;
-	ExecStatusType st;
-	const char *state;
-	bool retry;
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	bool retry = retryable_state(state) || PQstatus(conn) != CONNECTION_OK;
 
-	if (res)
-		*res = NULL;
-	if (!db->conn && db->in_tx)
-		return cs_err_set(err, CS_EDB, true, "the connection broke inside a transaction");
-	conn = cs_db_conn(db, err);
-	if (!conn)
-		return -1;
-	r = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
-	st = PQresultStatus(r);
-	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
-		if (res)
-			*res = r;
-		else
-			PQclear(r);
-		return 0;
-	}
-	state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-	retry = retryable_state(state) || PQstatus(conn) != CONNECTION_OK;
-	snprintf(msg, sizeof(msg), "%s",
-		 r ? PQresultErrorMessage(r) : PQerrorMessage(conn));
+	snprintf(msg, sizeof(msg), "%s", r ? PQresultErrorMessage(r) : PQerrorMessage(conn));
 	first_line(msg);
 	cs_err_set(err, CS_EDB, retry, "PostgreSQL: %s%s%s%s", msg,
 		   state ? " (SQLSTATE " : "", state ? state : "", state ? ")" : "");
@@ -128,6 +106,58 @@ int cs_db_exec(cs_db *db, PGresult **res, cs_err *err, const char *sql,
 		db->in_tx = was_in_tx;
 	}
 	return -1;
+}
+
+int cs_db_send(cs_db *db, cs_err *err, const char *sql, int n, const char *const *params)
+{
+	PGconn *conn;
+
+	if (!db->conn && db->in_tx)
+		return cs_err_set(err, CS_EDB, true, "the connection broke inside a transaction");
+	conn = cs_db_conn(db, err);
+	if (!conn)
+		return -1;
+	if (!PQsendQueryParams(conn, sql, n, NULL, params, NULL, NULL, 0))
+		return failed(db, conn, NULL, err);
+	return 0;
+}
+
+int cs_db_wait(cs_db *db, PGresult **res, cs_err *err)
+{
+	PGconn *conn = db->conn;
+	PGresult *r, *first = NULL;
+	ExecStatusType st;
+
+	if (res)
+		*res = NULL;
+	if (!conn)
+		return cs_err_set(err, CS_EDB, true, "the connection broke before the result");
+	/* one statement, one result; read to the end so the link is free again */
+	while ((r = PQgetResult(conn)) != NULL) {
+		if (first)
+			PQclear(r);
+		else
+			first = r;
+	}
+	st = PQresultStatus(first);
+	if (first && (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)) {
+		if (res)
+			*res = first;
+		else
+			PQclear(first);
+		return 0;
+	}
+	return failed(db, conn, first, err);
+}
+
+int cs_db_exec(cs_db *db, PGresult **res, cs_err *err, const char *sql,
+	       int n, const char *const *params)
+{
+	if (res)
+		*res = NULL;
+	if (cs_db_send(db, err, sql, n, params))
+		return -1;
+	return cs_db_wait(db, res, err);
 }
 
 int cs_db_begin(cs_db *db, cs_err *err)

@@ -30,6 +30,15 @@ void cs_db_free(cs_db *db);
 int cs_db_exec(cs_db *db, PGresult **res, cs_err *err, const char *sql,
 	       int n, const char *const *params);
 
+/*
+ * cs_db_exec() in two halves, so that the caller works while the server
+ * does: cs_db_send() hands the statement over (the parameters may be
+ * freed on return), cs_db_wait() collects its result as cs_db_exec()
+ * would. Nothing else may use the connection in between.
+ */
+int cs_db_send(cs_db *db, cs_err *err, const char *sql, int n, const char *const *params);
+int cs_db_wait(cs_db *db, PGresult **res, cs_err *err);
+
 int cs_db_begin(cs_db *db, cs_err *err);
 int cs_db_commit(cs_db *db, cs_err *err);
 /* Roll back if a transaction is open; never fails (a broken link is dropped). */

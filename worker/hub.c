@@ -163,28 +163,20 @@ json_t *cs_hub_row(const cs_event *ev, const char *hub_id, const char *hub_serie
 	" all_day boolean, timezone text, recurrence text, series uuid, original_start text," \
 	" attendees jsonb, status text)"
 
-int cs_hub_insert(cs_db *db, const char *tenant, const char *user, const char *source,
-		  json_t *rows, cs_err *err)
+int cs_hub_insert_send(cs_db *db, const char *tenant, const char *user, const char *source,
+		       const char *rows, cs_err *err)
 {
-	char *json = json_dumps(rows, JSON_COMPACT);
-	const char *params[4] = {json, tenant, user, source};
-	int rc;
-
-	if (!json)
-		return cs_err_set(err, CS_ENOMEM, true, "out of memory");
-	rc = cs_db_exec(db, NULL, err,
-			"INSERT INTO events (id, tenant_id, created_by, title, description, location,"
-			" start_time, end_time, is_all_day, timezone, recurrence, recurring_event_id,"
-			" original_start_time, attendees, status, source_calendar_id, updated_at)"
-			" SELECT x.id, $2, $3, x.title, x.description, x.location,"
-			" " TIME_VALUE("x.start", "x.all_day") ", " TIME_VALUE("x.\"end\"", "x.all_day") ","
-			" x.all_day, x.timezone, x.recurrence, x.series,"
-			" " TIME_VALUE("x.original_start", "x.all_day") ","
-			" " ATTENDEES ", x.status, $4, NOW()"
-			" FROM jsonb_to_recordset($1::jsonb) AS " ROW_COLUMNS,
-			4, params);
-	free(json);
-	return rc;
+	return cs_db_send(db, err,
+			  "INSERT INTO events (id, tenant_id, created_by, title, description, location,"
+			  " start_time, end_time, is_all_day, timezone, recurrence, recurring_event_id,"
+			  " original_start_time, attendees, status, source_calendar_id, updated_at)"
+			  " SELECT x.id, $2, $3, x.title, x.description, x.location,"
+			  " " TIME_VALUE("x.start", "x.all_day") ", " TIME_VALUE("x.\"end\"", "x.all_day") ","
+			  " x.all_day, x.timezone, x.recurrence, x.series,"
+			  " " TIME_VALUE("x.original_start", "x.all_day") ","
+			  " " ATTENDEES ", x.status, $4, NOW()"
+			  " FROM jsonb_to_recordset($1::jsonb) AS " ROW_COLUMNS,
+			  4, (const char *const[]){rows, tenant, user, source});
 }
 
 int cs_hub_update(cs_db *db, const char *hub_id, const cs_event *ev, const char *hub_series,

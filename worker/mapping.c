@@ -155,47 +155,44 @@ json_t *cs_mapping_row(const cs_mapping *m, const char *series, long long genera
 	return o;
 }
 
-int cs_mapping_insert(cs_db *db, const char *cal, json_t *rows, cs_err *err)
+int cs_mapping_insert_send(cs_db *db, const char *cal, const char *rows, cs_err *err)
 {
-	char *json = json_dumps(rows, JSON_COMPACT);
-	const char *params[2] = {cal, json};
-	int rc;
-
-	if (!json)
-		return cs_err_set(err, CS_ENOMEM, true, "out of memory");
-	rc = cs_db_exec(db, NULL, err,
-			"INSERT INTO calendar_event_mappings (event_id, external_calendar_id,"
-			" external_event_id, external_etag, sync_direction, local_hash, remote_hash,"
-			" is_deleted, remote_series_id, seen_generation, last_synced_at)"
-			" SELECT x.event_id, $1, x.remote_id, x.etag, x.direction, x.local_hash,"
-			" x.remote_hash, x.is_deleted, x.series, x.generation,"
-			" COALESCE(x.synced_at, NOW())"
-			" FROM jsonb_to_recordset($2::jsonb) AS x(event_id uuid, remote_id text,"
-			" etag text, direction text, local_hash text, remote_hash text,"
-			" is_deleted boolean, series text, generation bigint, synced_at timestamptz)"
-			" ON CONFLICT (event_id, external_calendar_id) DO UPDATE SET"
-			" external_event_id = EXCLUDED.external_event_id,"
-			" external_etag = EXCLUDED.external_etag, local_hash = EXCLUDED.local_hash,"
-			" remote_hash = EXCLUDED.remote_hash, is_deleted = EXCLUDED.is_deleted,"
-			" remote_series_id = COALESCE(EXCLUDED.remote_series_id,"
-			"  calendar_event_mappings.remote_series_id),"
-			" seen_generation = GREATEST(EXCLUDED.seen_generation,"
-			"  calendar_event_mappings.seen_generation),"
-			" pending_delete = FALSE, last_synced_at = EXCLUDED.last_synced_at,"
-			" updated_at = NOW()",
-			2, params);
-	free(json);
-	return rc;
+	return cs_db_send(db, err,
+			  "INSERT INTO calendar_event_mappings (event_id, external_calendar_id,"
+			  " external_event_id, external_etag, sync_direction, local_hash, remote_hash,"
+			  " is_deleted, remote_series_id, seen_generation, last_synced_at)"
+			  " SELECT x.event_id, $1, x.remote_id, x.etag, x.direction, x.local_hash,"
+			  " x.remote_hash, x.is_deleted, x.series, x.generation,"
+			  " COALESCE(x.synced_at, NOW())"
+			  " FROM jsonb_to_recordset($2::jsonb) AS x(event_id uuid, remote_id text,"
+			  " etag text, direction text, local_hash text, remote_hash text,"
+			  " is_deleted boolean, series text, generation bigint, synced_at timestamptz)"
+			  " ON CONFLICT (event_id, external_calendar_id) DO UPDATE SET"
+			  " external_event_id = EXCLUDED.external_event_id,"
+			  " external_etag = EXCLUDED.external_etag, local_hash = EXCLUDED.local_hash,"
+			  " remote_hash = EXCLUDED.remote_hash, is_deleted = EXCLUDED.is_deleted,"
+			  " remote_series_id = COALESCE(EXCLUDED.remote_series_id,"
+			  "  calendar_event_mappings.remote_series_id),"
+			  " seen_generation = GREATEST(EXCLUDED.seen_generation,"
+			  "  calendar_event_mappings.seen_generation),"
+			  " pending_delete = FALSE, last_synced_at = EXCLUDED.last_synced_at,"
+			  " updated_at = NOW()",
+			  2, (const char *const[]){cal, rows});
 }
 
 int cs_mapping_save(cs_db *db, const char *cal, const cs_mapping *m, const char *series,
 		    long long generation, cs_err *err)
 {
 	json_t *rows = json_array();
+	char *text;
 	int rc;
 
 	json_array_append_new(rows, cs_mapping_row(m, series, generation));
-	rc = cs_mapping_insert(db, cal, rows, err);
+	text = json_dumps(rows, JSON_COMPACT);
 	json_decref(rows);
+	if (!text)
+		return cs_err_set(err, CS_ENOMEM, true, "out of memory");
+	rc = cs_mapping_insert_send(db, cal, text, err) || cs_db_wait(db, NULL, err) ? -1 : 0;
+	free(text);
 	return rc;
 }

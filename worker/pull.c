@@ -1,10 +1,12 @@
 /*
  * pull.c - the pull loop (see pull.h): pages in, each in its own
  * transaction with the token that follows it (the next page is read on a
- * helper thread meanwhile, pull_ahead.c); then the end of the pull:
- * deletions found (marked by the pages, or by a full sync's comparison)
- * go through the mass-deletion guard, overrides are linked to their
- * series, and the new sync token is stored.
+ * helper thread meanwhile, pull_ahead.c; with more pages to come, every
+ * other page is applied by the lane on a second connection, pull_lane.c);
+ * in the last page's transaction the end of the pull: deletions found
+ * (marked by the pages, or by a full sync's comparison) go through the
+ * mass-deletion guard, overrides are linked to their series, and the new
+ * sync token is stored.
  */
 #include "pull.h"
 
@@ -18,6 +20,7 @@
 #include "log.h"
 #include "mapping.h"
 #include "pull_ahead.h"
+#include "pull_lane.h"
 #include "pull_page.h"
 #include "banned.h"
 
@@ -25,15 +28,16 @@
 /* A pull that created this many events refreshes the planner's statistics. */
 #define ANALYZE_AFTER 1000
 
-/* Store where the pull stands: the next page, or (last page) the new token. */
-static int save_state(cs_pull_run *run, const char *page_token, const char *sync_token,
-		      bool ended, cs_err *err)
+int cs_pull_save_state(cs_pull_run *run, const char *page_token, const char *sync_token,
+		       bool ended, cs_err *err)
 {
 	char gen[24];
 	const char *params[6] = {run->cal->id, page_token, sync_token, gen,
 				 run->full && !ended ? "t" : "f",
 				 ended && run->full ? "t" : "f"};
 
+	if (cs_worker_fence(run->w, run->job, err))
+		return -1;
 	snprintf(gen, sizeof(gen), "%lld", run->generation);
 	return cs_db_exec(run->w->db, NULL, err,
 			  "UPDATE calendar_sync_states SET page_token = $2,"
@@ -42,18 +46,6 @@ static int save_state(cs_pull_run *run, const char *page_token, const char *sync
 			  " last_full_sync_at = CASE WHEN $6::boolean THEN NOW() ELSE last_full_sync_at END,"
 			  " updated_at = NOW() WHERE external_calendar_id = $1",
 			  6, params);
-}
-
-/* Begin a transaction that only this job's lock holder may commit. */
-static int begin(cs_pull_run *run, cs_err *err)
-{
-	if (cs_db_begin(run->w->db, err))
-		return -1;
-	if (cs_worker_fence(run->w, run->job, err)) {
-		cs_db_rollback(run->w->db);
-		return -1;
-	}
-	return 0;
 }
 
 static int commit(cs_pull_run *run, cs_err *err)
@@ -179,21 +171,61 @@ static int link_overrides(cs_pull_run *run, cs_err *err)
 			  1, (const char *const[]){run->cal->id});
 }
 
+/*
+ * The end of the pull, in the last page's transaction: the deletions go
+ * through the guard, overrides are linked to their series, and the new
+ * sync token is stored.
+ */
 static int finish(cs_pull_run *run, const char *sync_token, cs_err *err)
 {
 	bool held;
 
-	if (begin(run, err))
-		return -1;
 	if (apply_deletions(run, &held, err) ||
 	    ((run->orphans || run->full) && link_overrides(run, err)) ||
-	    save_state(run, NULL, held ? NULL : sync_token, true, err)) {
+	    cs_pull_save_state(run, NULL, held ? NULL : sync_token, true, err))
+		return -1;
+	if (held)
+		run->job->status = "partial";
+	return 0;
+}
+
+/*
+ * A page in one transaction on the pull's own connection: its items; then,
+ * once the lane's page (the one before) has committed, the fence and the
+ * next page's token - or, after the last page, the end of the pull.
+ */
+static int apply_here(cs_pull_run *run, cs_page *page, cs_pull_lane *lane,
+		      cs_pull_ahead *ahead, cs_err *err)
+{
+	if (cs_pull_lane_shares(lane, page) && cs_pull_lane_wait(lane, run, err))
+		return -1;
+	if (cs_db_begin(run->w->db, err))
+		return -1;
+	if (cs_pull_apply_page(run, page, err) || cs_pull_lane_wait(lane, run, err) ||
+	    (page->next_page ? cs_pull_save_state(run, page->next_page, NULL, false, err)
+			     : finish(run, page->sync_token, err))) {
 		cs_db_rollback(run->w->db);
 		return -1;
 	}
-	if (held)
-		run->job->status = "partial";
+	cs_pull_ahead_wait(ahead);
 	return commit(run, err);
+}
+
+/* With more pages to come, the lane applies this one while the next is applied here. */
+static bool hand_to_lane(cs_pull_run *run, cs_pull_lane *lane, cs_page *page, char **page_token)
+{
+	char *next;
+
+	if (!page->next_page || lane->running || !cs_pull_lane_usable(run))
+		return false;
+	next = strdup(page->next_page);
+	if (!next || !cs_pull_lane_start(lane, run, page)) {
+		free(next);
+		return false;
+	}
+	free(*page_token);
+	*page_token = next;
+	return true;
 }
 
 /*
@@ -202,10 +234,13 @@ static int finish(cs_pull_run *run, const char *sync_token, cs_err *err)
  * the columns calsync's queries select and join on (autovacuum does the
  * rest later). Best effort: a failure costs speed, not correctness.
  */
-static void refresh_statistics(cs_worker *w)
+void cs_pull_refresh_statistics(cs_worker *w)
 {
 	cs_err err;
 
+	if (!w->stale_statistics)
+		return;
+	w->stale_statistics = false;
 	if (cs_db_exec(w->db, NULL, &err,
 		       "ANALYZE calendar_event_mappings (external_calendar_id, event_id,"
 		       " external_event_id, sync_direction, last_synced_at, is_deleted,"
@@ -221,6 +256,7 @@ int cs_pull(cs_worker *w, cs_job *job, cs_calendar *cal, bool full, cs_err *err)
 	cs_pull_run run = {.w = w, .job = job, .cal = cal};
 	char *page_token = cal->page_token ? strdup(cal->page_token) : NULL;
 	cs_pull_ahead ahead = {0};
+	cs_pull_lane lane = {0};
 	const char *token;
 	cs_page page;
 	int rc = -1, got;
@@ -241,7 +277,7 @@ int cs_pull(cs_worker *w, cs_job *job, cs_calendar *cal, bool full, cs_err *err)
 			got = cs_pull_fetch(&run, token, page_token, &page, err);
 		if (got) {
 			cs_page_release(&page);
-			if (err->code != CS_EGONE || run.full)
+			if (err->code != CS_EGONE || run.full || cs_pull_lane_wait(&lane, &run, err))
 				goto out;
 			cs_info("calendar %s: sync token refused; doing a full sync", cal->id);
 			run.full = true;
@@ -253,32 +289,28 @@ int cs_pull(cs_worker *w, cs_job *job, cs_calendar *cal, bool full, cs_err *err)
 		/* the next page is read while this one is applied */
 		if (page.next_page)
 			cs_pull_ahead_start(&ahead, &run, token, page.next_page);
-		if (begin(&run, err) || cs_pull_apply_page(&run, &page, err) ||
-		    (page.next_page && save_state(&run, page.next_page, NULL, false, err))) {
-			cs_db_rollback(w->db);
-			cs_page_release(&page);
-			goto out;
-		}
-		cs_pull_ahead_wait(&ahead);
-		if (commit(&run, err) || cs_worker_progress(w, job, run.done, "pull", err)) {
+		if (hand_to_lane(&run, &lane, &page, &page_token))
+			continue;
+		if (apply_here(&run, &page, &lane, &ahead, err) ||
+		    cs_worker_progress(w, job, run.done, "pull", err)) {
 			cs_page_release(&page);
 			goto out;
 		}
 		free(page_token);
 		page_token = page.next_page;
 		page.next_page = NULL;
+		cs_page_release(&page);
 		if (!page_token) {
-			rc = finish(&run, page.sync_token, err);
-			cs_page_release(&page);
+			rc = 0;
 			goto out;
 		}
-		cs_page_release(&page);
 	}
 	cs_err_set(err, CS_EPROTO, true, "calendar %s: more than %d pages", cal->id, MAX_PAGES);
 out:
 	cs_pull_ahead_release(&ahead);
-	if (rc == 0 && job->counts.created >= ANALYZE_AFTER)
-		refresh_statistics(w);
+	cs_pull_lane_wait(&lane, &run, &(cs_err){0}); /* idle unless the pull failed */
+	if (job->counts.created >= ANALYZE_AFTER)
+		w->stale_statistics = true;
 	free(page_token);
 	if (rc == 0 && run.bad) {
 		job->status = "partial";

@@ -5,8 +5,6 @@
  * calendar) of the calendar's owner, not longer than OVERLAP_REACH, is
  * stored once per event and announced.
  */
-#include <stdlib.h>
-
 #include "conflict.h"
 #include "pull_page.h"
 #include "banned.h"
@@ -18,15 +16,11 @@
  */
 #define OVERLAP_REACH "2 days"
 
-int cs_pull_overlaps(cs_pull_run *run, json_t *events, cs_err *err)
+int cs_pull_overlaps(cs_pull_run *run, const char *events, cs_err *err)
 {
-	char *rows = json_dumps(events, JSON_COMPACT);
-	const char *params[4] = {rows, run->cal->user_id, run->cal->tenant_id, run->cal->id};
+	const char *params[4] = {events, run->cal->user_id, run->cal->tenant_id, run->cal->id};
 	PGresult *res = NULL;
-	int rc = -1;
 
-	if (!rows)
-		return cs_err_set(err, CS_ENOMEM, true, "out of memory");
 	if (cs_db_exec(run->w->db, &res, err,
 		       "WITH hit AS MATERIALIZED (SELECT p.id, h.id AS hid, h.title AS htitle,"
 		       "  h.start_time AS hs, h.end_time AS he, p.title, p.start_time, p.end_time"
@@ -50,11 +44,8 @@ int cs_pull_overlaps(cs_pull_run *run, json_t *events, cs_err *err)
 		       "  c.event_id = hit.id AND c.external_calendar_id = $4"
 		       "  AND c.conflict_type = 'time_overlap' AND c.status = 'pending')",
 		       4, params))
-		goto out;
+		return -1;
 	run->job->counts.conflicts += cs_db_rows(res);
-	rc = 0;
-out:
 	PQclear(res);
-	free(rows);
-	return rc;
+	return 0;
 }

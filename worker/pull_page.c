@@ -30,6 +30,7 @@ struct page_ctx {
 	json_t *revived;        /* remote ids marked gone before, live again */
 	json_t *seen;           /* remote ids seen by a full sync */
 	json_t *touched;        /* Hub events created or moved: overlap candidates */
+	json_t *listed;         /* remote ids applied: a second listing is skipped */
 };
 
 static void report_bad(cs_pull_run *run, const cs_event *ev)
@@ -215,6 +216,13 @@ static int apply_item(struct page_ctx *c, cs_event *ev, cs_err *err)
 		report_bad(c->run, ev);
 		return 0;
 	}
+	if (json_object_get(c->listed, ev->id)) {
+		cs_info("calendar %s: %s is listed twice on one page; the first is applied",
+			c->run->cal->id, ev->id);
+		return 0;
+	}
+	if (json_object_set_new(c->listed, ev->id, json_true()))
+		return cs_err_set(err, CS_ENOMEM, true, "out of memory");
 	m = cs_mapset_find(&c->maps, ev->id);
 	if (m && c->run->full)
 		json_array_append_new(c->seen, json_string(ev->id));
@@ -260,6 +268,63 @@ static int bookkeeping(struct page_ctx *c, cs_err *err)
 	return 0;
 }
 
+/* The page's JSON trees, no longer needed once their texts are built. */
+static void drop_trees(struct page_ctx *c)
+{
+	cs_mapset_release(&c->maps);
+	json_decref(c->new_ids);
+	json_decref(c->hub_rows);
+	json_decref(c->map_rows);
+	json_decref(c->touched);
+	c->new_ids = c->hub_rows = c->map_rows = c->touched = NULL;
+}
+
+static char *text_of(json_t *rows)
+{
+	return json_array_size(rows) ? json_dumps(rows, JSON_COMPACT) : NULL;
+}
+
+/*
+ * Write what the page's items produced: the new events are sent first,
+ * and while the server inserts them the other statements' parameters are
+ * built and the trees freed.
+ */
+static int write_rows(struct page_ctx *c, cs_err *err)
+{
+	cs_pull_run *run = c->run;
+	char *hub = text_of(c->hub_rows), *maps = NULL, *touched = NULL;
+	bool sent = false;
+	int rc = -1;
+
+	if (json_array_size(c->hub_rows) && !hub)
+		return cs_err_set(err, CS_ENOMEM, true, "out of memory");
+	if (hub && cs_hub_insert_send(run->w->db, run->cal->tenant_id, run->cal->user_id,
+				      run->cal->id, hub, err))
+		goto out;
+	sent = hub != NULL;
+	maps = text_of(c->map_rows);
+	touched = text_of(c->touched);
+	if ((json_array_size(c->map_rows) && !maps) || (json_array_size(c->touched) && !touched)) {
+		cs_err_set(err, CS_ENOMEM, true, "out of memory");
+		goto out;
+	}
+	drop_trees(c);
+	sent = false;
+	if ((hub && cs_db_wait(run->w->db, NULL, err)) ||
+	    (maps && (cs_mapping_insert_send(run->w->db, run->cal->id, maps, err) ||
+		      cs_db_wait(run->w->db, NULL, err))) ||
+	    bookkeeping(c, err) || (touched && cs_pull_overlaps(run, touched, err)))
+		goto out;
+	rc = 0;
+out:
+	if (sent)
+		cs_db_wait(run->w->db, NULL, &(cs_err){0});
+	free(hub);
+	free(maps);
+	free(touched);
+	return rc;
+}
+
 int cs_pull_apply_page(cs_pull_run *run, cs_page *page, cs_err *err)
 {
 	struct page_ctx c = {.run = run};
@@ -273,35 +338,27 @@ int cs_pull_apply_page(cs_pull_run *run, cs_page *page, cs_err *err)
 	c.revived = json_array();
 	c.seen = json_array();
 	c.touched = json_array();
+	c.listed = json_object();
 	for (size_t i = 0; i < page->n; i++)
 		if (page->items[i].id)
 			json_array_append_new(ids, json_string(page->items[i].id));
 	if (cs_mapset_load(run->w->db, run->cal->id, ids, &c.maps, err))
 		goto out;
+	json_decref(ids);
+	ids = NULL;
 	/* series before their overrides, so an override finds its series */
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t i = 0; i < page->n; i++)
 			if ((page->items[i].series_id != NULL) == pass &&
 			    apply_item(&c, &page->items[i], err))
 				goto out;
-	if ((json_array_size(c.hub_rows) &&
-	     cs_hub_insert(run->w->db, run->cal->tenant_id, run->cal->user_id, run->cal->id,
-			   c.hub_rows, err)) ||
-	    (json_array_size(c.map_rows) &&
-	     cs_mapping_insert(run->w->db, run->cal->id, c.map_rows, err)) ||
-	    bookkeeping(&c, err) ||
-	    (json_array_size(c.touched) && cs_pull_overlaps(run, c.touched, err)))
-		goto out;
-	rc = 0;
+	rc = write_rows(&c, err);
 out:
-	cs_mapset_release(&c.maps);
+	drop_trees(&c);
 	json_decref(ids);
-	json_decref(c.new_ids);
-	json_decref(c.hub_rows);
-	json_decref(c.map_rows);
 	json_decref(c.deleted);
 	json_decref(c.revived);
 	json_decref(c.seen);
-	json_decref(c.touched);
+	json_decref(c.listed);
 	return rc;
 }

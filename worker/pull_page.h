@@ -21,15 +21,24 @@ typedef struct cs_pull_run {
 	char first_bad[256];
 } cs_pull_run;
 
+/*
+ * In the caller's transaction, as its last statements: check that the
+ * job still holds the calendar (the fence: CS_EFENCED when a newer job
+ * took over), then store where the pull stands - the next page's token,
+ * or when the pull ended the new sync token (NULL: keep the old one).
+ */
+int cs_pull_save_state(cs_pull_run *run, const char *page_token, const char *sync_token,
+		       bool ended, cs_err *err);
+
 /* Apply the items of page (in the caller's transaction). */
 int cs_pull_apply_page(cs_pull_run *run, cs_page *page, cs_err *err);
 
 /*
  * Raise time_overlap conflicts (informational) for the pulled events in
- * events (a JSON array of {id, title, start_time, end_time}: Hub id and
- * the times now stored) that overlap a Hub-created event of the
+ * events (the JSON text of an array of {id, title, start_time, end_time}:
+ * Hub id and the times now stored) that overlap a Hub-created event of the
  * calendar's owner (pull_overlap.c).
  */
-int cs_pull_overlaps(cs_pull_run *run, json_t *events, cs_err *err);
+int cs_pull_overlaps(cs_pull_run *run, const char *events, cs_err *err);
 
 #endif

@@ -10,6 +10,7 @@
 #include "commit.h"
 #include "conflict.h"
 #include "log.h"
+#include "pull.h"
 #include "queue.h"
 #include "banned.h"
 
@@ -145,5 +146,6 @@ int cs_run_batch(cs_worker *w, cs_joblist *jobs, volatile sig_atomic_t *stop, cs
 	if (rc == 0 && fenced)
 		record_announced(w, jobs, fenced);
 	free(fenced);
+	cs_pull_refresh_statistics(w);
 	return rc;
 }

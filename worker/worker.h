@@ -21,6 +21,7 @@ typedef struct cs_worker {
 	const cs_config *cfg;
 	const cs_keyring *keys;
 	cs_db *db;
+	cs_db *side_db;         /* a second connection: a pull's lane (pull_lane.h) */
 	cs_redis *redis;
 	cs_http *http;          /* providers borrow it: connections outlive a job */
 	char consumer[160];     /* this thread's consumer name in the group */
@@ -28,6 +29,7 @@ typedef struct cs_worker {
 	int nbatch;
 	long long last_beat_ms;
 	long long last_progress_ms;
+	bool stale_statistics;  /* a pull created many rows: see cs_pull_refresh_statistics() */
 } cs_worker;
 
 /*

@@ -664,6 +664,17 @@ def test_garbage_item_and_short_pages(emu):
     assert emu.ctl("GET", "faults")["rules"] == []
 
 
+def test_repeat_item(emu):
+    created = bulk(emu, [event(i) for i in range(3)])
+    again = created[0]["id"]
+    set_faults(emu, {"path_regex": "/events$", "action": "repeat_item", "event_id": again},
+               {"path_regex": "/events$", "action": "short_pages", "page_size": 2})
+    items, pages, _ = emu.list_all(maxResults=4)
+    assert [[e["id"] for e in p["items"]] for p in pages] == [
+        [created[0]["id"], created[1]["id"], again], [created[2]["id"], again]]
+    emu.request("DELETE", "/_emu/faults")
+
+
 def test_token_endpoint_faults(emu):
     set_faults(emu, {"method": "POST", "path_regex": "^/token$", "status": 503, "times": 1})
     assert emu.refresh().status == 503

@@ -6,6 +6,7 @@ mass-deletion guard, refused credentials."""
 
 import uuid
 
+import psycopg2
 import pytest
 
 from calsync_helpers import query, wait_for
@@ -303,6 +304,90 @@ def test_a_failed_later_page_resumes_from_the_stored_page_token(world, emu):
     assert sorted(r[0] for r in hub(world)) == ["Lesson %d" % i for i in range(5)]
     assert emu.stats()["by_status"].get("503", 0) >= 1
     assert run(world)["created"] == 0
+
+
+def test_pages_applied_side_by_side_give_what_one_page_gives(services, bin_dir, emu):
+    """With more pages to come, every other page is applied on the worker's second
+    connection while the next is applied on the first; overrides whose series is
+    on another page are linked at the end."""
+    w = World(services, bin_dir, redis_db=4)
+    try:
+        w.cal, w.remote = connect_google(w, emu)
+        w.worker("lanes", CALSYNC_LOG_LEVEL="debug", CALSYNC_WORKER_CONCURRENCY=1)
+        (master,) = emu.add(w.remote, dict(
+            summary="Yoga", recurrence=["RRULE:FREQ=WEEKLY;COUNT=4"],
+            start={"dateTime": "2026-12-02T19:00:00Z", "timeZone": "Europe/London"},
+            end={"dateTime": "2026-12-02T20:00:00Z", "timeZone": "Europe/London"}))
+        emu.add(w.remote, *[timed("Lesson %d" % i, "2026-12-%02dT09:00:00Z" % (i + 1),
+                                  "2026-12-%02dT10:00:00Z" % (i + 1)) for i in range(4)])
+        emu.add(w.remote, dict(
+            summary="Yoga (late)", recurringEventId=master["id"],
+            originalStartTime={"dateTime": "2026-12-09T19:00:00Z", "timeZone": "Europe/London"},
+            start={"dateTime": "2026-12-09T20:00:00Z", "timeZone": "Europe/London"},
+            end={"dateTime": "2026-12-09T21:00:00Z", "timeZone": "Europe/London"}),
+            dict(summary="School holiday", start={"date": "2026-12-21"}, end={"date": "2027-01-05"}))
+        emu.faults({"method": "GET", "path_regex": "/events$", "action": "short_pages", "page_size": 2})
+        try:
+            res = run(w)
+        finally:
+            emu.clear_faults()
+        assert res["status"] == "success" and res["created"] == 7, res
+        assert w.log(0).count("applied on the second connection") == 2   # pages 1 and 3 of 4
+        rows = hub(w)
+        assert [(r[0], r[6]) for r in rows] == [
+            ("Lesson 0", False), ("Lesson 1", False), ("Yoga", False), ("Lesson 2", False),
+            ("Lesson 3", False), ("Yoga (late)", True), ("School holiday", False)]
+        assert query(w.db_url, "SELECT count(*) FROM calendar_event_mappings")[0][0] == 7
+        writes = emu.writes()
+        again = run(w, mode="full")
+        assert (again["created"], again["updated"], again["deleted"], again["pushed"]) == (0, 0, 0, 0)
+        assert hub(w) == rows and emu.writes() == writes
+    finally:
+        w.stop()
+
+
+def test_an_event_listed_twice_is_applied_once(world, emu):
+    """Once twice on one page, once again on the next page (which then waits for the
+    page before it instead of being applied beside it)."""
+    first, *_ = emu.add(world.remote, *[timed("Lesson %d" % i, "2026-12-%02dT09:00:00Z" % (i + 1),
+                                              "2026-12-%02dT10:00:00Z" % (i + 1)) for i in range(4)])
+    emu.faults({"method": "GET", "path_regex": "/events$", "action": "repeat_item", "event_id": first["id"]},
+               {"method": "GET", "path_regex": "/events$", "action": "short_pages", "page_size": 2})
+    try:
+        job = world.enqueue(INTERACTIVE, "sync", calendar_id=world.cal)
+        res = wait_for(lambda: world.results_of(job), timeout=60, what="the sync")[0]
+    finally:
+        emu.clear_faults()
+    assert res["status"] == "success" and res["created"] == 4, res     # on its first attempt
+    assert sorted(r[0] for r in hub(world)) == ["Lesson %d" % i for i in range(4)]
+    assert query(world.db_url, "SELECT count(*) FROM calendar_conflicts")[0][0] == 0
+
+
+def test_a_page_that_cannot_lock_a_row_is_retried_one_page_at_a_time(world, emu):
+    """The backstop of the second connection: its page gives up on a row lock, the
+    job is retried, and the retry applies its pages one after the other."""
+    lessons = emu.add(world.remote, *[timed("Lesson %d" % i, "2026-12-%02dT09:00:00Z" % (i + 1),
+                                            "2026-12-%02dT10:00:00Z" % (i + 1)) for i in range(4)])
+    assert run(world)["created"] == 4
+    for ev in lessons:
+        emu.patch(world.remote, ev["id"], summary=ev["summary"] + " (moved)")
+    emu.faults({"method": "GET", "path_regex": "/events$", "action": "short_pages", "page_size": 2})
+    holder = psycopg2.connect(world.db_url)
+    try:
+        cur = holder.cursor()         # another writer holds the first page's first event
+        cur.execute("SELECT e.id FROM events e JOIN calendar_event_mappings m ON m.event_id = e.id"
+                    " WHERE m.external_event_id = %s FOR UPDATE", (lessons[0]["id"],))
+        job = world.enqueue(INTERACTIVE, "sync", calendar_id=world.cal)
+        first = wait_for(lambda: world.results_of(job), timeout=60, what="the first attempt")[0]
+        holder.rollback()
+        assert first["status"] == "retrying" and "lock" in first["error"], first
+        res = wait_for(lambda: [r for r in world.results_of(job) if r["status"] != "retrying"],
+                       timeout=60, what="the retry")[-1]
+    finally:
+        holder.close()
+        emu.clear_faults()
+    assert res["status"] == "success" and res["updated"] == 4, res
+    assert sorted(r[0] for r in hub(world)) == ["Lesson %d (moved)" % i for i in range(4)]
 
 
 def test_one_garbage_item_is_skipped_and_the_job_ends_partial(world, emu):

@@ -2,19 +2,19 @@
 
 Rules are checked in order for every API/OAuth request (never for /_emu).
 A matching rule with `times` left fires and counts down; `times` omitted means
-forever. `delay`, `short_pages` and `garbage_item` shape the request and let
-later rules fire too; `error`, `garbage`, `drop` and `apply_then_fail` end
-the search. Error-type faults answer before anything is applied."""
+forever. `delay`, `short_pages`, `garbage_item` and `repeat_item` shape the
+request and let later rules fire too; `error`, `garbage`, `drop` and
+`apply_then_fail` end the search. Error-type faults answer before anything is applied."""
 
 import re
 import threading
 
 from .util import ApiError
 
-ACTIONS = ("error", "garbage", "delay", "drop", "garbage_item", "short_pages",
+ACTIONS = ("error", "garbage", "delay", "drop", "garbage_item", "repeat_item", "short_pages",
            "apply_then_fail")
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "*")
-SHAPING = ("delay", "short_pages", "garbage_item")
+SHAPING = ("delay", "short_pages", "garbage_item", "repeat_item")
 
 
 class Plan:
@@ -24,11 +24,13 @@ class Plan:
         self.delay_ms = 0
         self.page_size = None
         self.garbage_ids = set()
+        self.repeat_ids = []
         self.terminal = None     # error / garbage / drop rule: answer instead
         self.after = None        # apply_then_fail rule: answer after applying
 
     def list_mods(self):
-        return {"page_size": self.page_size, "garbage_ids": self.garbage_ids}
+        return {"page_size": self.page_size, "garbage_ids": self.garbage_ids,
+                "repeat_ids": self.repeat_ids}
 
 
 def _rule(raw, index):
@@ -50,8 +52,8 @@ def _rule(raw, index):
         raise ApiError(400, "invalid", "rule %d: times must be a non-negative integer" % index)
     if action == "error" and not isinstance(raw.get("status"), int):
         raise ApiError(400, "invalid", "rule %d: error needs an integer status" % index)
-    if action == "garbage_item" and not raw.get("event_id"):
-        raise ApiError(400, "invalid", "rule %d: garbage_item needs event_id" % index)
+    if action in ("garbage_item", "repeat_item") and not raw.get("event_id"):
+        raise ApiError(400, "invalid", "rule %d: %s needs event_id" % (index, action))
     if action == "short_pages" and not isinstance(raw.get("page_size"), int):
         raise ApiError(400, "invalid", "rule %d: short_pages needs an integer page_size" % index)
     rule = dict(raw, action=action, method=method, fired=0)
@@ -94,6 +96,8 @@ class Faults:
                     plan.page_size = max(0, rule["page_size"])
                 elif action == "garbage_item":
                     plan.garbage_ids.add(rule["event_id"])
+                elif action == "repeat_item":
+                    plan.repeat_ids.append(rule["event_id"])
                 elif action == "apply_then_fail":
                     plan.after = rule
                     break

@@ -188,7 +188,8 @@ def page_token(cal, query, mode, pos, snap):
 
 def list_events(store, cal, entry, params, mods, selection=None):
     """The events.list response body (str). `mods` holds list faults:
-    page_size (short pages) and garbage_ids (items served malformed);
+    page_size (short pages), garbage_ids (items served malformed) and
+    repeat_ids (events served again at the end of every page);
     `selection` the request's `fields` (fields.Selection), if any."""
     query = Query(params)
     limit = query.max_results
@@ -213,6 +214,7 @@ def list_events(store, cal, entry, params, mods, selection=None):
     else:
         items, more, pos, snap = _full(cal, query, limit, render)
         mode = "full"
+    items += [render(cal.events[i]) for i in mods.get("repeat_ids") or () if i in cal.events]
     head = {"kind": "calendar#events", "etag": '"p%d"' % cal.last_seq,
             "summary": cal.meta.get("summary", cal.id), "updated": rfc3339_ms(store.clock.now()),
             "timeZone": cal.tz, "accessRole": entry["accessRole"], "defaultReminders": []}
