@@ -158,25 +158,36 @@ json_t *cs_hub_row(const cs_event *ev, const char *hub_id, const char *hub_serie
 	"CASE WHEN x.attendees IS NULL THEN '{}'::text[]" \
 	" ELSE ARRAY(SELECT jsonb_array_elements_text(x.attendees)) END"
 
-#define ROW_COLUMNS                                                                 \
+#define ROW_FIELDS                                                                  \
 	"x(id uuid, title text, description text, location text, start text, \"end\" text," \
 	" all_day boolean, timezone text, recurrence text, series uuid, original_start text," \
-	" attendees jsonb, status text)"
+	" attendees jsonb, status text"
+#define ROW_COLUMNS ROW_FIELDS ")"
 
 int cs_hub_insert_send(cs_db *db, const char *tenant, const char *user, const char *source,
-		       const char *rows, cs_err *err)
+		       long long generation, const char *rows, cs_err *err)
 {
+	char gen[24];
+
+	snprintf(gen, sizeof(gen), "%lld", generation);
 	return cs_db_send(db, err,
-			  "INSERT INTO events (id, tenant_id, created_by, title, description, location,"
-			  " start_time, end_time, is_all_day, timezone, recurrence, recurring_event_id,"
-			  " original_start_time, attendees, status, source_calendar_id, updated_at)"
+			  "WITH x AS MATERIALIZED (SELECT * FROM jsonb_to_recordset($1::jsonb) AS"
+			  " " ROW_FIELDS ", remote_id text, etag text, hash text, remote_series text)),"
+			  " e AS (INSERT INTO events (id, tenant_id, created_by, title, description,"
+			  " location, start_time, end_time, is_all_day, timezone, recurrence,"
+			  " recurring_event_id, original_start_time, attendees, status,"
+			  " source_calendar_id, updated_at)"
 			  " SELECT x.id, $2, $3, x.title, x.description, x.location,"
 			  " " TIME_VALUE("x.start", "x.all_day") ", " TIME_VALUE("x.\"end\"", "x.all_day") ","
 			  " x.all_day, x.timezone, x.recurrence, x.series,"
 			  " " TIME_VALUE("x.original_start", "x.all_day") ","
-			  " " ATTENDEES ", x.status, $4, NOW()"
-			  " FROM jsonb_to_recordset($1::jsonb) AS " ROW_COLUMNS,
-			  4, (const char *const[]){rows, tenant, user, source});
+			  " " ATTENDEES ", x.status, $4, NOW() FROM x)"
+			  " INSERT INTO calendar_event_mappings (event_id, external_calendar_id,"
+			  " external_event_id, external_etag, sync_direction, local_hash, remote_hash,"
+			  " is_deleted, remote_series_id, seen_generation, last_synced_at)"
+			  " SELECT x.id, $4, x.remote_id, x.etag, 'from_external', x.hash, x.hash, FALSE,"
+			  " x.remote_series, $5::bigint, NOW() FROM x",
+			  5, (const char *const[]){rows, tenant, user, source, gen});
 }
 
 int cs_hub_update(cs_db *db, const char *hub_id, const cs_event *ev, const char *hub_series,

@@ -35,17 +35,21 @@ void cs_hubevent_release(cs_hubevent *h);
 /* Set key to the string s in o, or leave it absent when s is NULL (read as NULL by SQL). */
 void cs_json_put(json_t *o, const char *key, const char *s);
 /*
- * One row for cs_hub_insert_send(): ev's content under hub_id (series: Hub id
- * or NULL); what ev lacks is left out (NULL in SQL).
+ * One row of a Hub event: ev's content under hub_id (series: Hub id or
+ * NULL); what ev lacks is left out (NULL in SQL).
  */
 json_t *cs_hub_row(const cs_event *ev, const char *hub_id, const char *hub_series);
 /*
- * Send the insert of rows (the JSON text of an array of cs_hub_row()
- * objects) as events of tenant, created by user, pulled from calendar
- * source; the caller collects the result with cs_db_wait().
+ * Send the insert of new pulled events with their mappings: rows is the
+ * JSON text of an array of cs_hub_row() objects that also carry their
+ * remote event's remote_id, etag, hash (the fingerprint both sides now
+ * hold) and remote_series (an override's remote series id, or absent).
+ * They become events of tenant, created by user, pulled from calendar
+ * source, mapped in generation. The caller collects the result with
+ * cs_db_wait().
  */
 int cs_hub_insert_send(cs_db *db, const char *tenant, const char *user, const char *source,
-		       const char *rows, cs_err *err);
+		       long long generation, const char *rows, cs_err *err);
 /* Overwrite the content of a Hub event with ev (a pulled change). */
 int cs_hub_update(cs_db *db, const char *hub_id, const cs_event *ev, const char *hub_series,
 		  cs_err *err);

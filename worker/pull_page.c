@@ -76,9 +76,8 @@ static void fill_cancelled_times(cs_event *ev)
 		ev->all_day = true;
 }
 
-/* A new mapping of remote ev to Hub event hub_id: both sides hold ev's content. */
-static void add_mapping(struct page_ctx *c, const cs_event *ev, const char *hub_id,
-			const char *direction)
+/* A new mapping of remote ev to our own Hub event hub_id: both sides hold ev's content. */
+static void add_mapping(struct page_ctx *c, const cs_event *ev, const char *hub_id)
 {
 	char fp[CS_FINGERPRINT_LEN + 1];
 	cs_mapping m = {0};
@@ -87,7 +86,7 @@ static void add_mapping(struct page_ctx *c, const cs_event *ev, const char *hub_
 	m.event_id = (char *)hub_id;      /* borrowed: m is never released */
 	m.remote_id = ev->id;
 	m.etag = ev->etag;
-	m.direction = (char *)direction;
+	m.direction = (char *)"to_external";
 	m.local_hash = fp;
 	m.remote_hash = fp;
 	json_array_append_new(c->map_rows, cs_mapping_row(&m, ev->series_id, c->run->generation));
@@ -123,13 +122,15 @@ static int relink(struct page_ctx *c, cs_event *ev, bool *done, cs_err *err)
 	PQclear(res);
 	if (!*done)
 		return 0;
-	add_mapping(c, ev, ev->hub_id, "to_external");
+	add_mapping(c, ev, ev->hub_id);
 	return 0;
 }
 
+/* A remote event new to the Hub: a row of the events insert, which maps it too. */
 static int add_new(struct page_ctx *c, cs_event *ev, cs_err *err)
 {
-	char id[CS_UUID_LEN + 1];
+	char id[CS_UUID_LEN + 1], fp[CS_FINGERPRINT_LEN + 1];
+	json_t *row;
 	char *series = NULL;
 	bool linked;
 
@@ -144,8 +145,13 @@ static int add_new(struct page_ctx *c, cs_event *ev, cs_err *err)
 	if (ev->cancelled)
 		fill_cancelled_times(ev);
 	cs_uuid_v4(id);
-	json_array_append_new(c->hub_rows, cs_hub_row(ev, id, series));
-	add_mapping(c, ev, id, "from_external");
+	row = cs_hub_row(ev, id, series);
+	cs_fingerprint(ev, fp);
+	json_object_set_new(row, "remote_id", json_string(ev->id));
+	cs_json_put(row, "etag", ev->etag);
+	json_object_set_new(row, "hash", json_string(fp));
+	cs_json_put(row, "remote_series", ev->series_id);
+	json_array_append_new(c->hub_rows, row);
 	json_object_set_new(c->new_ids, ev->id, json_string(id));
 	touch(c, id, ev);
 	c->run->job->counts.created++;
@@ -299,7 +305,7 @@ static int write_rows(struct page_ctx *c, cs_err *err)
 	if (json_array_size(c->hub_rows) && !hub)
 		return cs_err_set(err, CS_ENOMEM, true, "out of memory");
 	if (hub && cs_hub_insert_send(run->w->db, run->cal->tenant_id, run->cal->user_id,
-				      run->cal->id, hub, err))
+				      run->cal->id, run->generation, hub, err))
 		goto out;
 	sent = hub != NULL;
 	maps = text_of(c->map_rows);
