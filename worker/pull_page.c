@@ -1,7 +1,7 @@
 /*
  * pull_page.c - one page of remote changes into Family Hub (see
- * pull_page.h). New events are inserted in two statements for the whole
- * page (events, then mappings); changes are compared by fingerprint
+ * pull_page.h). New events and their mappings are inserted in one
+ * statement for the whole page; changes are compared by fingerprint
  * with what each side held at the last sync: a remote change updates the
  * Hub copy unless the Hub copy changed too (then an update_conflict);
  * a remote deletion is only marked here and applied when the pull ends.
