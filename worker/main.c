@@ -4,6 +4,7 @@
  * taking jobs, hands back the ones not started, finishes the one in hand
  * and the process exits 0 within CALSYNC_DRAIN_TIMEOUT_MS.
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,6 +20,21 @@
 #include "signals.h"
 #include "banned.h"
 
+/*
+ * A pull builds and frees JSON trees of thousands of small blocks next to
+ * buffers of hundreds of kB, on three threads. glibc's fast bins make it
+ * merge every freed small block each time a large one comes or goes, and
+ * its heaps grow and shrink a little at a time: a quarter of the worker's
+ * CPU in a 10,000-event pull. Without fast bins (small blocks still have
+ * each thread's cache) and growing 16 MB at a time, that pull's worker CPU
+ * fell from about 0.22 s to 0.17 s.
+ */
+static void tune_malloc(void)
+{
+	mallopt(M_MXFAST, 0);
+	mallopt(M_TOP_PAD, 16 << 20);
+}
+
 int main(int argc, char **argv)
 {
 	cs_keyring *keys = NULL;
@@ -27,6 +43,7 @@ int main(int argc, char **argv)
 	cs_err err;
 	int rc;
 
+	tune_malloc();
 	if (argc > 1) {
 		printf("usage: calsync-worker\n  runs jobs from the Redis job streams; "
 		       "settings from CALSYNC_* variables (calsync config --markdown)\n");
