@@ -144,7 +144,7 @@ static int add_new(struct page_ctx *c, cs_event *ev, cs_err *err)
 		c->run->orphans++; /* linked when the pull ends (or by the next full sync) */
 	if (ev->cancelled)
 		fill_cancelled_times(ev);
-	cs_uuid_v4(id);
+	cs_uuid_v7(id);
 	row = cs_hub_row(ev, id, series);
 	cs_fingerprint(ev, fp);
 	json_object_set_new(row, "remote_id", json_string(ev->id));
