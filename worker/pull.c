@@ -1,7 +1,7 @@
 /*
  * pull.c - the pull loop (see pull.h): pages in, each in its own
- * transaction with the token that follows it (the next page is read on a
- * helper thread meanwhile, pull_ahead.c; with more pages to come, every
+ * transaction with the token that follows it (the pages after it are read
+ * on a helper thread meanwhile, pull_ahead.c; with more pages to come, every
  * other page is applied by the lane on a second connection, pull_lane.c);
  * in the last page's transaction the end of the pull: deletions found
  * (marked by the pages, or by a full sync's comparison) go through the
@@ -48,13 +48,22 @@ int cs_pull_save_state(cs_pull_run *run, const char *page_token, const char *syn
 			  6, params);
 }
 
-static int commit(cs_pull_run *run, cs_err *err)
+/*
+ * Commit, with the credentials the provider refreshed when the reader is
+ * not using the provider at this moment (otherwise a later commit stores
+ * them: the last page's, at the latest).
+ */
+static int commit(cs_pull_run *run, cs_pull_ahead *ahead, cs_err *err)
 {
-	if (cs_calendar_store_creds(run->w, run->cal, err) || cs_db_commit(run->w->db, err)) {
+	bool held = cs_pull_ahead_hold(ahead);
+	int rc = (held && cs_calendar_store_creds(run->w, run->cal, err)) ||
+		 cs_db_commit(run->w->db, err) ? -1 : 0;
+
+	if (held)
+		cs_pull_ahead_unhold(ahead);
+	if (rc)
 		cs_db_rollback(run->w->db);
-		return -1;
-	}
-	return 0;
+	return rc;
 }
 
 /* One pending deletion: tombstone the Hub copy, or a delete_conflict when it changed. */
@@ -207,8 +216,7 @@ static int apply_here(cs_pull_run *run, cs_page *page, cs_pull_lane *lane,
 		cs_db_rollback(run->w->db);
 		return -1;
 	}
-	cs_pull_ahead_wait(ahead);
-	return commit(run, err);
+	return commit(run, ahead, err);
 }
 
 /* With more pages to come, the lane applies this one while the next is applied here. */
@@ -273,10 +281,16 @@ int cs_pull(cs_worker *w, cs_job *job, cs_calendar *cal, bool full, cs_err *err)
 	run.generation = cal->generation + (page_token ? 0 : run.full);
 	for (int n = 0; n < MAX_PAGES; n++) {
 		token = run.full ? NULL : cal->sync_token;
-		if (!cs_pull_ahead_take(&ahead, &page, &got, err))
+		if (!cs_pull_ahead_take(&ahead, &page, &got, err)) {
+			cs_pull_ahead_release(&ahead);
 			got = cs_pull_fetch(&run, token, page_token, &page, err);
+			/* the pages after it are read while this one is applied */
+			if (!got && page.next_page)
+				cs_pull_ahead_start(&ahead, &run, token, page.next_page);
+		}
 		if (got) {
 			cs_page_release(&page);
+			cs_pull_ahead_release(&ahead);
 			if (err->code != CS_EGONE || run.full || cs_pull_lane_wait(&lane, &run, err))
 				goto out;
 			cs_info("calendar %s: sync token refused; doing a full sync", cal->id);
@@ -286,9 +300,6 @@ int cs_pull(cs_worker *w, cs_job *job, cs_calendar *cal, bool full, cs_err *err)
 			page_token = NULL;
 			continue;
 		}
-		/* the next page is read while this one is applied */
-		if (page.next_page)
-			cs_pull_ahead_start(&ahead, &run, token, page.next_page);
 		if (hand_to_lane(&run, &lane, &page, &page_token))
 			continue;
 		if (apply_here(&run, &page, &lane, &ahead, err) ||

@@ -1,8 +1,8 @@
 /*
- * pull_ahead.c - the next page of a pull read on a helper thread (see
- * pull_ahead.h). The thread carries the job's log context, reads one page
- * through the provider and ends; the pull collects it before its next use
- * of the provider.
+ * pull_ahead.c - the pages of a pull read ahead on a helper thread (see
+ * pull_ahead.h). The thread carries the job's log context, follows the
+ * page tokens while fewer than CS_READ_AHEAD reads wait, and ends after a
+ * last page, a failed read, or when the pull asks it to stop.
  */
 #include "pull_ahead.h"
 
@@ -20,12 +20,43 @@ int cs_pull_fetch(cs_pull_run *run, const char *sync_token, const char *page_tok
 				    page_token, page, err);
 }
 
-static void *read_page(void *arg)
+/* Read one page into the queue (a->mu held on entry and on return). */
+static void read_one(cs_pull_ahead *a)
+{
+	char *token = a->page_token;
+	struct cs_read r = {0};
+
+	a->page_token = NULL;
+	pthread_mutex_unlock(&a->mu);
+	pthread_mutex_lock(&a->provider);
+	r.rc = cs_pull_fetch(a->run, a->sync_token, token, &r.page, &r.err);
+	pthread_mutex_unlock(&a->provider);
+	free(token);
+	pthread_mutex_lock(&a->mu);
+	if (r.rc == 0 && r.page.next_page && !(a->page_token = strdup(r.page.next_page))) {
+		cs_page_release(&r.page);
+		r.rc = cs_err_set(&r.err, CS_ENOMEM, true, "out of memory");
+	}
+	a->q[(a->head + a->n) % CS_READ_AHEAD] = r;
+	a->n++;
+	pthread_cond_broadcast(&a->cv);
+}
+
+static void *reader(void *arg)
 {
 	cs_pull_ahead *a = arg;
 
 	cs_log_context(a->run->job->job_id, a->run->cal->id);
-	a->rc = cs_pull_fetch(a->run, a->sync_token, a->page_token, &a->page, &a->err);
+	pthread_mutex_lock(&a->mu);
+	while (!a->stop && a->page_token) {
+		if (a->n == CS_READ_AHEAD)
+			pthread_cond_wait(&a->cv, &a->mu);
+		else
+			read_one(a);
+	}
+	a->ended = true;
+	pthread_cond_broadcast(&a->cv);
+	pthread_mutex_unlock(&a->mu);
 	cs_log_context(NULL, NULL);
 	return NULL;
 }
@@ -37,44 +68,74 @@ bool cs_pull_ahead_start(cs_pull_ahead *a, cs_pull_run *run, const char *sync_to
 	a->run = run;
 	a->sync_token = sync_token;
 	a->page_token = strdup(page_token);
-	if (a->page_token && pthread_create(&a->thread, NULL, read_page, a) == 0) {
-		a->running = true;
-		return true;
+	if (!a->page_token)
+		return false;
+	pthread_mutex_init(&a->mu, NULL);
+	pthread_mutex_init(&a->provider, NULL);
+	pthread_cond_init(&a->cv, NULL);
+	if (pthread_create(&a->thread, NULL, reader, a) != 0) {
+		pthread_cond_destroy(&a->cv);
+		pthread_mutex_destroy(&a->provider);
+		pthread_mutex_destroy(&a->mu);
+		free(a->page_token);
+		memset(a, 0, sizeof(*a));
+		return false;
 	}
-	free(a->page_token);
-	a->page_token = NULL;
-	return false;
-}
-
-void cs_pull_ahead_wait(cs_pull_ahead *a)
-{
-	if (!a->running)
-		return;
-	pthread_join(a->thread, NULL);
-	a->running = false;
-	a->ready = true;
-	free(a->page_token);
-	a->page_token = NULL;
+	a->running = true;
+	return true;
 }
 
 bool cs_pull_ahead_take(cs_pull_ahead *a, cs_page *page, int *rc, cs_err *err)
 {
-	cs_pull_ahead_wait(a);
-	if (!a->ready)
+	struct cs_read *r;
+
+	if (!a->running)
 		return false;
-	*page = a->page;
-	*rc = a->rc;
-	if (a->rc)
-		*err = a->err;
-	memset(&a->page, 0, sizeof(a->page));
-	a->ready = false;
+	pthread_mutex_lock(&a->mu);
+	while (a->n == 0 && !a->ended)
+		pthread_cond_wait(&a->cv, &a->mu);
+	if (a->n == 0) {        /* the reader ended without a read: nothing to take */
+		pthread_mutex_unlock(&a->mu);
+		return false;
+	}
+	r = &a->q[a->head];
+	*page = r->page;
+	*rc = r->rc;
+	if (r->rc)
+		*err = r->err;
+	memset(r, 0, sizeof(*r));
+	a->head = (a->head + 1) % CS_READ_AHEAD;
+	a->n--;
+	pthread_cond_broadcast(&a->cv);
+	pthread_mutex_unlock(&a->mu);
 	return true;
+}
+
+bool cs_pull_ahead_hold(cs_pull_ahead *a)
+{
+	return !a->running || pthread_mutex_trylock(&a->provider) == 0;
+}
+
+void cs_pull_ahead_unhold(cs_pull_ahead *a)
+{
+	if (a->running)
+		pthread_mutex_unlock(&a->provider);
 }
 
 void cs_pull_ahead_release(cs_pull_ahead *a)
 {
-	cs_pull_ahead_wait(a);
-	if (a->ready)
-		cs_page_release(&a->page);
-	a->ready = false;
+	if (!a->running)
+		return;
+	pthread_mutex_lock(&a->mu);
+	a->stop = true;
+	pthread_cond_broadcast(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+	pthread_join(a->thread, NULL);
+	for (int i = 0; i < a->n; i++)
+		cs_page_release(&a->q[(a->head + i) % CS_READ_AHEAD].page);
+	free(a->page_token);
+	pthread_cond_destroy(&a->cv);
+	pthread_mutex_destroy(&a->provider);
+	pthread_mutex_destroy(&a->mu);
+	memset(a, 0, sizeof(*a));
 }

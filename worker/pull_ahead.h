@@ -1,16 +1,21 @@
 /*
- * pull_ahead.h - reading the next page of a pull on a helper thread while
- * the current page is applied to PostgreSQL (pull_ahead.c), so that the
- * provider's answer and its parsing overlap the database work.
+ * pull_ahead.h - the pages of a pull read ahead on a helper thread
+ * (pull_ahead.c) while earlier pages are applied to PostgreSQL, so that
+ * the provider's answers and their parsing overlap the database work.
  *
- * Only one thread uses the provider at a time: the pull starts the read
- * after its own provider call and collects it (cs_pull_ahead_wait) before
- * it touches the provider again - storing refreshed credentials included.
+ * The reader follows the page tokens on its own and keeps at most
+ * CS_READ_AHEAD pages waiting; it stops after a last page (no next
+ * token) or a failed read, whose error the pull takes in order.
  *
- * Ownership: the cs_pull_ahead is the caller's (usually on its stack);
- * cs_pull_ahead_take() moves the page read into the caller's cs_page;
- * cs_pull_ahead_release() waits for a running read and frees a page not
- * taken.
+ * The provider is used by one thread at a time: the reader holds the
+ * provider lock while it reads, and the pull stores refreshed credentials
+ * only when cs_pull_ahead_hold() got that lock (the pull's last page is
+ * committed after the reader stopped, so refreshed credentials are stored
+ * by then at the latest).
+ *
+ * Ownership: the cs_pull_ahead is the caller's (on its stack, zeroed);
+ * cs_pull_ahead_take() moves a page into the caller's cs_page;
+ * cs_pull_ahead_release() stops the reader and frees pages not taken.
  */
 #ifndef CS_PULL_AHEAD_H
 #define CS_PULL_AHEAD_H
@@ -19,32 +24,47 @@
 
 #include "pull_page.h"
 
+#define CS_READ_AHEAD 2
+
+struct cs_read {
+	cs_page page;
+	int rc;
+	cs_err err;
+};
+
 typedef struct cs_pull_ahead {
 	pthread_t thread;
-	bool running;           /* the helper thread is reading */
-	bool ready;             /* a result waits to be taken */
+	bool running;           /* a reader thread was started (join it) */
+	pthread_mutex_t mu;     /* guards what follows */
+	pthread_cond_t cv;
+	pthread_mutex_t provider;
 	cs_pull_run *run;
 	const char *sync_token; /* borrowed from the calendar; NULL: a full sync */
-	char *page_token;       /* owned copy */
-	cs_page page;
-	cs_err err;
-	int rc;
+	char *page_token;       /* the next page to read; NULL: the reader stops */
+	bool stop;              /* the pull asks the reader to stop */
+	bool ended;             /* the reader stopped */
+	struct cs_read q[CS_READ_AHEAD];
+	int head, n;            /* reads waiting: q[head], q[head + 1], ... */
 } cs_pull_ahead;
 
-/* Read the page at page_token on a helper thread (no thread: false, read later). */
+/*
+ * Read the pages from page_token on (sync_token: NULL for a full sync) on
+ * a helper thread. false: no thread (the caller reads them itself).
+ */
 bool cs_pull_ahead_start(cs_pull_ahead *a, cs_pull_run *run, const char *sync_token,
 			 const char *page_token);
 
-/* Wait until a started read ended (its result then waits to be taken). */
-void cs_pull_ahead_wait(cs_pull_ahead *a);
-
 /*
- * When a read ended: true, with its page moved into *page and its return
- * code in *rc (and the error in *err); false when none was started.
+ * The next page read: true with it moved into *page, its return code in
+ * *rc (and the error in *err); false when the reader was not started.
  */
 bool cs_pull_ahead_take(cs_pull_ahead *a, cs_page *page, int *rc, cs_err *err);
 
-/* Wait for a running read and drop what it read. */
+/* Take the provider lock when it is free (true: release it with _unhold). */
+bool cs_pull_ahead_hold(cs_pull_ahead *a);
+void cs_pull_ahead_unhold(cs_pull_ahead *a);
+
+/* Stop the reader and drop what it read; the cs_pull_ahead is zeroed. */
 void cs_pull_ahead_release(cs_pull_ahead *a);
 
 /* One page of the run's calendar, read in the calling thread. */

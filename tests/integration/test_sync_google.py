@@ -346,6 +346,25 @@ def test_pages_applied_side_by_side_give_what_one_page_gives(services, bin_dir, 
         w.stop()
 
 
+def test_a_token_refreshed_in_a_pull_of_several_pages_is_stored(world, emu):
+    """The pages after the first are read while others are applied; the token the
+    first read refreshed is still stored, so the next sync refreshes nothing."""
+    emu.add(world.remote, *[timed("Lesson %d" % i, "2026-12-%02dT09:00:00Z" % (i + 1),
+                                  "2026-12-%02dT10:00:00Z" % (i + 1)) for i in range(6)])
+    emu.faults({"method": "GET", "path_regex": "/events$", "action": "short_pages", "page_size": 2})
+    try:
+        assert run(world)["created"] == 6
+    finally:
+        emu.clear_faults()
+    (stored,) = query(world.db_url, "SELECT access_token_encrypted IS NOT NULL"
+                                    " AND token_expires_at > now() FROM external_calendars"
+                                    " WHERE id = %s", (world.cal,))
+    assert stored == (True,)
+    refreshes = emu.stats()["by_method"].get("POST", 0)
+    assert run(world)["status"] == "success"
+    assert emu.stats()["by_method"].get("POST", 0) == refreshes
+
+
 def test_an_event_listed_twice_is_applied_once(world, emu):
     """Once twice on one page, once again on the next page (which then waits for the
     page before it instead of being applied beside it)."""
