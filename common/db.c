@@ -99,7 +99,8 @@ static int failed(cs_db *db, PGconn *conn, PGresult *r, cs_err *err)
 	cs_err_set(err, CS_EDB, retry, "PostgreSQL: %s%s%s%s", msg,
 		   state ? " (SQLSTATE " : "", state ? state : "", state ? ")" : "");
 	PQclear(r);
-	if (PQstatus(conn) != CONNECTION_OK) {
+	/* broken, or still busy with an earlier statement: start afresh */
+	if (PQstatus(conn) != CONNECTION_OK || PQtransactionStatus(conn) == PQTRANS_ACTIVE) {
 		bool was_in_tx = db->in_tx;
 
 		drop(db);

@@ -49,21 +49,24 @@ int cs_pull_save_state(cs_pull_run *run, const char *page_token, const char *syn
 }
 
 /*
- * Commit, with the credentials the provider refreshed when the reader is
- * not using the provider at this moment (otherwise a later commit stores
- * them: the last page's, at the latest).
+ * Commit, with the credentials the provider refreshed: at once when the
+ * reader is not using the provider, after its read when an earlier read
+ * refreshed them; one its current read refreshes, a later commit stores
+ * (the last page's, at the latest).
  */
 static int commit(cs_pull_run *run, cs_pull_ahead *ahead, cs_err *err)
 {
-	bool held = cs_pull_ahead_hold(ahead);
-	int rc = (held && cs_calendar_store_creds(run->w, run->cal, err)) ||
-		 cs_db_commit(run->w->db, err) ? -1 : 0;
+	int rc = 0;
 
-	if (held)
+	if (cs_pull_ahead_hold(ahead)) {
+		rc = cs_calendar_store_creds(run->w, run->cal, err);
 		cs_pull_ahead_unhold(ahead);
-	if (rc)
+	}
+	if (rc || cs_db_commit(run->w->db, err)) {
 		cs_db_rollback(run->w->db);
-	return rc;
+		return -1;
+	}
+	return 0;
 }
 
 /* One pending deletion: tombstone the Hub copy, or a delete_conflict when it changed. */
@@ -224,7 +227,7 @@ static bool hand_to_lane(cs_pull_run *run, cs_pull_lane *lane, cs_page *page, ch
 {
 	char *next;
 
-	if (!page->next_page || lane->running || !cs_pull_lane_usable(run))
+	if (!page->next_page || lane->running)
 		return false;
 	next = strdup(page->next_page);
 	if (!next || !cs_pull_lane_start(lane, run, page)) {
@@ -279,6 +282,7 @@ int cs_pull(cs_worker *w, cs_job *job, cs_calendar *cal, bool full, cs_err *err)
 		run.full = full || !cal->sync_token;
 	}
 	run.generation = cal->generation + (page_token ? 0 : run.full);
+	run.single = job->attempt > 1;  /* a retry applies its pages one at a time */
 	for (int n = 0; n < MAX_PAGES; n++) {
 		token = run.full ? NULL : cal->sync_token;
 		if (!cs_pull_ahead_take(&ahead, &page, &got, err)) {

@@ -25,14 +25,17 @@ static void read_one(cs_pull_ahead *a)
 {
 	char *token = a->page_token;
 	struct cs_read r = {0};
+	bool changed;
 
 	a->page_token = NULL;
 	pthread_mutex_unlock(&a->mu);
 	pthread_mutex_lock(&a->provider);
 	r.rc = cs_pull_fetch(a->run, a->sync_token, token, &r.page, &r.err);
+	changed = a->run->cal->creds.changed;
 	pthread_mutex_unlock(&a->provider);
 	free(token);
 	pthread_mutex_lock(&a->mu);
+	a->creds_changed = a->creds_changed || changed;
 	if (r.rc == 0 && r.page.next_page && !(a->page_token = strdup(r.page.next_page))) {
 		cs_page_release(&r.page);
 		r.rc = cs_err_set(&r.err, CS_ENOMEM, true, "out of memory");
@@ -113,7 +116,22 @@ bool cs_pull_ahead_take(cs_pull_ahead *a, cs_page *page, int *rc, cs_err *err)
 
 bool cs_pull_ahead_hold(cs_pull_ahead *a)
 {
-	return !a->running || pthread_mutex_trylock(&a->provider) == 0;
+	bool wanted;
+
+	if (!a->running)
+		return true;
+	if (pthread_mutex_trylock(&a->provider) != 0) {
+		pthread_mutex_lock(&a->mu);
+		wanted = a->creds_changed;
+		pthread_mutex_unlock(&a->mu);
+		if (!wanted)
+			return false;
+		pthread_mutex_lock(&a->provider);
+	}
+	pthread_mutex_lock(&a->mu);
+	a->creds_changed = false;       /* stored now */
+	pthread_mutex_unlock(&a->mu);
+	return true;
 }
 
 void cs_pull_ahead_unhold(cs_pull_ahead *a)

@@ -11,7 +11,7 @@
  * provider lock while it reads, and the pull stores refreshed credentials
  * only when cs_pull_ahead_hold() got that lock (the pull's last page is
  * committed after the reader stopped, so refreshed credentials are stored
- * by then at the latest).
+ * by then at the latest). Lock order: the provider lock, then a->mu.
  *
  * Ownership: the cs_pull_ahead is the caller's (on its stack, zeroed);
  * cs_pull_ahead_take() moves a page into the caller's cs_page;
@@ -43,6 +43,7 @@ typedef struct cs_pull_ahead {
 	char *page_token;       /* the next page to read; NULL: the reader stops */
 	bool stop;              /* the pull asks the reader to stop */
 	bool ended;             /* the reader stopped */
+	bool creds_changed;     /* a read refreshed the credentials */
 	struct cs_read q[CS_READ_AHEAD];
 	int head, n;            /* reads waiting: q[head], q[head + 1], ... */
 } cs_pull_ahead;
@@ -56,11 +57,17 @@ bool cs_pull_ahead_start(cs_pull_ahead *a, cs_pull_run *run, const char *sync_to
 
 /*
  * The next page read: true with it moved into *page, its return code in
- * *rc (and the error in *err); false when the reader was not started.
+ * *rc (and the error in *err); false when the reader was not started or
+ * stopped with nothing left to take (release it before reading yourself).
  */
 bool cs_pull_ahead_take(cs_pull_ahead *a, cs_page *page, int *rc, cs_err *err);
 
-/* Take the provider lock when it is free (true: release it with _unhold). */
+/*
+ * Take the provider lock (true; release it with cs_pull_ahead_unhold):
+ * at once when the reader is not reading, or after its read ends when an
+ * earlier read refreshed the credentials. false: the reader is reading
+ * and no refreshed credentials wait to be stored.
+ */
 bool cs_pull_ahead_hold(cs_pull_ahead *a);
 void cs_pull_ahead_unhold(cs_pull_ahead *a);
 

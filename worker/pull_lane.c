@@ -13,11 +13,6 @@
 /* How long the lane's transaction waits for a row lock before it gives up. */
 #define LANE_LOCK_TIMEOUT "5s"
 
-bool cs_pull_lane_usable(const cs_pull_run *run)
-{
-	return run->job->attempt == 1 && run->w->side_db != NULL;
-}
-
 /* The remote and Hub ids of page's items, as the keys of an object. */
 static json_t *keys_of(const cs_page *page)
 {
@@ -67,7 +62,16 @@ static void *lane_main(void *arg)
 
 bool cs_pull_lane_start(cs_pull_lane *l, cs_pull_run *run, cs_page *page)
 {
+	cs_err err;
+
 	memset(l, 0, sizeof(*l));
+	if (run->single)
+		return false;
+	if (!cs_db_conn(run->w->side_db, &err)) {
+		cs_warn("calendar %s: pages are applied one at a time: %s", run->cal->id, err.msg);
+		run->single = true;
+		return false;
+	}
 	l->keys = keys_of(page);
 	if (!l->keys)
 		return false;
@@ -80,6 +84,7 @@ bool cs_pull_lane_start(cs_pull_lane *l, cs_pull_run *run, cs_page *page)
 	l->run.job = &l->job;
 	l->run.done = l->run.bad = l->run.orphans = 0;
 	l->run.first_bad[0] = '\0';
+	l->bad_before = run->bad;
 	l->page = *page;
 	if (pthread_create(&l->thread, NULL, lane_main, l) != 0) {
 		json_decref(l->keys);
@@ -99,7 +104,8 @@ bool cs_pull_lane_shares(const cs_pull_lane *l, const cs_page *page)
 		const cs_event *ev = &page->items[i];
 
 		if ((ev->id && json_object_get(l->keys, ev->id)) ||
-		    (ev->hub_id && json_object_get(l->keys, ev->hub_id)))
+		    (ev->hub_id && json_object_get(l->keys, ev->hub_id)) ||
+		    (ev->series_id && json_object_get(l->keys, ev->series_id)))
 			return true;
 	}
 	return false;
@@ -117,7 +123,7 @@ static void add_counts(cs_pull_run *to, const cs_pull_lane *l)
 	c->conflicts += from->conflicts;
 	to->done += l->run.done;
 	to->orphans += l->run.orphans;
-	if (l->run.bad && !to->bad)
+	if (l->run.bad && !l->bad_before)     /* the lane's page came first */
 		memcpy(to->first_bad, l->run.first_bad, sizeof(to->first_bad));
 	to->bad += l->run.bad;
 }

@@ -11,12 +11,14 @@
  * point leaves the stored token at the last page committed in order.
  *
  * The two pages must not touch the same rows: the pull applies a page
- * next to the lane's only when no remote id or Hub id occurs in both
+ * next to the lane's only when no remote id or Hub id occurs in both and
+ * none of its overrides belongs to a series on the lane's page
  * (cs_pull_lane_shares); otherwise it waits for the lane first. As a
  * backstop against a lock wait nobody foresaw (the lane waiting for the
  * pull, the pull waiting for the lane), the lane's transaction gives up
  * on a lock after LANE_LOCK_TIMEOUT and the pull fails retryably; a retry
- * applies its pages one at a time.
+ * applies its pages one at a time (run->single), and so does a pull whose
+ * second connection cannot be opened.
  *
  * The lane never calls the provider and never stores credentials: the
  * pull's own commits do. Its counts are added to the pull's by
@@ -41,17 +43,22 @@ typedef struct cs_pull_lane {
 	cs_pull_run run;        /* the pull's run, with counts of its own */
 	cs_page page;
 	json_t *keys;           /* the page's remote and Hub ids */
+	int bad_before;         /* the pull's unreadable items before this page */
 	int rc;
 	cs_err err;
 } cs_pull_lane;
 
-/* The lane may take run's next page: a first attempt, with a second connection. */
-bool cs_pull_lane_usable(const cs_pull_run *run);
-
-/* Apply page (taken: *page is emptied) on a helper thread; false: apply it yourself. */
+/*
+ * Apply page (taken: *page is emptied) on a helper thread; false: apply
+ * it yourself (run->single, or the second connection cannot be opened:
+ * run->single is then set).
+ */
 bool cs_pull_lane_start(cs_pull_lane *l, cs_pull_run *run, cs_page *page);
 
-/* true when the lane holds a page that shares a remote or Hub id with page. */
+/*
+ * true when the lane holds a page that shares a remote or Hub id with
+ * page, or the series of one of page's overrides.
+ */
 bool cs_pull_lane_shares(const cs_pull_lane *l, const cs_page *page);
 
 /*

@@ -14,6 +14,7 @@ typedef struct cs_pull_run {
 	cs_job *job;
 	cs_calendar *cal;
 	bool full;
+	bool single;            /* pages one at a time: no lane (pull_lane.h) */
 	long long generation;
 	int done;               /* items seen */
 	int bad;                /* items skipped as unreadable */
