@@ -365,6 +365,34 @@ def test_a_token_refreshed_in_a_pull_of_several_pages_is_stored(world, emu):
     assert emu.stats()["by_method"].get("POST", 0) == refreshes
 
 
+def test_without_a_second_connection_pages_are_applied_one_at_a_time(services, bin_dir, emu):
+    """PostgreSQL refuses the worker's second connection (its role may hold one):
+    the pull applies its pages one after the other instead of failing."""
+    w = World(services, bin_dir, redis_db=4)
+    role = "calsync_one_" + uuid.uuid4().hex[:8]     # generated here, not data
+    try:
+        query(w.db_url, f'CREATE ROLE "{role}" LOGIN CONNECTION LIMIT 1')
+        query(w.db_url, f'GRANT ALL ON ALL TABLES IN SCHEMA public TO "{role}"')
+        w.cal, w.remote = connect_google(w, emu)
+        w.worker("one", CALSYNC_DATABASE_URL=w.db_url.replace("postgres@", role + "@", 1),
+                 CALSYNC_WORKER_CONCURRENCY=1)
+        emu.add(w.remote, *[timed("Lesson %d" % i, "2026-12-%02dT09:00:00Z" % (i + 1),
+                                  "2026-12-%02dT10:00:00Z" % (i + 1)) for i in range(6)])
+        emu.faults({"method": "GET", "path_regex": "/events$", "action": "short_pages", "page_size": 2})
+        try:
+            job = w.enqueue(INTERACTIVE, "sync", calendar_id=w.cal)
+            res = wait_for(lambda: w.results_of(job), timeout=60, what="the sync")[0]
+        finally:
+            emu.clear_faults()
+        assert res["status"] == "success" and res["created"] == 6, res     # on its first attempt
+        assert "pages are applied one at a time" in w.log(0)
+        assert sorted(r[0] for r in hub(w)) == ["Lesson %d" % i for i in range(6)]
+    finally:
+        w.stop()
+        query(w.db_url, f'DROP OWNED BY "{role}"')
+        query(w.db_url, f'DROP ROLE "{role}"')
+
+
 def test_an_event_listed_twice_is_applied_once(world, emu):
     """Once twice on one page, once again on the next page (which then waits for the
     page before it instead of being applied beside it)."""
