@@ -155,9 +155,9 @@ json_t *cs_mapping_row(const cs_mapping *m, const char *series, long long genera
 	return o;
 }
 
-int cs_mapping_insert_send(cs_db *db, const char *cal, const char *rows, cs_err *err)
+int cs_mapping_insert(cs_db *db, const char *cal, const char *rows, cs_err *err)
 {
-	return cs_db_send(db, err,
+	return cs_db_exec(db, NULL, err,
 			  "INSERT INTO calendar_event_mappings (event_id, external_calendar_id,"
 			  " external_event_id, external_etag, sync_direction, local_hash, remote_hash,"
 			  " is_deleted, remote_series_id, seen_generation, last_synced_at)"
@@ -192,7 +192,7 @@ int cs_mapping_save(cs_db *db, const char *cal, const cs_mapping *m, const char 
 	json_decref(rows);
 	if (!text)
 		return cs_err_set(err, CS_ENOMEM, true, "out of memory");
-	rc = cs_mapping_insert_send(db, cal, text, err) || cs_db_wait(db, NULL, err) ? -1 : 0;
+	rc = cs_mapping_insert(db, cal, text, err);
 	free(text);
 	return rc;
 }

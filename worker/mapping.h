@@ -53,12 +53,8 @@ int cs_mapping_by_remote(cs_db *db, const char *cal, const char *remote_id, cs_m
  */
 int cs_mapping_save(cs_db *db, const char *cal, const cs_mapping *m, const char *series,
 		    long long generation, cs_err *err);
-/*
- * Send the insert (or update) of many: rows is the JSON text of an array
- * of cs_mapping_row() objects; the caller collects the result with
- * cs_db_wait().
- */
-int cs_mapping_insert_send(cs_db *db, const char *cal, const char *rows, cs_err *err);
+/* Insert (or update) many: rows is the JSON text of an array of cs_mapping_row() objects. */
+int cs_mapping_insert(cs_db *db, const char *cal, const char *rows, cs_err *err);
 json_t *cs_mapping_row(const cs_mapping *m, const char *series, long long generation);
 
 void cs_mapping_release(cs_mapping *m);

@@ -298,33 +298,30 @@ static char *text_of(json_t *rows)
 static int write_rows(struct page_ctx *c, cs_err *err)
 {
 	cs_pull_run *run = c->run;
+	cs_db *db = run->w->db;
+	bool want_maps = json_array_size(c->map_rows), want_touched = json_array_size(c->touched);
 	char *hub = text_of(c->hub_rows), *maps = NULL, *touched = NULL;
-	bool sent = false;
 	int rc = -1;
 
 	if (json_array_size(c->hub_rows) && !hub)
 		return cs_err_set(err, CS_ENOMEM, true, "out of memory");
-	if (hub && cs_hub_insert_send(run->w->db, run->cal->tenant_id, run->cal->user_id,
-				      run->cal->id, run->generation, hub, err))
+	if (hub && cs_hub_insert_send(db, run->cal->tenant_id, run->cal->user_id, run->cal->id,
+				      run->generation, hub, err))
 		goto out;
-	sent = hub != NULL;
 	maps = text_of(c->map_rows);
 	touched = text_of(c->touched);
-	if ((json_array_size(c->map_rows) && !maps) || (json_array_size(c->touched) && !touched)) {
+	drop_trees(c);
+	if (hub && cs_db_wait(db, NULL, err))
+		goto out;
+	if ((want_maps && !maps) || (want_touched && !touched)) {
 		cs_err_set(err, CS_ENOMEM, true, "out of memory");
 		goto out;
 	}
-	drop_trees(c);
-	sent = false;
-	if ((hub && cs_db_wait(run->w->db, NULL, err)) ||
-	    (maps && (cs_mapping_insert_send(run->w->db, run->cal->id, maps, err) ||
-		      cs_db_wait(run->w->db, NULL, err))) ||
-	    bookkeeping(c, err) || (touched && cs_pull_overlaps(run, touched, err)))
+	if ((maps && cs_mapping_insert(db, run->cal->id, maps, err)) || bookkeeping(c, err) ||
+	    (touched && cs_pull_overlaps(run, touched, err)))
 		goto out;
 	rc = 0;
 out:
-	if (sent)
-		cs_db_wait(run->w->db, NULL, &(cs_err){0});
 	free(hub);
 	free(maps);
 	free(touched);
