@@ -63,6 +63,22 @@ def timed(summary, start, end, tz="Europe/London", **extra):
                 end={"dateTime": end, "timeZone": tz}, **extra)
 
 
+def lessons(n):
+    """n timed events, "Lesson 0" on 1 December and one a day after it."""
+    return [timed("Lesson %d" % i, "2026-12-%02dT09:00:00Z" % (i + 1),
+                  "2026-12-%02dT10:00:00Z" % (i + 1)) for i in range(n)]
+
+
+# the emulator's list pages hold two items: a pull of a few events has several pages
+SHORT_PAGES = {"method": "GET", "path_regex": "/events$", "action": "short_pages", "page_size": 2}
+
+
+def first_result(world):
+    """Enqueue a sync and wait for its first result (a retry would come later)."""
+    job = world.enqueue(INTERACTIVE, "sync", calendar_id=world.cal)
+    return job, wait_for(lambda: world.results_of(job), timeout=60, what="the sync")[0]
+
+
 def test_initial_pull_brings_every_kind_of_event(world, emu):
     emu.add(world.remote,
             timed("Dentist", "2026-12-01T10:00:00Z", "2026-12-01T11:00:00Z"),
@@ -290,10 +306,9 @@ def test_times_on_dst_change_days_keep_their_instant(world, emu, tz, start, end)
 
 
 def test_a_failed_later_page_resumes_from_the_stored_page_token(world, emu):
-    emu.add(world.remote, *[timed("Lesson %d" % i, "2026-12-%02dT09:00:00Z" % (i + 1),
-                                  "2026-12-%02dT10:00:00Z" % (i + 1)) for i in range(5)])
+    emu.add(world.remote, *lessons(5))
     # pages of two; the second page (read while the first is applied) fails once
-    emu.faults({"method": "GET", "path_regex": "/events$", "action": "short_pages", "page_size": 2},
+    emu.faults(SHORT_PAGES,
                {"method": "GET", "path_regex": "/events$", "query_regex": "pageToken",
                 "status": 503, "times": 1})
     try:
@@ -318,15 +333,14 @@ def test_pages_applied_side_by_side_give_what_one_page_gives(services, bin_dir, 
             summary="Yoga", recurrence=["RRULE:FREQ=WEEKLY;COUNT=4"],
             start={"dateTime": "2026-12-02T19:00:00Z", "timeZone": "Europe/London"},
             end={"dateTime": "2026-12-02T20:00:00Z", "timeZone": "Europe/London"}))
-        emu.add(w.remote, *[timed("Lesson %d" % i, "2026-12-%02dT09:00:00Z" % (i + 1),
-                                  "2026-12-%02dT10:00:00Z" % (i + 1)) for i in range(4)])
+        emu.add(w.remote, *lessons(4))
         emu.add(w.remote, dict(
             summary="Yoga (late)", recurringEventId=master["id"],
             originalStartTime={"dateTime": "2026-12-09T19:00:00Z", "timeZone": "Europe/London"},
             start={"dateTime": "2026-12-09T20:00:00Z", "timeZone": "Europe/London"},
             end={"dateTime": "2026-12-09T21:00:00Z", "timeZone": "Europe/London"}),
             dict(summary="School holiday", start={"date": "2026-12-21"}, end={"date": "2027-01-05"}))
-        emu.faults({"method": "GET", "path_regex": "/events$", "action": "short_pages", "page_size": 2})
+        emu.faults(SHORT_PAGES)
         try:
             res = run(w)
         finally:
@@ -349,9 +363,8 @@ def test_pages_applied_side_by_side_give_what_one_page_gives(services, bin_dir, 
 def test_a_token_refreshed_in_a_pull_of_several_pages_is_stored(world, emu):
     """The pages after the first are read while others are applied; the token the
     first read refreshed is still stored, so the next sync refreshes nothing."""
-    emu.add(world.remote, *[timed("Lesson %d" % i, "2026-12-%02dT09:00:00Z" % (i + 1),
-                                  "2026-12-%02dT10:00:00Z" % (i + 1)) for i in range(6)])
-    emu.faults({"method": "GET", "path_regex": "/events$", "action": "short_pages", "page_size": 2})
+    emu.add(world.remote, *lessons(6))
+    emu.faults(SHORT_PAGES)
     try:
         assert run(world)["created"] == 6
     finally:
@@ -376,12 +389,10 @@ def test_without_a_second_connection_pages_are_applied_one_at_a_time(services, b
         w.cal, w.remote = connect_google(w, emu)
         w.worker("one", CALSYNC_DATABASE_URL=w.db_url.replace("postgres@", role + "@", 1),
                  CALSYNC_WORKER_CONCURRENCY=1)
-        emu.add(w.remote, *[timed("Lesson %d" % i, "2026-12-%02dT09:00:00Z" % (i + 1),
-                                  "2026-12-%02dT10:00:00Z" % (i + 1)) for i in range(6)])
-        emu.faults({"method": "GET", "path_regex": "/events$", "action": "short_pages", "page_size": 2})
+        emu.add(w.remote, *lessons(6))
+        emu.faults(SHORT_PAGES)
         try:
-            job = w.enqueue(INTERACTIVE, "sync", calendar_id=w.cal)
-            res = wait_for(lambda: w.results_of(job), timeout=60, what="the sync")[0]
+            _, res = first_result(w)
         finally:
             emu.clear_faults()
         assert res["status"] == "success" and res["created"] == 6, res     # on its first attempt
@@ -396,13 +407,11 @@ def test_without_a_second_connection_pages_are_applied_one_at_a_time(services, b
 def test_an_event_listed_twice_is_applied_once(world, emu):
     """Once twice on one page, once again on the next page (which then waits for the
     page before it instead of being applied beside it)."""
-    first, *_ = emu.add(world.remote, *[timed("Lesson %d" % i, "2026-12-%02dT09:00:00Z" % (i + 1),
-                                              "2026-12-%02dT10:00:00Z" % (i + 1)) for i in range(4)])
+    first, *_ = emu.add(world.remote, *lessons(4))
     emu.faults({"method": "GET", "path_regex": "/events$", "action": "repeat_item", "event_id": first["id"]},
-               {"method": "GET", "path_regex": "/events$", "action": "short_pages", "page_size": 2})
+               SHORT_PAGES)
     try:
-        job = world.enqueue(INTERACTIVE, "sync", calendar_id=world.cal)
-        res = wait_for(lambda: world.results_of(job), timeout=60, what="the sync")[0]
+        _, res = first_result(world)
     finally:
         emu.clear_faults()
     assert res["status"] == "success" and res["created"] == 4, res     # on its first attempt
@@ -413,19 +422,17 @@ def test_an_event_listed_twice_is_applied_once(world, emu):
 def test_a_page_that_cannot_lock_a_row_is_retried_one_page_at_a_time(world, emu):
     """The backstop of the second connection: its page gives up on a row lock, the
     job is retried, and the retry applies its pages one after the other."""
-    lessons = emu.add(world.remote, *[timed("Lesson %d" % i, "2026-12-%02dT09:00:00Z" % (i + 1),
-                                            "2026-12-%02dT10:00:00Z" % (i + 1)) for i in range(4)])
+    added = emu.add(world.remote, *lessons(4))
     assert run(world)["created"] == 4
-    for ev in lessons:
+    for ev in added:
         emu.patch(world.remote, ev["id"], summary=ev["summary"] + " (moved)")
-    emu.faults({"method": "GET", "path_regex": "/events$", "action": "short_pages", "page_size": 2})
+    emu.faults(SHORT_PAGES)
     holder = psycopg2.connect(world.db_url)
     try:
         cur = holder.cursor()         # another writer holds the first page's first event
         cur.execute("SELECT e.id FROM events e JOIN calendar_event_mappings m ON m.event_id = e.id"
-                    " WHERE m.external_event_id = %s FOR UPDATE", (lessons[0]["id"],))
-        job = world.enqueue(INTERACTIVE, "sync", calendar_id=world.cal)
-        first = wait_for(lambda: world.results_of(job), timeout=60, what="the first attempt")[0]
+                    " WHERE m.external_event_id = %s FOR UPDATE", (added[0]["id"],))
+        job, first = first_result(world)
         holder.rollback()
         assert first["status"] == "retrying" and "lock" in first["error"], first
         res = wait_for(lambda: [r for r in world.results_of(job) if r["status"] != "retrying"],
