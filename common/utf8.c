@@ -56,25 +56,45 @@ bool cs_utf8_valid(const char *s, size_t len)
 	return true;
 }
 
+/* The next character of the len bytes at *p as the bytes to write (*w of them); advances *p. */
+static const char *next_char(const unsigned char **p, size_t *len, size_t *w)
+{
+	size_t c = cs_utf8_char_len(*p, *len);
+	const char *from = c ? (const char *)*p : replacement;
+
+	*w = c ? c : sizeof(replacement) - 1;
+	*p += c ? c : 1;
+	*len -= c ? c : 1;
+	return from;
+}
+
 size_t cs_utf8_clean(char *dst, size_t n, const char *src, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)src;
-	size_t out = 0;
+	size_t out = 0, w;
 
 	while (len > 0) {
-		size_t c = cs_utf8_char_len(p, len);
-		const char *from = c ? (const char *)p : replacement;
-		size_t w = c ? c : sizeof(replacement) - 1;
+		const char *from = next_char(&p, &len, &w);
 
 		if (out + w >= n)
 			break;
 		memcpy(dst + out, from, w);
 		out += w;
-		p += c ? c : 1;
-		len -= c ? c : 1;
 	}
 	dst[out] = '\0';
 	return out;
+}
+
+size_t cs_utf8_clean_len(const char *src, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)src;
+	size_t total = 0, w;
+
+	while (len > 0) {
+		next_char(&p, &len, &w);
+		total += w;
+	}
+	return total;
 }
 
 void cs_utf8_fix(char *buf, size_t n)

@@ -29,6 +29,9 @@ bool cs_utf8_valid(const char *s, size_t len);
  */
 size_t cs_utf8_clean(char *dst, size_t n, const char *src, size_t len);
 
+/* The length cs_utf8_clean() gives the len bytes at src when nothing is cut. */
+size_t cs_utf8_clean_len(const char *src, size_t len);
+
 /* Make the NUL-terminated text in buf (n bytes) valid in place. */
 void cs_utf8_fix(char *buf, size_t n);
 
