@@ -14,6 +14,12 @@
 /* 0 when the batch was ended in Redis; -1 (Redis trouble) leaves it pending. */
 int cs_run_batch(cs_worker *w, cs_joblist *jobs, volatile sig_atomic_t *stop, cs_err *err);
 
+/*
+ * Before a job runs: end what cannot run at all (a bad entry, an unknown
+ * type: dead) and find the calendar the job locks (the dispatch table).
+ */
+void cs_run_prepare(cs_worker *w, cs_job *job);
+
 /* The outcome of a handler's error: retry, dead, or a plain failure. */
 void cs_run_classify(const cs_config *cfg, cs_job *job, const cs_err *err);
 
