@@ -553,3 +553,18 @@ def test_a_hub_edit_keeps_what_calsync_does_not_model_on_google(world, emu):
     (remote,) = emu.events(world.remote)
     assert remote["summary"] == "Violin lesson" and "location" not in remote
     assert remote["colorId"] == "5" and remote["reminders"]["overrides"][0]["minutes"] == 30
+
+
+def test_a_date_time_without_offset_is_read_in_its_time_zone(world, emu):
+    """Google's Event resource: "a time zone offset is required unless a time zone
+    is explicitly specified in timeZone" - such an item is pulled, not skipped."""
+    (a,) = emu.add(world.remote, timed("Recital", "2026-07-01T17:00:00Z", "2026-07-01T18:30:00Z",
+                                       tz="America/New_York"))
+    emu.faults({"method": "GET", "path_regex": "/events$", "action": "local_times", "event_id": a["id"]})
+    try:
+        res = run(world)
+    finally:
+        emu.clear_faults()
+    assert res["status"] == "success" and res["created"] == 1, res
+    assert hub(world) == [("Recital", "2026-07-01 17:00:00+00", "2026-07-01 18:30:00+00", False,
+                           "America/New_York", None, False, "confirmed", False)]
