@@ -568,3 +568,25 @@ def test_a_date_time_without_offset_is_read_in_its_time_zone(world, emu):
     assert res["status"] == "success" and res["created"] == 1, res
     assert hub(world) == [("Recital", "2026-07-01 17:00:00+00", "2026-07-01 18:30:00+00", False,
                            "America/New_York", None, False, "confirmed", False)]
+
+
+def test_a_series_without_a_zone_is_written_in_the_tenants_zone(world, emu):
+    """Written in UTC, its 09:00 would be 10:00 after the clocks change; the tenant's
+    zone (Europe/London) keeps the wall time. Its override follows the series."""
+    series = hub_event(world, "Choir", "2026-10-19T08:00Z", "2026-10-19T09:00Z", tz=None,
+                       recurrence="RRULE:FREQ=WEEKLY;COUNT=4")
+    query(world.db_url, "INSERT INTO events(id, tenant_id, created_by, title, start_time, end_time,"
+                        " recurring_event_id, original_start_time) VALUES (%s,%s,%s,'Choir (hall)',"
+                        " '2026-11-02T10:00Z', '2026-11-02T11:00Z', %s, '2026-11-02T09:00Z')",
+          (str(uuid.uuid4()), world.tenant, world.user, series))
+    res = run(world)
+    assert res["status"] == "success" and res["pushed"] == 2, res
+    remote = {e["id"]: e for e in emu.events(world.remote)}
+    master = remote["fh" + series.replace("-", "")]
+    assert master["start"]["timeZone"] == master["end"]["timeZone"] == "Europe/London"
+    (override,) = [e for e in remote.values() if e.get("recurringEventId") == master["id"]]
+    assert override["start"]["timeZone"] == "Europe/London"
+    writes = emu.writes()
+    again = run(world, mode="full")                   # no echo, nothing rewritten
+    assert (again["created"], again["updated"], again["pushed"]) == (0, 0, 0), again
+    assert emu.writes() == writes
