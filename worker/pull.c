@@ -262,6 +262,28 @@ void cs_pull_refresh_statistics(cs_worker *w)
 		cs_warn("refreshing statistics: %s", err.msg);
 }
 
+/*
+ * Before a full sync starts: the mappings a removed connection of the same
+ * provider calendar left (its events kept) are this calendar's again, so
+ * the pull finds the kept events instead of creating second copies.
+ */
+static int reattach(cs_pull_run *run, cs_err *err)
+{
+	int n = 0;
+
+	if (cs_db_begin(run->w->db, err))
+		return -1;
+	if (cs_worker_fence(run->w, run->job, err) ||
+	    cs_mapping_reattach(run->w->db, run->cal->id, &n, err) || cs_db_commit(run->w->db, err)) {
+		cs_db_rollback(run->w->db);
+		return -1;
+	}
+	if (n)
+		cs_info("calendar %s: %d events kept from an earlier connection are linked again",
+			run->cal->id, n);
+	return 0;
+}
+
 int cs_pull(cs_worker *w, cs_job *job, cs_calendar *cal, bool full, cs_err *err)
 {
 	cs_pull_run run = {.w = w, .job = job, .cal = cal};
@@ -283,6 +305,8 @@ int cs_pull(cs_worker *w, cs_job *job, cs_calendar *cal, bool full, cs_err *err)
 	}
 	run.generation = cal->generation + (page_token ? 0 : run.full);
 	run.single = job->attempt > 1;  /* a retry applies its pages one at a time */
+	if (run.full && !page_token && reattach(&run, err))
+		return -1;
 	for (int n = 0; n < MAX_PAGES; n++) {
 		token = run.full ? NULL : cal->sync_token;
 		if (!cs_pull_ahead_take(&ahead, &page, &got, err)) {

@@ -590,3 +590,106 @@ def test_a_series_without_a_zone_is_written_in_the_tenants_zone(world, emu):
     again = run(world, mode="full")                   # no echo, nothing rewritten
     assert (again["created"], again["updated"], again["pushed"]) == (0, 0, 0), again
     assert emu.writes() == writes
+
+
+def test_an_ignored_delete_conflict_stays_ignored(world, emu):
+    """Hub edited, Google deleted: ignored means left alone on both sides - the next
+    full sync does not tombstone the Hub copy and nothing re-creates it on Google."""
+    (a,) = emu.add(world.remote, timed("Tutor", "2026-12-21T16:00:00Z", "2026-12-21T17:00:00Z"))
+    run(world)
+    query(world.db_url, "UPDATE events SET location = 'Library', updated_at = NOW()")
+    emu.delete(world.remote, a["id"])
+    assert run(world)["conflicts"] == 1
+    ((conflict, kind),) = query(world.db_url, "SELECT id, conflict_type FROM calendar_conflicts")
+    assert kind == "delete_conflict"
+    assert run(world, "resolve", conflict_id=conflict, resolution="ignore",
+               resolved_by=world.user)["status"] == "success"
+    writes = emu.writes()
+    for mode in ("full", "incremental", "full"):
+        res = run(world, mode=mode)
+        assert (res["status"], res["deleted"], res["pushed"], res["conflicts"]) == \
+            ("success", 0, 0, 0), res
+    assert query(world.db_url, "SELECT location, deleted_at IS NULL FROM events") == [("Library", True)]
+    assert emu.events(world.remote) == [] and emu.writes() == writes
+
+
+def test_an_event_restored_on_google_comes_back_in_the_hub(world, emu):
+    (a,) = emu.add(world.remote, timed("Book club", "2026-12-22T19:00:00Z", "2026-12-22T21:00:00Z"))
+    run(world)
+    emu.delete(world.remote, a["id"])
+    assert run(world)["deleted"] == 1
+    assert query(world.db_url, "SELECT deleted_at IS NOT NULL FROM events") == [(True,)]
+    emu.patch(world.remote, a["id"], status="confirmed", summary="Book club (back)")
+    res = run(world)
+    assert res["status"] == "success" and res["created"] == 0, res
+    assert query(world.db_url, "SELECT title, deleted_at IS NULL FROM events") == [("Book club (back)", True)]
+    writes = emu.writes()
+    again = run(world, mode="full")                   # settled: nothing on either side
+    assert (again["updated"], again["deleted"], again["pushed"]) == (0, 0, 0), again
+    assert emu.writes() == writes
+
+
+def test_a_hub_event_whose_tombstone_is_lifted_comes_back_on_google(world, emu):
+    ev = hub_event(world, "Carol service", "2026-12-23T18:00Z", "2026-12-23T19:00Z")
+    run(world)
+    query(world.db_url, "UPDATE events SET deleted_at = NOW(), updated_at = NOW() WHERE id = %s", (ev,))
+    assert run(world)["pushed"] == 1 and emu.events(world.remote) == []
+    query(world.db_url, "UPDATE events SET deleted_at = NULL, updated_at = NOW() WHERE id = %s", (ev,))
+    res = run(world)
+    assert res["status"] == "success" and res["pushed"] == 1, res
+    remote = emu.events(world.remote)
+    assert [(e["id"], e["summary"]) for e in remote] == [("fh" + ev.replace("-", ""), "Carol service")]
+    writes = emu.writes()
+    assert run(world, mode="full")["pushed"] == 0 and emu.writes() == writes
+
+
+def test_a_pulled_event_whose_hub_tombstone_is_lifted_is_pushed_again(world, emu):
+    (a,) = emu.add(world.remote, timed("Match", "2026-12-24T10:00:00Z", "2026-12-24T11:00:00Z"))
+    run(world)
+    query(world.db_url, "UPDATE events SET deleted_at = NOW(), updated_at = NOW()")
+    assert run(world)["pushed"] == 1 and emu.events(world.remote) == []
+    query(world.db_url, "UPDATE events SET deleted_at = NULL, updated_at = NOW()")
+    assert run(world)["pushed"] == 1
+    assert [e["summary"] for e in emu.events(world.remote)] == ["Match"]
+    assert run(world, mode="full")["created"] == 0          # no second Hub copy either
+    assert query(world.db_url, "SELECT count(*) FROM events WHERE deleted_at IS NULL") == [(1,)]
+
+
+def test_reconnecting_a_calendar_links_the_kept_events(world, emu):
+    """disconnect with remove_events false, then the same Google calendar connected
+    again: the kept events are linked to their remote copies, with what changed
+    on either side meanwhile synced - never a second copy of each."""
+    a, b = emu.add(world.remote, timed("Rehearsal", "2026-12-26T10:00:00Z", "2026-12-26T11:00:00Z"),
+                   timed("Concert", "2026-12-27T19:00:00Z", "2026-12-27T21:00:00Z"))
+    hub_event(world, "Pack instruments", "2026-12-26T08:00Z", "2026-12-26T09:00Z")
+    assert run(world)["pushed"] == 1
+    assert run(world, "disconnect", remove_events=False)["status"] == "success"
+    query(world.db_url, "UPDATE events SET location = 'Hall B', updated_at = NOW() WHERE title = 'Concert'")
+    emu.patch(world.remote, a["id"], summary="Rehearsal (long)")
+    world.cal, _ = connect_google(world, emu, remote_id=world.remote)
+    res = run(world)
+    assert res["status"] == "success" and (res["created"], res["updated"], res["pushed"]) == (0, 1, 1), res
+    assert sorted(query(world.db_url, "SELECT title, location FROM events WHERE deleted_at IS NULL")) == [
+        ("Concert", "Hall B"), ("Pack instruments", None), ("Rehearsal (long)", None)]
+    remote = {e["summary"]: e for e in emu.events(world.remote)}
+    assert sorted(remote) == ["Concert", "Pack instruments", "Rehearsal (long)"]
+    assert remote["Concert"].get("location") == "Hall B"
+    assert query(world.db_url, "SELECT count(*) FROM calendar_event_mappings WHERE external_calendar_id = %s",
+                 (world.cal,)) == [(3,)]
+    assert query(world.db_url, "SELECT count(*) FROM unified_calendar_events WHERE provider = 'google'") == [(2,)]
+    writes = emu.writes()
+    again = run(world, mode="full")
+    assert (again["created"], again["updated"], again["pushed"]) == (0, 0, 0) and emu.writes() == writes
+
+
+def test_a_relinked_event_keeps_the_newer_hub_version(world, emu):
+    """The mapping of a pushed event is lost (as a crash after the create leaves it)
+    and the Hub edits the event: the pull links it again and the edit is pushed."""
+    ev = hub_event(world, "Vet", "2026-12-28T09:00Z", "2026-12-28T09:30Z")
+    assert run(world)["pushed"] == 1
+    query(world.db_url, "DELETE FROM calendar_event_mappings")
+    query(world.db_url, "UPDATE events SET title = 'Vet (bring the cat)', updated_at = NOW() WHERE id = %s", (ev,))
+    res = run(world, mode="full")
+    assert res["status"] == "success" and res["created"] == 0 and res["pushed"] == 1, res
+    assert [e["summary"] for e in emu.events(world.remote)] == ["Vet (bring the cat)"]
+    assert query(world.db_url, "SELECT title FROM events") == [("Vet (bring the cat)",)]
