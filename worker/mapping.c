@@ -211,6 +211,22 @@ int cs_mapping_leave_alone(cs_db *db, const char *cal, const char *event_id, boo
 			  3, (const char *const[]){cal, event_id, remote_gone ? "t" : "f"});
 }
 
+int cs_mapping_keep_held(cs_db *db, const char *cal, const char *ids, int *n, cs_err *err)
+{
+	PGresult *res = NULL;
+
+	if (cs_db_exec(db, &res, err,
+		       "UPDATE calendar_event_mappings SET pending_delete = FALSE, is_deleted = TRUE,"
+		       " left_alone = FALSE, last_synced_at = '" CS_MAPPING_UNSYNCED "', updated_at = NOW()"
+		       " WHERE external_calendar_id = $1 AND pending_delete"
+		       " AND external_event_id IN (SELECT jsonb_array_elements_text($2::jsonb))",
+		       2, (const char *const[]){cal, ids}))
+		return -1;
+	*n = cs_db_rows(res);
+	PQclear(res);
+	return 0;
+}
+
 int cs_mapping_detach(cs_db *db, const char *cal, cs_err *err)
 {
 	return cs_db_exec(db, NULL, err,

@@ -73,6 +73,13 @@ int cs_mapping_leave_alone(cs_db *db, const char *cal, const char *event_id, boo
 			   cs_err *err);
 
 /*
+ * Held deletions a person rejected (ids: a JSON array of remote ids): the
+ * Hub events stay, their remote copies count as gone and are pending, so
+ * the push re-creates (or, where it still exists, finds) them. *n: how many.
+ */
+int cs_mapping_keep_held(cs_db *db, const char *cal, const char *ids, int *n, cs_err *err);
+
+/*
  * Disconnecting cal with its events kept: set its mappings aside by
  * (tenant, provider, provider calendar id), as they leave with the
  * connection.

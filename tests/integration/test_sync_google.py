@@ -9,7 +9,7 @@ import uuid
 import psycopg2
 import pytest
 
-from calsync_helpers import query, wait_for
+from calsync_helpers import query, run_tool, wait_for
 from google_helpers import Emulator, connect_google
 from pool_helpers import INTERACTIVE, World
 
@@ -466,14 +466,24 @@ def test_an_expired_sync_token_leads_to_a_full_sync_that_finds_deletions(world, 
     assert [(r[0], r[8]) for r in hub(world)] == [("Keep", False), ("Gone", True)]
 
 
-def test_the_mass_deletion_guard_stops_a_sudden_empty_calendar(world, emu):
-    items = emu.add(world.remote, *[timed(f"Event {i}", f"2026-12-20T{8 + i % 12:02d}:00:00Z",
-                                          f"2026-12-20T{8 + i % 12:02d}:30:00Z") for i in range(12)])
+def held_deletions(world, emu):
+    """12 events pulled, 10 of them deleted on Google: the guard holds the pull."""
+    items = emu.add(world.remote, *[timed(f"Event {i}", f"2026-12-20T{8 + i:02d}:00:00Z",
+                                          f"2026-12-20T{8 + i:02d}:30:00Z") for i in range(12)])
     run(world)
     for it in items[:10]:
         emu.delete(world.remote, it["id"])
     res = run(world)
     assert res["status"] == "partial" and "mass-deletion guard" in res["error"], res
+    assert "calsync deletions" in res["error"]
+    shown = run_tool(world.bin_dir, "deletions", world.cal, env=world.env, check=True).stdout
+    assert shown.startswith("10 deletions held on calendar %s\n" % world.cal)
+    assert all(it["id"] in shown for it in items[:10]) and items[10]["id"] not in shown
+    return items
+
+
+def test_the_mass_deletion_guard_stops_a_sudden_empty_calendar(world, emu):
+    held_deletions(world, emu)
     assert query(world.db_url, "SELECT count(*) FROM events WHERE deleted_at IS NULL") == [(12,)]
 
 
@@ -693,3 +703,51 @@ def test_a_relinked_event_keeps_the_newer_hub_version(world, emu):
     assert res["status"] == "success" and res["created"] == 0 and res["pushed"] == 1, res
     assert [e["summary"] for e in emu.events(world.remote)] == ["Vet (bring the cat)"]
     assert query(world.db_url, "SELECT title FROM events") == [("Vet (bring the cat)",)]
+
+
+def decide(world, flag):
+    out = run_tool(world.bin_dir, "deletions", world.cal, flag, "--by", world.user,
+                   env=world.env, check=True).stdout
+    job = out.strip().splitlines()[-1]
+    res = wait_for(lambda: [r for r in world.results_of(job) if r["status"] != "retrying"],
+                   timeout=60, what="the sync that applies the decision")[-1]
+    assert res["status"] == "success", res
+    assert query(world.db_url, "SELECT decision, decided_by::text, applied_count"
+                               " FROM calendar_deletion_reviews") == [(flag[2:], world.user, 10)]
+    return res
+
+
+def test_held_deletions_approved_are_applied_once(world, emu):
+    held_deletions(world, emu)
+    res = decide(world, "--approve")
+    assert res["deleted"] == 10, res
+    assert query(world.db_url, "SELECT count(*) FROM events WHERE deleted_at IS NULL") == [(2,)]
+    shown = run_tool(world.bin_dir, "deletions", world.cal, env=world.env, check=True).stdout
+    assert shown.startswith("0 deletions held")
+    again = run_tool(world.bin_dir, "deletions", world.cal, "--approve", env=world.env)
+    assert again.returncode == 1 and "nothing is held" in again.stderr
+    assert run(world)["deleted"] == 0
+
+
+def test_held_deletions_rejected_keep_the_hub_events_and_come_back_on_google(world, emu):
+    held_deletions(world, emu)
+    res = decide(world, "--reject")
+    assert (res["deleted"], res["pushed"]) == (0, 10), res
+    assert query(world.db_url, "SELECT count(*) FROM events WHERE deleted_at IS NULL") == [(12,)]
+    assert sorted(e["summary"] for e in emu.events(world.remote)) == sorted("Event %d" % i for i in range(12))
+    writes = emu.writes()
+    again = run(world, mode="full")                    # one copy of each, on both sides
+    assert (again["created"], again["deleted"], again["pushed"]) == (0, 0, 0), again
+    assert emu.writes() == writes
+    assert query(world.db_url, "SELECT count(*) FROM events") == [(12,)]
+
+
+def test_the_deletions_command_refuses_what_it_cannot_do(world):
+    assert run_tool(world.bin_dir, "deletions", "--help").returncode == 0
+    assert run_tool(world.bin_dir, "deletions", env=world.env).returncode == 2
+    both = run_tool(world.bin_dir, "deletions", world.cal, "--approve", "--reject", env=world.env)
+    assert both.returncode == 2
+    unknown = run_tool(world.bin_dir, "deletions", str(uuid.uuid4()), env=world.env)
+    assert unknown.returncode == 1 and "no calendar" in unknown.stderr
+    nothing = run_tool(world.bin_dir, "deletions", world.cal, "--reject", env=world.env)
+    assert nothing.returncode == 1 and "nothing is held" in nothing.stderr
