@@ -623,6 +623,27 @@ def test_an_ignored_delete_conflict_stays_ignored(world, emu):
     assert emu.events(world.remote) == [] and emu.writes() == writes
 
 
+def test_an_ignored_hub_deletion_is_not_pushed(world, emu):
+    """Hub deleted, Google edited: after ignore the Hub copy stays deleted and the
+    Google copy stays as it is - no remote delete, no new conflict."""
+    (a,) = emu.add(world.remote, timed("Chess", "2026-12-21T18:00:00Z", "2026-12-21T19:00:00Z"))
+    run(world)
+    query(world.db_url, "UPDATE events SET deleted_at = NOW(), updated_at = NOW()")
+    emu.patch(world.remote, a["id"], location="Club room")
+    assert run(world)["conflicts"] == 1
+    ((conflict, kind),) = query(world.db_url, "SELECT id, conflict_type FROM calendar_conflicts")
+    assert kind == "delete_conflict"
+    assert run(world, "resolve", conflict_id=conflict, resolution="ignore",
+               resolved_by=world.user)["status"] == "success"
+    writes = emu.writes()
+    for mode in ("incremental", "full"):
+        res = run(world, mode=mode)
+        assert (res["status"], res["pushed"], res["conflicts"]) == ("success", 0, 0), res
+    assert query(world.db_url, "SELECT deleted_at IS NOT NULL FROM events") == [(True,)]
+    assert [e.get("location") for e in emu.events(world.remote)] == ["Club room"]
+    assert emu.writes() == writes
+
+
 def test_an_event_restored_on_google_comes_back_in_the_hub(world, emu):
     (a,) = emu.add(world.remote, timed("Book club", "2026-12-22T19:00:00Z", "2026-12-22T21:00:00Z"))
     run(world)
