@@ -88,7 +88,6 @@ int cs_hub_load(cs_db *db, const char *id, cs_hubevent *out, cs_err *err)
 	out->ev.start = dup_col(res, 7);
 	out->ev.end = dup_col(res, 8);
 	out->ev.timezone = dup_col(res, 9);
-
 	out->ev.recurrence = dup_col(res, 10);
 	out->ev.series_id = dup_col(res, 11);
 	out->ev.original_start = dup_col(res, 12);
