@@ -327,19 +327,17 @@ void cs_pull_refresh_statistics(cs_worker *w)
 /*
  * Before a full sync starts: the mappings a removed connection of the same
  * provider calendar left (its events kept) are this calendar's again, so
- * the pull finds the kept events instead of creating second copies.
+ * the pull finds the kept events instead of creating second copies. One
+ * statement of its own, without the fence: moving the rows set aside is
+ * the same whichever job of the calendar does it, and it holds no lock
+ * that a stalled job could keep.
  */
 static int reattach(cs_pull_run *run, cs_err *err)
 {
 	int n = 0;
 
-	if (cs_db_begin(run->w->db, err))
+	if (cs_mapping_reattach(run->w->db, run->cal->id, &n, err))
 		return -1;
-	if (cs_worker_fence(run->w, run->job, err) ||
-	    cs_mapping_reattach(run->w->db, run->cal->id, &n, err) || cs_db_commit(run->w->db, err)) {
-		cs_db_rollback(run->w->db);
-		return -1;
-	}
 	if (n)
 		cs_info("calendar %s: %d events kept from an earlier connection are linked again",
 			run->cal->id, n);
