@@ -3,7 +3,8 @@
  * pull_page.h). New events and their mappings are inserted in one
  * statement for the whole page; changes are compared by fingerprint
  * with what each side held at the last sync: a remote change updates the
- * Hub copy unless the Hub copy changed too (then an update_conflict);
+ * Hub copy unless the Hub copy changed too (then an update_conflict -
+ * unless both now hold the same content, which is never a conflict);
  * a remote deletion is only marked here and applied when the pull ends.
  */
 #include "pull_page.h"
@@ -184,6 +185,14 @@ static int change(struct page_ctx *c, cs_event *ev, cs_mapping *m, cs_err *err)
 	if (cs_hub_load(run->w->db, m->event_id, &hub, err))
 		return err->code == CS_ENOTFOUND ? 0 : -1;
 	cs_fingerprint(&hub.ev, lh);
+	if (!hub.deleted && strcmp(lh, rh) == 0) {
+		/* both sides hold the same content (calsync's own write, its answer lost) */
+		upd.local_hash = rh;
+		upd.remote_hash = rh;
+		json_array_append_new(c->map_rows, cs_mapping_row(&upd, ev->series_id, run->generation));
+		rc = 0;
+		goto out;
+	}
 	if (hub.deleted || (m->local_hash && strcmp(lh, m->local_hash) != 0)) {
 		json_t *local = cs_event_json(&hub.ev), *ext = cs_event_json(ev);
 
