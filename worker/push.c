@@ -126,7 +126,7 @@ static int held_back(cs_worker *w, const cs_calendar *cal, const cs_hubevent *hu
 /*
  * After a failed precondition: read the remote copy again and say how it
  * stands against lh (the Hub's content) and the remote content of the
- * last sync.
+ * last sync. A copy that cannot be understood is CS_EREFUSED.
  */
 static int reread(cs_calendar *cal, const cs_mapping *m, const char *lh, cs_event *remote,
 		  enum remote_state *state, cs_err *err)
@@ -139,12 +139,13 @@ static int reread(cs_calendar *cal, const cs_mapping *m, const char *lh, cs_even
 		*state = REMOTE_GONE;
 		return 0;
 	}
+	if (remote->bad) /* isolated like a bad pulled item */
+		return cs_err_set(err, CS_EREFUSED, false, "the remote copy cannot be read: %s",
+				  remote->bad);
 	cs_fingerprint(remote, rh);
 	if (remote->cancelled)
 		*state = REMOTE_GONE;
-	else if (remote->bad)
-		*state = REMOTE_CHANGED;
-	else if (lh && strcmp(rh, lh) == 0)
+	else if (strcmp(rh, lh) == 0)
 		*state = REMOTE_AS_HUB;
 	else if (m->remote_hash && strcmp(rh, m->remote_hash) == 0)
 		*state = REMOTE_AS_SYNCED;
@@ -154,8 +155,9 @@ static int reread(cs_calendar *cal, const cs_mapping *m, const char *lh, cs_even
 }
 
 /*
- * The remote copy changed what calsync models, or is gone (remote NULL or
- * cancelled) while the Hub changed it: a conflict with both full versions.
+ * The remote copy changed what calsync models, or is gone (cancelled, or
+ * unknown: remote empty) while the Hub changed it: a conflict with both
+ * full versions.
  */
 static int raise_conflict(cs_worker *w, cs_job *job, cs_calendar *cal, const cs_hubevent *hub,
 			  const cs_mapping *m, const cs_event *remote, bool gone, cs_err *err)
