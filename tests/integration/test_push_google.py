@@ -171,6 +171,17 @@ def test_a_412_for_a_change_calsync_does_not_model_is_pushed_again(world, emu):
     assert not pending(world, ev)
 
 
+def test_a_412_on_a_delete_after_an_rsvp_deletes_under_the_fresh_etag(world, emu):
+    a, ev = synced_with_guest(world, emu, "Choir")
+    emu.patch(world.remote, a["id"], attendees=[{"email": "ann@example.com",
+                                                 "responseStatus": "declined"}])
+    query(world.db_url, "UPDATE events SET deleted_at = NOW(), updated_at = NOW() WHERE id = %s", (ev,))
+    res = run(world, "push", event_id=ev)
+    assert res["status"] == "success" and (res["pushed"], res["conflicts"]) == (1, 0), res
+    assert emu.events(world.remote) == []
+    assert query(world.db_url, "SELECT is_deleted FROM calendar_event_mappings") == [(True,)]
+
+
 @pytest.mark.parametrize("resolution,title,location", [
     ("local", "Yoga (hub)", None),
     ("external", "Yoga", "Studio 2"),
