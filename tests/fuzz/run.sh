@@ -6,8 +6,9 @@
 # FUZZ_CORPUS_OUT/<name> (default: a scratch folder removed at the end), never
 # into the seed corpus. A crash, a leak, a sanitizer report or a broken
 # invariant fails the target and leaves its input in FUZZ_ARTIFACTS (default
-# build-fuzz/artifacts); an input that takes over 30 s counts as a stall. Prints each target's executions and coverage, and
-# ends with "fuzz: N passed, N failed".
+# build-fuzz/artifacts); an input that takes over 30 s counts as a stall.
+# Prints each target's executions and coverage, and ends with
+# "fuzz: N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build-fuzz}
