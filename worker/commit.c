@@ -1,8 +1,8 @@
 /*
  * commit.c - the Lua scripts around a batch of jobs (see commit.h).
- * Keys used: calsync:lock:<calendar> (owner string, expires),
- * calsync:fence:<calendar> (a counter: each lock taken gets the next
- * number, the fencing token PostgreSQL checks at commit).
+ * Keys used: calsync:lock:<calendar> (owner string, expires). The fencing
+ * token of a lock is not kept in Redis: PostgreSQL hands it out
+ * (cs_worker_take_fence), so it survives the loss of Redis.
  */
 #include "commit.h"
 
@@ -17,11 +17,7 @@ static cs_script lock_script = {
 	"lock",
 	"local out = {}\n"
 	"for i = 2, #ARGV, 2 do\n"
-	"  if redis.call('SET', 'calsync:lock:' .. ARGV[i], ARGV[i + 1], 'NX', 'PX', ARGV[1]) then\n"
-	"    out[#out + 1] = redis.call('INCR', 'calsync:fence:' .. ARGV[i])\n"
-	"  else\n"
-	"    out[#out + 1] = 0\n"
-	"  end\n"
+	"  out[#out + 1] = redis.call('SET', 'calsync:lock:' .. ARGV[i], ARGV[i + 1], 'NX', 'PX', ARGV[1]) and 1 or 0\n"
 	"end\n"
 	"return out\n",
 	""};
@@ -155,16 +151,11 @@ int cs_commit_lock(cs_redis *r, const cs_config *cfg, const char *consumer,
 		cs_err_set(err, CS_EREDIS, true, "lock script: unexpected reply");
 		goto out;
 	}
-	for (int i = 0; i < nasked; i++) {
-		asked[i]->fence = rep->element[i]->integer;
-		asked[i]->has_lock = asked[i]->fence > 0;
-	}
-	for (int i = 0; i < n; i++) {
-		if (jobs[i]->lock_job && jobs[i]->lock_job != jobs[i]) {
-			jobs[i]->fence = jobs[i]->lock_job->fence;
+	for (int i = 0; i < nasked; i++)
+		asked[i]->has_lock = rep->element[i]->integer == 1;
+	for (int i = 0; i < n; i++)
+		if (jobs[i]->lock_job && jobs[i]->lock_job != jobs[i])
 			jobs[i]->has_lock = jobs[i]->lock_job->has_lock;
-		}
-	}
 	rc = 0;
 out:
 	if (rep)

@@ -29,8 +29,9 @@ void cs_lock_owner(const char *consumer, const cs_job *job, char *buf, size_t n)
 
 /*
  * Try the calendar lock of every job that has a calendar and no lock yet;
- * jobs that get it have has_lock and fence set. Jobs whose calendar is
- * busy (also by an earlier job of the same batch) are left without.
+ * jobs that get it have has_lock set (their fencing token comes from
+ * PostgreSQL when they start: cs_worker_take_fence). Jobs whose calendar
+ * is busy (also by an earlier job of the same batch) are left without.
  */
 int cs_commit_lock(cs_redis *r, const cs_config *cfg, const char *consumer,
 		   cs_job **jobs, int n, cs_err *err);

@@ -67,7 +67,9 @@ static void run_one(cs_worker *w, cs_job *job, volatile sig_atomic_t *stop)
 	cs_err_clear(&err);
 	job->started_ms = cs_now_ms();
 	w->last_progress_ms = job->started_ms;
-	if (h->run(w, job, &err) == 0)
+	if (job->has_lock && cs_worker_take_fence(w, job, &err))
+		cs_run_classify(w->cfg, job, &err);
+	else if (h->run(w, job, &err) == 0)
 		cs_job_end(job, CS_OUT_ACK, job->status ? job->status : "success", job->error);
 	else
 		cs_run_classify(w->cfg, job, &err);

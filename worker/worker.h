@@ -60,6 +60,14 @@ int cs_worker_progress(cs_worker *w, cs_job *job, int events_done,
 		       const char *phase, cs_err *err);
 
 /*
+ * When a job that holds its calendar's lock starts: its fencing token,
+ * the next number of the calendar's counter in PostgreSQL (job->fence; 0
+ * when the calendar does not exist). Every later holder gets a higher
+ * one, so from then on a job that lost the lock cannot commit.
+ */
+int cs_worker_take_fence(cs_worker *w, cs_job *job, cs_err *err);
+
+/*
  * Inside the handler's PostgreSQL transaction, before COMMIT: record the
  * job's fencing token on the calendar's state row. Fails with CS_EFENCED
  * when a newer holder of the calendar lock has committed already.

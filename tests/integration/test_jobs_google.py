@@ -1,0 +1,142 @@
+"""test_jobs_google.py - the job machinery around a Google sync: calsync-worker
+against real PostgreSQL and Redis and the Google emulator. Fencing that
+survives the loss of Redis, a lock kept alive while a slow request is in
+flight, a job that lost its calendar writes nothing more, Retry-After."""
+
+import datetime
+import uuid
+
+import pytest
+
+from calsync_helpers import query, wait_for
+from google_helpers import Emulator, connect_google
+from pool_helpers import INTERACTIVE, World
+
+
+@pytest.fixture(scope="module")
+def emu():
+    e = Emulator()
+    yield e
+    e.stop()
+
+
+@pytest.fixture
+def world(services, bin_dir, emu):
+    w = World(services, bin_dir, redis_db=5)
+    w.cal, w.remote = connect_google(w, emu)
+    yield w
+    w.stop()
+    emu.clear_faults()
+
+
+def event(summary, day):
+    return dict(summary=summary,
+                start={"dateTime": "2026-12-%02dT09:00:00Z" % day, "timeZone": "Europe/London"},
+                end={"dateTime": "2026-12-%02dT10:00:00Z" % day, "timeZone": "Europe/London"})
+
+
+def hub_event(world, title, day):
+    ev = str(uuid.uuid4())
+    query(world.db_url, "INSERT INTO events(id, tenant_id, created_by, title, start_time, end_time)"
+                        " VALUES (%s, %s, %s, %s, %s, %s)",
+          (ev, world.tenant, world.user, title, "2026-12-%02dT18:00Z" % day,
+           "2026-12-%02dT19:00Z" % day))
+    return ev
+
+
+def results(world, job):
+    return wait_for(lambda: world.results_of(job), timeout=60, what="a result of the job")
+
+
+def sync(world):
+    job = world.enqueue(INTERACTIVE, "sync", calendar_id=world.cal)
+    return job, results(world, job)[0]
+
+
+def inserts(emu):
+    return sum(n for kind, n in emu.stats()["by_kind"].items() if kind.split()[1] == "insert")
+
+
+def test_fencing_survives_a_flushed_redis(world, emu):
+    """Redis forgets its counters; the first sync after it still commits."""
+    emu.add(world.remote, event("Swim", 2))
+    world.worker("w")
+    for _ in range(3):
+        assert sync(world)[1]["status"] == "success"
+    accepted = query(world.db_url, "SELECT fence FROM calendar_sync_states"
+                                   " WHERE external_calendar_id = %s", (world.cal,))[0][0]
+    world.r.flushdb()                       # what FLUSHALL does to calsync's keys
+    emu.add(world.remote, event("Piano", 3))
+    job, first = sync(world)
+    assert first["status"] == "success" and first["created"] == 1, first
+    assert query(world.db_url, "SELECT fence FROM calendar_sync_states"
+                               " WHERE external_calendar_id = %s", (world.cal,))[0][0] > accepted
+
+
+def test_the_lock_is_kept_while_a_slow_request_is_in_flight(world, emu):
+    """Two slow requests in a row outlast the lock: it is renewed while they are
+    in flight, so a second worker waits instead of taking the calendar over."""
+    timing = {"CALSYNC_HTTP_TIMEOUT_MS": 2000, "CALSYNC_LOCK_TTL_MS": 2500,
+              "CALSYNC_CLAIM_IDLE_MS": 2500, "CALSYNC_WORKER_CONCURRENCY": 1}
+    emu.add(world.remote, event("Swim", 2))
+    emu.faults({"method": "POST", "path_regex": "/token$", "action": "delay", "delay_ms": 1600,
+                "times": 1},
+               {"method": "GET", "path_regex": "/events$", "action": "delay", "delay_ms": 1600,
+                "times": 1})
+    world.worker("a", **timing)
+    first = world.enqueue(INTERACTIVE, "sync", calendar_id=world.cal)
+    wait_for(lambda: world.pending(INTERACTIVE) == 1, what="worker a takes the first sync")
+    world.worker("b", **timing)
+    second = world.enqueue(INTERACTIVE, "sync", calendar_id=world.cal)
+    assert results(world, first)[0]["status"] == "success", world.log(0)
+    assert results(world, second)[0]["status"] == "success"
+    assert "newer job committed" not in world.log(0) + world.log(1)
+
+
+@pytest.mark.parametrize("ttl, idle, timeout, bad", [
+    (30000, 45000, 30000, "CALSYNC_LOCK_TTL_MS"),
+    (45000, 20000, 30000, "CALSYNC_CLAIM_IDLE_MS")])
+def test_a_lock_that_cannot_outlive_a_request_is_refused_at_start(world, ttl, idle, timeout, bad):
+    proc = world.worker("w", CALSYNC_LOCK_TTL_MS=ttl, CALSYNC_CLAIM_IDLE_MS=idle,
+                        CALSYNC_HTTP_TIMEOUT_MS=timeout)
+    assert proc.wait(timeout=30) != 0
+    lines = [line for line in world.log(0).splitlines() if bad in line]
+    assert len(lines) == 1 and "CALSYNC_HTTP_TIMEOUT_MS" in lines[0], world.log(0)
+
+
+def test_a_job_that_lost_its_calendar_makes_no_more_provider_writes(world, emu):
+    """Redis loses the lock while the first of three creates is in flight: the
+    job stops there; the next sync pushes the rest, with no conflict."""
+    for i in range(3):
+        hub_event(world, "Dinner %d" % i, 5 + i)
+    emu.faults({"method": "POST", "path_regex": "/events$", "action": "delay", "delay_ms": 1500,
+                "times": 1})
+    world.worker("w", CALSYNC_RETRY_BASE_MS=100, CALSYNC_RETRY_MAX_MS=300)
+    before = inserts(emu)
+    world.enqueue(INTERACTIVE, "sync", calendar_id=world.cal)
+    wait_for(lambda: emu.call("GET", "/_emu/faults")["rules"][0]["fired"] == 1,
+             what="the first create is in flight")
+    world.r.flushdb()                       # the lock goes with everything else
+    wait_for(lambda: "lost" in world.log(0), what="the job sees that it lost its calendar")
+    assert inserts(emu) - before == 1
+    job, res = sync(world)
+    assert res["status"] == "success" and res["conflicts"] == 0, res
+    assert len(emu.events(world.remote)) == 3
+    assert query(world.db_url, "SELECT count(*) FROM calendar_conflicts")[0][0] == 0
+
+
+def test_retry_after_is_waited_for_and_uses_no_attempt(world, emu):
+    """Two 429s asking for 2 s each: the job waits each time and succeeds on its
+    own two attempts."""
+    emu.add(world.remote, event("Swim", 2))
+    emu.faults({"method": "GET", "path_regex": "/events$", "status": 429,
+                "reason": "rateLimitExceeded", "retry_after": 2, "times": 2})
+    world.worker("w", CALSYNC_RETRY_BASE_MS=100, CALSYNC_RETRY_MAX_MS=300, CALSYNC_MAX_ATTEMPTS=2)
+    job = world.enqueue(INTERACTIVE, "sync", calendar_id=world.cal)
+    done = wait_for(lambda: [r for r in world.results_of(job) if r["status"] != "retrying"],
+                    timeout=60, what="the job ends")
+    every = world.results_of(job)
+    assert done[-1]["status"] == "success", every
+    assert [r["attempt"] for r in every] == [1, 1, 1]
+    stamps = [datetime.datetime.fromisoformat(r["finished_at"].replace("Z", "+00:00")) for r in every]
+    assert all((b - a).total_seconds() >= 2 for a, b in zip(stamps, stamps[1:])), every
