@@ -27,7 +27,7 @@ static cs_script heartbeat_script = {
 	"local alive = 1\n"
 	"if ARGV[4] ~= '' then\n"
 	"  local k = 'calsync:lock:' .. ARGV[4]\n"
-	"  if redis.call('GET', k) == ARGV[5] then redis.call('PEXPIRE', k, ARGV[3]) else alive = 0 end\n"
+	"  if redis.call('GET', k) == ARGV[5] then redis.call('PEXPIRE', k, ARGV[3]) else return 0 end\n"
 	"end\n"
 	"for i = 6, #ARGV, 3 do\n"
 	"  local p = redis.call('XPENDING', ARGV[i], ARGV[1], ARGV[i + 1], ARGV[i + 1], 1, ARGV[2])\n"

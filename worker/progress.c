@@ -23,7 +23,6 @@ int cs_worker_progress(cs_worker *w, cs_job *job, int events_done,
 		       const char *phase, cs_err *err)
 {
 	long long now = cs_now_ms();
-	bool alive = true;
 	json_t *o;
 	char *s;
 	int rc = 0;
@@ -31,12 +30,8 @@ int cs_worker_progress(cs_worker *w, cs_job *job, int events_done,
 	if (now - w->last_progress_ms < PROGRESS_EVERY_MS)
 		return 0;
 	w->last_progress_ms = now;
-	if (cs_commit_heartbeat(w->redis, w->cfg, w->consumer, job, w->batch, w->nbatch,
-				&alive, err))
+	if (cs_keeper_beat(w->keeper, err))
 		return -1;
-	if (!alive)
-		return cs_err_set(err, CS_EFENCED, false,
-				  "the job's lock or claim was lost to another worker");
 	if (now - job->started_ms < PROGRESS_EVERY_MS)
 		return 0;
 	o = json_pack("{s:s, s:s?, s:s?, s:i, s:s}", "job_id", job->job_id,

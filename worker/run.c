@@ -48,10 +48,11 @@ static void prepare(cs_worker *w, cs_job *job)
 		cs_run_classify(w->cfg, job, &err);
 }
 
-static void run_one(cs_worker *w, cs_job *job, volatile sig_atomic_t *stop)
+static void run_one(cs_worker *w, cs_joblist *jobs, cs_job *job, volatile sig_atomic_t *stop)
 {
 	const struct cs_handler *h = cs_dispatch_find(job->type);
 	cs_err err;
+	int rc;
 
 	if (job->outcome != CS_OUT_NONE)
 		return;
@@ -67,9 +68,12 @@ static void run_one(cs_worker *w, cs_job *job, volatile sig_atomic_t *stop)
 	cs_err_clear(&err);
 	job->started_ms = cs_now_ms();
 	w->last_progress_ms = job->started_ms;
-	if (job->has_lock && cs_worker_take_fence(w, job, &err))
-		cs_run_classify(w->cfg, job, &err);
-	else if (h->run(w, job, &err) == 0)
+	cs_keeper_begin(w->keeper, job, jobs->items, jobs->n);
+	rc = job->has_lock ? cs_worker_take_fence(w, job, &err) : 0;
+	if (rc == 0)
+		rc = h->run(w, job, &err);
+	cs_keeper_end(w->keeper);
+	if (rc == 0)
 		cs_job_end(job, CS_OUT_ACK, job->status ? job->status : "success", job->error);
 	else
 		cs_run_classify(w->cfg, job, &err);
@@ -131,13 +135,8 @@ int cs_run_batch(cs_worker *w, cs_joblist *jobs, volatile sig_atomic_t *stop, cs
 		prepare(w, jobs->items[i]);
 	if (cs_commit_lock(w->redis, w->cfg, w->consumer, jobs->items, jobs->n, err))
 		return -1;
-	w->batch = jobs->items;
-	w->nbatch = jobs->n;
-	w->last_beat_ms = cs_now_ms();
 	for (int i = 0; i < jobs->n; i++)
-		run_one(w, jobs->items[i], stop);
-	w->batch = NULL;
-	w->nbatch = 0;
+		run_one(w, jobs, jobs->items[i], stop);
 	gather_conflicts(w, jobs);
 	fenced = calloc((size_t)jobs->n, sizeof(bool));
 	rc = cs_commit_finish(w->redis, w->cfg, w->consumer, jobs->items, jobs->n, fenced, err);
