@@ -88,7 +88,8 @@ static const struct setting settings[] = {
 	{"CALSYNC_NIGHTLY_HOUR", S(nightly_hour), K_INT, "3", 0, false, 0, 23,
 	 "local hour (tenant's time zone) of the nightly full sync"},
 	{"CALSYNC_MAX_ATTEMPTS", S(max_attempts), K_INT, "5", 0, false, 1, 100,
-	 "attempts of a failing job before it goes to `calsync:dead`"},
+	 "attempts of a failing job before it goes to `calsync:dead` (a rate limit the provider"
+	 " announced with `Retry-After` uses none: the retry waits what it asked)"},
 	{"CALSYNC_RETRY_BASE_MS", S(retry_base_ms), K_INT, "1000", 0, false, 1, 3600000,
 	 "first retry delay; doubles each attempt, with jitter"},
 	{"CALSYNC_RETRY_MAX_MS", S(retry_max_ms), K_INT, "300000", 0, false, 1, 86400000,

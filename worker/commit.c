@@ -231,6 +231,13 @@ long long cs_retry_delay_ms(const cs_config *cfg, int attempt, long rnd)
 	return d / 2 + (long long)(rnd % (d / 2 + 1));
 }
 
+long long cs_job_retry_wait_ms(const cs_config *cfg, const cs_job *job, long rnd)
+{
+	long long d = cs_retry_delay_ms(cfg, job->attempt, rnd);
+
+	return d > job->retry_after_ms ? d : job->retry_after_ms;
+}
+
 /* The FINISH_ARGS arguments of one ended job into args (strings the caller frees). */
 static int finish_args(const cs_config *cfg, const char *consumer, cs_job *job, char **args)
 {
@@ -258,7 +265,7 @@ static int finish_args(const cs_config *cfg, const char *consumer, cs_job *job, 
 	args[9] = strdup(job->type);
 	if (job->outcome == CS_OUT_RETRY) {
 		data = cs_job_retry_data(job);
-		when += cs_retry_delay_ms(cfg, job->attempt, random());
+		when += cs_job_retry_wait_ms(cfg, job, random());
 	} else if (job->outcome == CS_OUT_DEFER) {
 		when += 50 + random() % 50;
 	}

@@ -24,6 +24,13 @@
  */
 long long cs_retry_delay_ms(const cs_config *cfg, int attempt, long rnd);
 
+/*
+ * When a failed job is tried again, in ms from now: the backoff of its
+ * attempt, or longer when the provider asked for it (Retry-After, capped
+ * at CS_HTTP_RETRY_AFTER_MAX_MS where it was read).
+ */
+long long cs_job_retry_wait_ms(const cs_config *cfg, const cs_job *job, long rnd);
+
 /* The lock owner string of a job: "<consumer>/<entry id>". */
 void cs_lock_owner(const char *consumer, const cs_job *job, char *buf, size_t n);
 

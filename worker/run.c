@@ -16,9 +16,11 @@
 
 void cs_run_classify(const cs_config *cfg, cs_job *job, const cs_err *err)
 {
+	job->retry_after_ms = err->retry_after_ms > 0 ? err->retry_after_ms : 0;
+	job->rate_limited = err->code == CS_ERATELIMIT && err->retryable && job->retry_after_ms > 0;
 	if (err->code == CS_EFENCED)
 		cs_job_end(job, CS_OUT_ACK, "failed", err->msg); /* the finish is refused */
-	else if (err->retryable && job->attempt < cfg->max_attempts)
+	else if (job->rate_limited || (err->retryable && job->attempt < cfg->max_attempts))
 		cs_job_end(job, CS_OUT_RETRY, "retrying", err->msg);
 	else if (err->code == CS_EAUTH)
 		cs_job_end(job, CS_OUT_ACK, "failed", err->msg);

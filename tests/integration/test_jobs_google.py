@@ -127,11 +127,12 @@ def test_a_job_that_lost_its_calendar_makes_no_more_provider_writes(world, emu):
     assert query(world.db_url, "SELECT count(*) FROM calendar_conflicts")[0][0] == 0
 
 
-def test_retry_after_is_waited_for_and_uses_no_attempt(world, emu):
-    """Two 429s asking for 2 s each: the job waits each time and succeeds on its
-    own two attempts."""
+@pytest.mark.parametrize("status", [429, 403])
+def test_retry_after_is_waited_for_and_uses_no_attempt(world, emu, status):
+    """Two rate limits asking for 2 s each: the job waits each time and still
+    succeeds within its two attempts."""
     emu.add(world.remote, event("Swim", 2))
-    emu.faults({"method": "GET", "path_regex": "/events$", "status": 429,
+    emu.faults({"method": "GET", "path_regex": "/events$", "status": status,
                 "reason": "rateLimitExceeded", "retry_after": 2, "times": 2})
     world.worker("w", CALSYNC_RETRY_BASE_MS=100, CALSYNC_RETRY_MAX_MS=300, CALSYNC_MAX_ATTEMPTS=2)
     job = world.enqueue(INTERACTIVE, "sync", calendar_id=world.cal)
