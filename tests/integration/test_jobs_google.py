@@ -143,3 +143,22 @@ def test_retry_after_is_waited_for_and_uses_no_attempt(world, emu, status):
     assert [r["attempt"] for r in every] == [1, 1, 1]
     stamps = [datetime.datetime.fromisoformat(r["finished_at"].replace("Z", "+00:00")) for r in every]
     assert all((b - a).total_seconds() >= 2 for a, b in zip(stamps, stamps[1:])), every
+
+
+def test_a_conflict_announced_again_carries_the_same_conflict_id(world, emu):
+    """Announcements are at least once (README): when recording that one was
+    made is lost, the next job announces it again with the same conflict_id
+    and detected_at, so a consumer deduplicates by conflict_id."""
+    (a,) = emu.add(world.remote, event("Dentist", 10))
+    world.worker("w")
+    assert sync(world)[1]["status"] == "success"
+    query(world.db_url, "UPDATE events SET location = 'Dr. Smith', updated_at = NOW()")
+    emu.patch(world.remote, a["id"], location="Dr. Jones")
+    assert sync(world)[1]["conflicts"] == 1
+    # as a worker that died between publishing and recording it leaves it
+    query(world.db_url, "UPDATE calendar_conflicts SET announced_at = NULL")
+    sync(world)
+    announced = [d for t, d in world.results("calsync:conflicts")]
+    assert len(announced) == 2 and announced[0] == announced[1], announced
+    (cid,) = query(world.db_url, "SELECT id::text FROM calendar_conflicts")[0]
+    assert announced[0]["conflict_id"] == cid
