@@ -9,15 +9,8 @@ import uuid
 import pytest
 
 from calsync_helpers import query, wait_for
-from google_helpers import Emulator, connect_google
+from google_helpers import connect_google, emu  # noqa: F401 (a fixture)
 from pool_helpers import INTERACTIVE, World
-
-
-@pytest.fixture(scope="module")
-def emu():
-    e = Emulator()
-    yield e
-    e.stop()
 
 
 @pytest.fixture
