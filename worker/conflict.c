@@ -20,7 +20,7 @@ int cs_conflict_raise(cs_worker *w, cs_job *job, const cs_calendar *cal, const c
 	int rc;
 
 	/* a job that lost its calendar raises nothing: its view may be stale */
-	rc = cs_keeper_beat(w->keeper, err);
+	rc = cs_keeper_check(w->keeper, err);
 	if (rc == 0)
 		rc = cs_db_exec(w->db, &res, err,
 				"INSERT INTO calendar_conflicts (tenant_id, event_id, external_calendar_id,"

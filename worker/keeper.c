@@ -31,16 +31,16 @@ struct cs_keeper {
 	bool lost;
 };
 
-/* With k->mu held: one heartbeat of the running job. */
-static int beat_locked(cs_keeper *k, cs_err *err)
+/* With k->mu held: one heartbeat of the running job (and the batch's claims when all). */
+static int beat_locked(cs_keeper *k, bool all, cs_err *err)
 {
 	bool alive = true;
 
 	if (!k->running)
 		return 0;
 	if (!k->lost) {
-		if (cs_commit_heartbeat(k->redis, k->cfg, k->consumer, k->running, k->batch,
-					k->nbatch, &alive, err))
+		if (cs_commit_heartbeat(k->redis, k->cfg, k->consumer, k->running,
+					all ? k->batch : &k->running, all ? k->nbatch : 1, &alive, err))
 			return -1;
 		k->lost = !alive;
 	}
@@ -72,7 +72,7 @@ static void *keeper_main(void *arg)
 		if (k->stop || !k->running || k->lost || !cs_http_in_flight(k->http))
 			continue;
 		cs_err_clear(&err);
-		if (beat_locked(k, &err) && err.code != CS_EFENCED)
+		if (beat_locked(k, true, &err) && err.code != CS_EFENCED)
 			cs_warn("job %s: renewing its lock during a request: %s", k->running->job_id,
 				err.msg);
 	}
@@ -149,17 +149,27 @@ void cs_keeper_end(cs_keeper *k)
 	pthread_mutex_unlock(&k->mu);
 }
 
-int cs_keeper_beat(cs_keeper *k, cs_err *err)
+static int beat(cs_keeper *k, bool all, cs_err *err)
 {
 	int rc;
 
 	pthread_mutex_lock(&k->mu);
-	rc = beat_locked(k, err);
+	rc = beat_locked(k, all, err);
 	pthread_mutex_unlock(&k->mu);
 	return rc;
 }
 
+int cs_keeper_beat(cs_keeper *k, cs_err *err)
+{
+	return beat(k, true, err);
+}
+
+int cs_keeper_check(cs_keeper *k, cs_err *err)
+{
+	return beat(k, false, err);
+}
+
 int cs_keeper_guard(void *ctx, cs_err *err)
 {
-	return cs_keeper_beat(ctx, err);
+	return cs_keeper_check(ctx, err);
 }

@@ -9,7 +9,7 @@
  * client is in flight, renews the lock and the claims (one heartbeat
  * script, commit.h). Between requests the job renews them itself
  * (cs_worker_progress). Once a heartbeat finds the lock or the claim gone,
- * the job is "lost" for good: cs_keeper_beat() fails with CS_EFENCED, so
+ * the job is "lost" for good: cs_keeper_check() fails with CS_EFENCED, so
  * the job makes no provider write and raises no conflict after it.
  *
  * Ownership: cs_keeper_new() starts the helper thread, cs_keeper_free()
@@ -43,7 +43,13 @@ void cs_keeper_end(cs_keeper *k);
  */
 int cs_keeper_beat(cs_keeper *k, cs_err *err);
 
-/* cs_keeper_beat() as an HTTP guard (http.h): ctx is the keeper. */
+/*
+ * The same for the running job alone (its lock and its own claim), the
+ * cheap check before a provider write or a conflict.
+ */
+int cs_keeper_check(cs_keeper *k, cs_err *err);
+
+/* cs_keeper_check() as an HTTP guard (http.h): ctx is the keeper. */
 int cs_keeper_guard(void *ctx, cs_err *err);
 
 #endif
