@@ -120,6 +120,27 @@ def test_a_job_that_lost_its_calendar_makes_no_more_provider_writes(world, emu):
     assert query(world.db_url, "SELECT count(*) FROM calendar_conflicts")[0][0] == 0
 
 
+def test_a_job_that_lost_its_calendar_raises_no_conflict(world, emu):
+    """Both sides changed, and Redis loses the lock while the pull waits for its
+    page: the stale job stores no conflict; the next sync raises it once."""
+    (a,) = emu.add(world.remote, event("Dentist", 10))
+    world.worker("w", CALSYNC_RETRY_BASE_MS=100, CALSYNC_RETRY_MAX_MS=300)
+    assert sync(world)[1]["status"] == "success"
+    query(world.db_url, "UPDATE events SET location = 'Dr. Smith', updated_at = NOW()")
+    emu.patch(world.remote, a["id"], location="Dr. Jones")
+    emu.faults({"method": "GET", "path_regex": "/events$", "action": "delay", "delay_ms": 1500,
+                "times": 1})
+    world.enqueue(INTERACTIVE, "sync", calendar_id=world.cal)
+    wait_for(lambda: emu.call("GET", "/_emu/faults")["rules"][0]["fired"] == 1,
+             what="the pull waits for its page")
+    world.r.flushdb()
+    wait_for(lambda: "lost" in world.log(0), what="the job sees that it lost its calendar")
+    assert query(world.db_url, "SELECT count(*) FROM calendar_conflicts")[0][0] == 0
+    job, res = sync(world)
+    assert res["conflicts"] == 1, res
+    assert query(world.db_url, "SELECT count(*) FROM calendar_conflicts")[0][0] == 1
+
+
 @pytest.mark.parametrize("status", [429, 403])
 def test_retry_after_is_waited_for_and_uses_no_attempt(world, emu, status):
     """Two rate limits asking for 2 s each: the job waits each time and still
