@@ -6,6 +6,9 @@
 #   make demo       install, build, start services, migrate, seed, run scheduler + workers
 #   make bench      benchmarks (never timed assertions)
 #   make lint       static checks that the compiler does not make
+#   make fuzz       libFuzzer targets (build-fuzz/), each run for FUZZ_RUNS inputs
+#                   (or FUZZ_SECONDS seconds) from its seed corpus in tests/fuzz/
+#   make fuzz-coverage  line coverage of each fuzz target over a corpus (FUZZ_CORPUS)
 
 CC      ?= cc
 SAN     ?=
@@ -15,9 +18,23 @@ PKGS    := hiredis rdkafka libcurl libpq jansson libical libsodium libxml-2.0
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla -Werror
 CFLAGS  ?= -O2 -g
 CFLAGS  += -pthread -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(WARN) \
-           -Icommon -Iproviders -Iworker -Ischeduler \
+           -Icommon -Iproviders -Iworker -Ischeduler -Itests/fuzz \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -pthread
+
+FUZZ_LINK := -fsanitize=fuzzer,address,undefined
+ifeq ($(FUZZ),1)
+CC      := clang
+BUILD   := build-fuzz
+CFLAGS  += -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+           -fno-sanitize-recover=undefined
+endif
+ifeq ($(FUZZ),cov)
+CC      := clang
+BUILD   := build-fuzzcov
+CFLAGS  += -O1 -fsanitize=fuzzer-no-link -fprofile-instr-generate -fcoverage-mapping
+FUZZ_LINK := -fsanitize=fuzzer -fprofile-instr-generate
+endif
 
 ifeq ($(SAN),1)
 BUILD   := build-asan
@@ -31,8 +48,13 @@ LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o)
 PROGRAMS  := $(BUILD)/calsync $(BUILD)/calsync-worker $(BUILD)/calsync-scheduler
+# the fuzz targets: the library with a scripted transport in place of libcurl's (http.c)
+FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_TARGETS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/%)
+FUZZ_OBJS    := $(filter-out $(BUILD)/obj/common/http.o,$(LIB_OBJS)) \
+                $(BUILD)/obj/tests/fuzz/scripted_http.o
 
-.PHONY: all test check-asan demo bench lint setup clean unit
+.PHONY: all test check-asan demo bench lint setup clean unit fuzz fuzz-targets fuzz-coverage
 all: $(PROGRAMS) $(BUILD)/test-unit $(BUILD)/provider-check
 
 $(BUILD)/obj/%.o: %.c
@@ -54,6 +76,14 @@ $(BUILD)/test-unit: $(UNIT_OBJS) $(BUILD)/libcalsync.a
 $(BUILD)/provider-check: $(BUILD)/obj/tests/tools/provider_check.o $(BUILD)/libcalsync.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/libfuzz.a: $(FUZZ_OBJS)
+	rm -f $@ && ar rcs $@ $^
+$(BUILD)/fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(BUILD)/libfuzz.a
+	$(CC) $(FUZZ_LINK) -o $@ $^ $(LDLIBS)
+.SECONDARY: $(FUZZ_SRCS:%.c=$(BUILD)/obj/%.o)
+
+fuzz-targets: $(FUZZ_TARGETS)
+
 setup:
 	@deploy/setup.sh
 
@@ -69,6 +99,14 @@ demo: setup
 	@$(MAKE) --no-print-directory all
 	@deploy/demo.sh
 
+fuzz: setup
+	@$(MAKE) --no-print-directory FUZZ=1 fuzz-targets
+	@tests/fuzz/run.sh build-fuzz
+
+fuzz-coverage: setup
+	@$(MAKE) --no-print-directory FUZZ=cov fuzz-targets
+	@tests/fuzz/coverage.sh build-fuzzcov
+
 bench: setup
 	@$(MAKE) --no-print-directory all
 	@tests/bench/run.sh $(BUILD)
@@ -77,6 +115,6 @@ lint:
 	@tests/lint.sh
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz build-fuzzcov
 
--include $(shell find build build-asan -name '*.d' 2>/dev/null)
+-include $(shell find build build-asan build-fuzz build-fuzzcov -name '*.d' 2>/dev/null)

@@ -1,9 +1,10 @@
 /*
  * cmd_agenda.c - `calsync agenda`: the unified calendar of a tenant over a
  * few days, in the tenant's time zone, with provider badges. Recurring
- * series are expanded with libical in their own zone (so a weekly 17:30
- * stays 17:30 across a DST change); EXDATEs and cancelled overrides remove
- * an occurrence, other overrides replace it.
+ * series are expanded in their own zone by recur.c (so a weekly 17:30
+ * stays 17:30 across a DST change; EXDATEs remove an occurrence, RDATEs
+ * add one); cancelled overrides remove an occurrence, other overrides
+ * replace it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 
 #include "cli.h"
 #include "ids.h"
+#include "recur.h"
 #include "banned.h"
 
 #define MAX_OCCURRENCES 5000
@@ -57,63 +59,24 @@ static bool overridden(PGresult *res, int row, time_t t)
 	return false;
 }
 
-/* Is t listed by one of the EXDATE lines of the recurrence? */
-static bool excluded(const char *recurrence, time_t t, icaltimezone *zone)
+/* The occurrences of row in the window, less those its overrides replace. */
+static void expand(struct agenda *a, int row, long long *starts)
 {
-	const char *line = recurrence;
+	const char *rec = PQgetisnull(a->res, row, C_RECURRENCE) ? NULL :
+			  PQgetvalue(a->res, row, C_RECURRENCE);
+	size_t n = 0;
+	cs_err err;
 
-	while (line && *line) {
-		const char *end = strchr(line, '\n');
-		char buf[512];
-		icalproperty *p;
-
-		snprintf(buf, sizeof(buf), "%.*s", (int)(end ? end - line : (long)strlen(line)), line);
-		if (strncmp(buf, "EXDATE", 6) == 0 && (p = icalproperty_new_from_string(buf))) {
-			struct icaltimetype ex = icalproperty_get_exdate(p);
-			icalparameter *tzid = icalproperty_get_first_parameter(p, ICAL_TZID_PARAMETER);
-			icaltimezone *z = tzid ? icaltimezone_get_builtin_timezone(
-							 icalparameter_get_tzid(tzid)) : NULL;
-			bool hit = icaltime_as_timet_with_zone(ex, icaltime_is_utc(ex) ? NULL : (z ? z : zone)) == t;
-
-			icalproperty_free(p);
-			if (hit)
-				return true;
-		}
-		line = end ? end + 1 : NULL;
-	}
-	return false;
-}
-
-static void expand(struct agenda *a, int row)
-{
-	const char *rec = PQgetvalue(a->res, row, C_RECURRENCE);
-	const char *rrule = strstr(rec, "RRULE:");
-	icaltimezone *zone = icaltimezone_get_builtin_timezone(PQgetvalue(a->res, row, C_TZ));
-	time_t start = col_time(a->res, row, C_START);
-	struct icalrecurrencetype recur;
-	icalrecur_iterator *it;
-	char rule[512];
-
-	if (!zone)
-		zone = icaltimezone_get_utc_timezone();
-	if (!rrule) {
-		add(a, start, row);
+	if (cs_recur_expand(rec, col_time(a->res, row, C_START), PQgetvalue(a->res, row, C_TZ),
+			    a->from, a->to, starts, MAX_OCCURRENCES, &n, &err)) {
+		fprintf(stderr, "agenda: event %s: %s (shown once)\n",
+			PQgetvalue(a->res, row, C_ID), err.msg);
+		add(a, col_time(a->res, row, C_START), row);
 		return;
 	}
-	snprintf(rule, sizeof(rule), "%.*s", (int)strcspn(rrule + 6, "\n"), rrule + 6);
-	recur = icalrecurrencetype_from_string(rule);
-	it = icalrecur_iterator_new(recur, icaltime_from_timet_with_zone(start, 0, zone));
-	for (struct icaltimetype t = it ? icalrecur_iterator_next(it) : icaltime_null_time();
-	     !icaltime_is_null_time(t); t = icalrecur_iterator_next(it)) {
-		time_t tt = icaltime_as_timet_with_zone(t, zone);
-
-		if (tt >= a->to)
-			break;
-		if (!excluded(rec, tt, zone) && !overridden(a->res, row, tt))
-			add(a, tt, row);
-	}
-	if (it)
-		icalrecur_iterator_free(it);
+	for (size_t i = 0; i < n; i++)
+		if (!rec || !overridden(a->res, row, (time_t)starts[i]))
+			add(a, (time_t)starts[i], row);
 }
 
 static int by_start(const void *x, const void *y)
@@ -150,6 +113,7 @@ int cmd_agenda(const cs_config *cfg, int argc, char **argv)
 	const char *days = cli_opt(argc, argv, "--days");
 	const char *params[3] = {tenant, from, days ? days : "7"};
 	struct agenda a = {0};
+	long long *starts;
 
 	if (!tenant)
 		return 2;
@@ -175,7 +139,10 @@ int cmd_agenda(const cs_config *cfg, int argc, char **argv)
 		      3, params, &a.res))
 		return 1;
 	a.items = calloc(MAX_OCCURRENCES, sizeof(*a.items));
-	if (!a.items) {
+	starts = calloc(MAX_OCCURRENCES, sizeof(*starts));
+	if (!a.items || !starts) {
+		free(a.items);
+		free(starts);
 		PQclear(a.res);
 		return cli_fail("out of memory");
 	}
@@ -183,16 +150,12 @@ int cmd_agenda(const cs_config *cfg, int argc, char **argv)
 		a.from = col_time(a.res, 0, C_FROM);
 		a.to = col_time(a.res, 0, C_TO);
 	}
-	for (int i = 0; i < PQntuples(a.res); i++) {
-		if (strcmp(PQgetvalue(a.res, i, C_STATUS), "cancelled") == 0)
-			continue;
-		if (PQgetisnull(a.res, i, C_RECURRENCE))
-			add(&a, col_time(a.res, i, C_START), i);
-		else
-			expand(&a, i);
-	}
+	for (int i = 0; i < PQntuples(a.res); i++)
+		if (strcmp(PQgetvalue(a.res, i, C_STATUS), "cancelled") != 0)
+			expand(&a, i, starts);
 	qsort(a.items, (size_t)a.n, sizeof(*a.items), by_start);
 	print(&a);
+	free(starts);
 	free(a.items);
 	PQclear(a.res);
 	return 0;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "redisconn.h"
+#include "utf8.h"
 #include "banned.h"
 
 enum kind { K_STR, K_URL, K_REDIS_URL, K_INT, K_LEVEL, K_FORMAT };
@@ -170,6 +171,8 @@ static int load_one(cs_config *cfg, const struct setting *s,
 			return 0; /* optional and unset: stays NULL */
 		v = s->def;
 	}
+	if (!cs_utf8_valid(v, strlen(v)))
+		return cs_err_set(err, CS_EINVAL, false, "%s: the value is not valid UTF-8", s->name);
 	switch (s->kind) {
 	case K_INT:
 		return parse_int(s, v, (long *)((char *)cfg + s->off), err);

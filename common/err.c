@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "utf8.h"
 #include "banned.h"
 
 void cs_err_clear(cs_err *e)
@@ -30,6 +31,7 @@ int cs_err_set(cs_err *e, enum cs_errcode code, bool retryable,
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
+	cs_utf8_fix(e->msg, sizeof(e->msg));
 	return -1;
 }
 
@@ -45,9 +47,9 @@ int cs_err_prefix(cs_err *e, const char *fmt, ...)
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
 	memcpy(old, e->msg, sizeof(old));
-	if (snprintf(e->msg, sizeof(e->msg), "%s: %s", prefix, old) >=
-	    (int)sizeof(e->msg))
-		e->msg[sizeof(e->msg) - 1] = '\0'; /* truncated, still terminated */
+	if (snprintf(e->msg, sizeof(e->msg), "%s: %s", prefix, old) >= (int)sizeof(e->msg))
+		e->msg[sizeof(e->msg) - 1] = '\0'; /* cut (maybe inside a character: fixed next) */
+	cs_utf8_fix(e->msg, sizeof(e->msg));
 	return -1;
 }
 

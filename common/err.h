@@ -8,7 +8,8 @@
  * owns no heap memory: nothing to free.
  *
  * Messages never contain secrets: callers pass names, ids and status
- * codes, never token values.
+ * codes, never token values. A message is always valid UTF-8 (utf8.h),
+ * also when the text it quotes was not or was cut to fit.
  */
 #ifndef CS_ERR_H
 #define CS_ERR_H

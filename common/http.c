@@ -1,10 +1,10 @@
 /*
- * http.c - the providers' HTTP client: one reused libcurl easy handle per
- * cs_http, capped bodies, Retry-After, errors without secrets (see http.h).
+ * http.c - the providers' HTTP transport: one reused libcurl easy handle
+ * per cs_http, capped bodies, Retry-After read, errors without secrets
+ * (see http.h). What does not touch the network is in http_text.c.
  */
 #include "http.h"
 
-#include <ctype.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -84,113 +84,6 @@ void cs_http_set_guard(cs_http *h, cs_http_guard_fn fn, void *ctx)
 bool cs_http_in_flight(const cs_http *h)
 {
 	return atomic_load(&h->in_flight);
-}
-
-void cs_http_response_init(cs_http_response *r)
-{
-	r->status = 0;
-	r->retry_after_ms = -1;
-	cs_dynbuf_init(&r->body, CS_HTTP_BODY_CAP);
-}
-
-void cs_http_response_release(cs_http_response *r)
-{
-	cs_dynbuf_release(&r->body);
-	r->status = 0;
-	r->retry_after_ms = -1;
-}
-
-/* ---- helpers ---------------------------------------------------------- */
-
-int cs_http_escape(cs_dynbuf *b, const char *s, cs_err *err)
-{
-	char *e;
-	int rc;
-
-	/* the handle argument is ignored since libcurl 7.82 */
-	e = curl_easy_escape(NULL, s ? s : "", 0);
-	if (!e)
-		return cs_err_set(err, CS_ENOMEM, false, "out of memory");
-	rc = cs_dynbuf_addstr(b, e, err);
-	curl_free(e);
-	return rc;
-}
-
-int cs_http_form_add(cs_dynbuf *form, const char *name, const char *value,
-		     cs_err *err)
-{
-	if ((form->len && cs_dynbuf_addstr(form, "&", err)) ||
-	    cs_http_escape(form, name, err) || cs_dynbuf_addstr(form, "=", err) ||
-	    cs_http_escape(form, value, err))
-		return -1;
-	return 0;
-}
-
-void cs_http_wipe(cs_dynbuf *b)
-{
-	if (b->data)
-		memset(b->data, 0, b->alloc);
-	cs_dynbuf_release(b);
-}
-
-void cs_http_describe(const char *method, const char *url, char *buf, size_t n)
-{
-	CURLU *u = curl_url();
-	char *host = NULL, *port = NULL, *path = NULL;
-
-	if (u && curl_url_set(u, CURLUPART_URL, url ? url : "", 0) == CURLUE_OK) {
-		curl_url_get(u, CURLUPART_HOST, &host, 0);
-		curl_url_get(u, CURLUPART_PORT, &port, 0);
-		curl_url_get(u, CURLUPART_PATH, &path, 0);
-	}
-	snprintf(buf, n, "%s %s%s%s%s", method, host ? host : "(bad url)",
-		 port ? ":" : "", port ? port : "", path ? path : "");
-	curl_free(host);
-	curl_free(port);
-	curl_free(path);
-	curl_url_cleanup(u);
-}
-
-int cs_http_parse_retry_after(const char *value, long long now_s)
-{
-	const char *p = value, *end;
-	long long ms;
-
-	if (!value)
-		return -1;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	end = p + strlen(p);
-	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
-		end--;
-	if (end == p)
-		return -1;
-	if (isdigit((unsigned char)*p)) {
-		const char *q = p;
-		long long s = 0;
-
-		while (q < end && isdigit((unsigned char)*q)) {
-			if (s < CS_HTTP_RETRY_AFTER_MAX_MS)
-				s = s * 10 + (*q - '0');
-			q++;
-		}
-		if (q == end) {
-			ms = s * 1000;
-			return (int)(ms > CS_HTTP_RETRY_AFTER_MAX_MS ? CS_HTTP_RETRY_AFTER_MAX_MS : ms);
-		}
-	}
-	if (!isalpha((unsigned char)*p))
-		return -1;      /* an HTTP date starts with the day name */
-	{
-		time_t when = curl_getdate(p, NULL);
-
-		if (when == (time_t)-1)
-			return -1;
-		ms = ((long long)when - now_s) * 1000;
-	}
-	if (ms < 0)
-		ms = 0;
-	return (int)(ms > CS_HTTP_RETRY_AFTER_MAX_MS ? CS_HTTP_RETRY_AFTER_MAX_MS : ms);
 }
 
 /* ---- one request ------------------------------------------------------ */

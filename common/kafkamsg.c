@@ -13,84 +13,23 @@
 
 #include <jansson.h>
 
+#include "utf8.h"
 #include "banned.h"
-
-static const unsigned char replacement[3] = {0xef, 0xbf, 0xbd};  /* U+FFFD */
-
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 when invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned cp;
-	size_t len;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		cp = s[0] & 0x1fu;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		cp = s[0] & 0x0fu;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		cp = s[0] & 0x07u;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3fu);
-	}
-	if (len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
-		return 0;
-	if (len == 4 && (cp < 0x10000 || cp > 0x10ffff))
-		return 0;
-	return len;
-}
-
-/* The next character of s at *i as bytes to copy (*src, returned length). */
-static size_t next_char(const unsigned char *s, size_t len, size_t *i,
-			const unsigned char **src)
-{
-	size_t n = utf8_seq(s + *i, len - *i);
-
-	if (n == 0 || s[*i] == 0) {
-		*src = replacement;
-		*i += 1;
-		return sizeof(replacement);
-	}
-	*src = s + *i;
-	*i += n;
-	return n;
-}
 
 char *cs_kafkamsg_printable(const void *p, size_t len, size_t cap)
 {
-	const unsigned char *s = p, *src;
-	size_t total = 0, o = 0, i = 0, w, limit;
+	size_t total = cs_utf8_clean_len(p, len);
 	char *out = malloc(cap + 1);
+	size_t o;
 
 	if (!out)
 		return NULL;
-	while (i < len)
-		total += next_char(s, len, &i, &src);
-	limit = total <= cap ? cap : cap >= 3 ? cap - 3 : cap;
-	i = 0;
-	while (i < len) {
-		w = next_char(s, len, &i, &src);
-		if (o + w > limit)
-			break;
-		memcpy(out + o, src, w);
-		o += w;
+	if (total <= cap || cap < 3) {
+		cs_utf8_clean(out, cap + 1, p, len);
+	} else {   /* cut: the end says so */
+		o = cs_utf8_clean(out, cap - 3 + 1, p, len);
+		memcpy(out + o, "...", 4);
 	}
-	if (total > cap && cap >= 3) {
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o] = '\0';
 	return out;
 }
 

@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "utf8.h"
 #include "banned.h"
 
 #define LOG_LINE_MAX 2048
@@ -51,6 +52,7 @@ int cs_log_init(const char *level, const char *format, const char *prog,
 static void copy_ctx(char *dst, const char *src)
 {
 	snprintf(dst, CTX_MAX, "%s", src ? src : "");
+	cs_utf8_fix(dst, CTX_MAX);
 }
 
 void cs_log_context(const char *job_id, const char *calendar_id)
@@ -103,6 +105,7 @@ void cs_log(enum cs_log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	cs_utf8_fix(msg, sizeof(msg));
 	for (char *p = msg; *p; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';

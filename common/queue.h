@@ -23,6 +23,7 @@
 #define CS_STREAM_DEAD "calsync:dead"
 #define CS_GROUP "calsync-workers"
 #define CS_DELAYED "calsync:delayed"
+#define CS_DEDUP_PREFIX "calsync:queued:"   /* every dedup key of calsync's own */
 /* Results, conflicts and dead letters keep about this many entries. */
 #define CS_OUTPUT_MAXLEN "1000000"
 

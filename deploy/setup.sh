@@ -22,6 +22,7 @@ PACKAGES=(
   python3 python3-pytest python3-psycopg2 python3-redis python3-confluent-kafka
   python3-yaml python3-nacl yamllint docker-compose
   openjdk-17-jre-headless maven ca-certificates curl
+  clang libclang-rt-14-dev llvm
 )
 
 say() { printf 'setup: %s\n' "$*"; }

@@ -141,7 +141,7 @@ static int token_error(const cs_http_response *resp, cs_err *err)
 			  *message ? ": " : "", message);
 }
 
-static int take_token(cs_provider *g, json_t *root, cs_err *err)
+int cs_google_take_token(cs_provider *g, json_t *root, cs_err *err)
 {
 	json_t *access = json_object_get(root, "access_token");
 	json_t *expires = json_object_get(root, "expires_in");
@@ -153,7 +153,8 @@ static int take_token(cs_provider *g, json_t *root, cs_err *err)
 		return cs_err_set(err, CS_EPROTO, true,
 				  "Google token endpoint answered without an access_token");
 	if (json_is_integer(expires) && json_integer_value(expires) > 0)
-		lifetime = json_integer_value(expires);
+		lifetime = json_integer_value(expires) < CS_GOOGLE_TOKEN_LIFETIME_MAX_S ?
+			   json_integer_value(expires) : CS_GOOGLE_TOKEN_LIFETIME_MAX_S;
 	else if (expires && !json_is_null(expires))
 		return cs_err_set(err, CS_EPROTO, true,
 				  "Google token endpoint answered a bad expires_in");
@@ -212,7 +213,7 @@ int cs_google_refresh(cs_provider *g, cs_err *err)
 	}
 	if (cs_google_parse(&resp, "POST", cfg->google_token_url, &root, err))
 		goto done;
-	ret = take_token(g, root, err);
+	ret = cs_google_take_token(g, root, err);
 done:
 	json_decref(root);
 	cs_http_wipe(&form);

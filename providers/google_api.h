@@ -19,12 +19,20 @@
 
 #define CS_GOOGLE_URL_CAP ((size_t)64 << 10)
 #define CS_GOOGLE_REFRESH_MARGIN_S 60   /* refresh when expiring sooner */
+#define CS_GOOGLE_TOKEN_LIFETIME_MAX_S 86400 /* a longer expires_in is read as a day */
 
 struct cs_provider {
 	const cs_config *cfg;
 	cs_creds *creds;
 	cs_http *http;          /* borrowed: the calling thread's client */
 };
+
+/*
+ * Take the token endpoint's answer root into g->creds: the access token,
+ * a new refresh token if any, the expiry (expires_in, at most
+ * CS_GOOGLE_TOKEN_LIFETIME_MAX_S; 3600 when absent).
+ */
+int cs_google_take_token(cs_provider *g, json_t *root, cs_err *err);
 
 /* Refresh the access token now (POST google_token_url). */
 int cs_google_refresh(cs_provider *g, cs_err *err);

@@ -12,6 +12,7 @@
 
 #include "dynbuf.h"
 #include "timefmt.h"
+#include "utf8.h"
 #include "banned.h"
 
 int cs_google_event_id(const char *hub_id, char out[CS_GOOGLE_ID_BUFSZ],
@@ -282,6 +283,7 @@ done:
 			snprintf(reason, sizeof(reason), "Google event '%.80s': %s", id, m.why);
 		else
 			snprintf(reason, sizeof(reason), "Google event without usable id: %s", m.why);
+		cs_utf8_fix(reason, sizeof(reason));   /* the id may have been cut inside a character */
 		out->bad = strdup(reason);
 		if (out->bad)
 			return 0;

@@ -58,9 +58,9 @@ struct sync_kind {
 };
 
 static const struct sync_kind periodic = {"periodic sync", sql_periodic, "incremental",
-					  "calsync:queued:sync:"};
+					  CS_DEDUP_PREFIX "sync:"};
 static const struct sync_kind nightly = {"nightly full sync", sql_nightly, "full",
-					 "calsync:queued:full:"};
+					 CS_DEDUP_PREFIX "full:"};
 
 static int enqueue_sync(cs_sched *s, const struct sync_kind *k, const char *calendar_id,
 			bool *added, cs_err *err)
@@ -144,7 +144,7 @@ static int reconcile(cs_sched *s, cs_err *err)
 		const cs_idpair *p = &pending.items[i];
 		bool one = false;
 
-		snprintf(dedup, sizeof(dedup), "calsync:queued:push:%s:%s", p->calendar_id,
+		snprintf(dedup, sizeof(dedup), CS_DEDUP_PREFIX "push:%s:%s", p->calendar_id,
 			 p->event_id);
 		if (cs_pushes_enqueue(s, p->calendar_id, p->event_id, dedup, &one, err)) {
 			rc = -1;

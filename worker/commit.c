@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "queue.h"
 #include "banned.h"
 
@@ -47,7 +48,6 @@ static cs_script heartbeat_script = {
  * job type, job data, retry time (ms), conflict announcements (a JSON
  * array, or '').
  */
-#define FINISH_ARGS 13
 static cs_script finish_script = {
 	"finish",
 	"local g, cap, c = ARGV[1], ARGV[2], ARGV[3]\n"
@@ -238,11 +238,19 @@ long long cs_job_retry_wait_ms(const cs_config *cfg, const cs_job *job, long rnd
 	return d > job->retry_after_ms ? d : job->retry_after_ms;
 }
 
+const char *cs_job_dedup_key(const cs_job *job)
+{
+	const char *dedup = cs_job_str(job, "dedup");
+
+	return dedup && strncmp(dedup, CS_DEDUP_PREFIX, strlen(CS_DEDUP_PREFIX)) == 0 &&
+	       dedup[strlen(CS_DEDUP_PREFIX)] ? dedup : NULL;
+}
+
 /* The FINISH_ARGS arguments of one ended job into args (strings the caller frees). */
 static int finish_args(const cs_config *cfg, const char *consumer, cs_job *job, char **args)
 {
 	char owner[256], score[32];
-	const char *dedup = cs_job_str(job, "dedup");
+	const char *dedup = cs_job_dedup_key(job);
 	bool answered = job->outcome == CS_OUT_ACK && job->answer;
 	long long when = cs_now_ms();
 	char *data = NULL;
@@ -269,7 +277,11 @@ static int finish_args(const cs_config *cfg, const char *consumer, cs_job *job, 
 	} else if (job->outcome == CS_OUT_DEFER) {
 		when += 50 + random() % 50;
 	}
-	args[10] = data ? data : strdup(job->raw);
+	if (job->outcome == CS_OUT_RETRY)
+		args[10] = data;
+	else    /* the job as it came, for the actions that put it back */
+		args[10] = strdup(job->outcome == CS_OUT_DEFER || job->outcome == CS_OUT_REQUEUE ?
+				  job->raw : "");
 	snprintf(score, sizeof(score), "%lld", when);
 	args[11] = strdup(score);
 	args[12] = job->conflicts ? json_dumps(job->conflicts, JSON_COMPACT) : strdup("");
@@ -277,6 +289,25 @@ static int finish_args(const cs_config *cfg, const char *consumer, cs_job *job, 
 		if (!args[i])
 			return -1;
 	return 0;
+}
+
+int cs_commit_end_args(const cs_config *cfg, const char *consumer, cs_job *job, char **args)
+{
+	if (finish_args(cfg, consumer, job, args) == 0)
+		return 0;
+	for (int i = 0; i < FINISH_ARGS; i++) {
+		free(args[i]);
+		args[i] = NULL;
+	}
+	cs_warn("job %s (%s): its end-of-job records could not be built: sent to calsync:dead",
+		job->job_id, job->type);
+	json_decref(job->conflicts);   /* the calendar's next job announces them */
+	json_decref(job->conflict_ids);
+	free(job->answer);
+	job->conflicts = job->conflict_ids = NULL;
+	job->answer = NULL;
+	cs_job_end(job, CS_OUT_DEAD, "dead", "its end-of-job records could not be built");
+	return finish_args(cfg, consumer, job, args);
 }
 
 int cs_commit_finish(cs_redis *r, const cs_config *cfg, const char *consumer,
@@ -296,7 +327,7 @@ int cs_commit_finish(cs_redis *r, const cs_config *cfg, const char *consumer,
 			fenced[i] = false;
 		if (jobs[i]->outcome == CS_OUT_NONE)
 			continue;
-		if (finish_args(cfg, consumer, jobs[i], args + argc) || !args[0] || !args[1] ||
+		if (cs_commit_end_args(cfg, consumer, jobs[i], args + argc) || !args[0] || !args[1] ||
 		    !args[2]) {
 			argc += FINISH_ARGS;
 			cs_err_set(err, CS_ENOMEM, false, "out of memory building job results");

@@ -53,6 +53,22 @@ int cs_commit_heartbeat(cs_redis *r, const cs_config *cfg, const char *consumer,
 			cs_err *err);
 
 /*
+ * The dedup key the end of the job deletes (data.dedup), or NULL: only a
+ * key of calsync's own (CS_DEDUP_PREFIX...) is ever deleted, whatever the
+ * producer put in the job.
+ */
+const char *cs_job_dedup_key(const cs_job *job);
+
+/*
+ * The FINISH_ARGS strings the finish script takes for one ended job, into
+ * args (the caller frees each). A job whose records cannot be built is
+ * sent to calsync:dead instead (its outcome changes); -1 only when not
+ * even that can be built (out of memory).
+ */
+#define FINISH_ARGS 13
+int cs_commit_end_args(const cs_config *cfg, const char *consumer, cs_job *job, char **args);
+
+/*
  * End every job that has an outcome; fenced[i] (may be NULL) tells which
  * were refused because their claim was lost.
  */

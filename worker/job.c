@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "queue.h"
+#include "utf8.h"
 #include "banned.h"
 
 #define JOB_DATA_MAX (64 * 1024)
@@ -14,6 +15,12 @@
 static char *dup_or_empty(const char *s)
 {
 	return strdup(s ? s : "");
+}
+
+/* The type as records may quote it: valid UTF-8, "" when absent. */
+static char *type_copy(const char *type)
+{
+	return type ? cs_utf8_dup(type) : strdup("");
 }
 
 int cs_job_parse(cs_job *job, const char *stream, const char *entry_id,
@@ -26,7 +33,7 @@ int cs_job_parse(cs_job *job, const char *stream, const char *entry_id,
 	memset(job, 0, sizeof(*job));
 	job->stream = stream;
 	job->entry_id = dup_or_empty(entry_id);
-	job->type = dup_or_empty(type);
+	job->type = type_copy(type);
 	job->raw = dup_or_empty(raw);
 	job->job_id = "";
 	job->attempt = 1;
@@ -36,6 +43,8 @@ int cs_job_parse(cs_job *job, const char *stream, const char *entry_id,
 	}
 	if (!type)
 		snprintf(why, sizeof(why), "entry has no 'type' field");
+	else if (!cs_utf8_valid(type, strlen(type)))
+		snprintf(why, sizeof(why), "the 'type' field is not valid UTF-8 ('%s')", job->type);
 	else if (!raw)
 		snprintf(why, sizeof(why), "entry has no 'data' field");
 	else if (strlen(raw) > JOB_DATA_MAX)
@@ -87,6 +96,7 @@ void cs_job_end(cs_job *job, enum cs_outcome outcome, const char *status,
 	job->status = status;
 	if (error != job->error)
 		snprintf(job->error, sizeof(job->error), "%s", error ? error : "");
+	cs_utf8_fix(job->error, sizeof(job->error));
 	job->duration_ms = job->started_ms ? cs_now_ms() - job->started_ms : 0;
 }
 
@@ -158,10 +168,14 @@ char *cs_job_dead_json(const cs_job *job, const char *worker)
 		      "attempts", job->attempt, "worker", worker, "dead_at", now);
 	if (!o)
 		return NULL;
-	if (job->data)
+	if (job->data) {
 		json_object_set(o, "job", job->data);
-	else
-		json_object_set_new(o, "job", json_string(job->raw)); /* NULL (skipped) if not UTF-8 */
+	} else {
+		char *raw = cs_utf8_dup(job->raw);
+
+		json_object_set_new(o, "job", raw ? json_string(raw) : json_null());
+		free(raw);
+	}
 	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return s;

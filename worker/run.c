@@ -28,8 +28,7 @@ void cs_run_classify(const cs_config *cfg, cs_job *job, const cs_err *err)
 		cs_job_end(job, CS_OUT_DEAD, "dead", err->msg);
 }
 
-/* Reject what cannot run at all and find each job's calendar. */
-static void prepare(cs_worker *w, cs_job *job)
+void cs_run_prepare(cs_worker *w, cs_job *job)
 {
 	const struct cs_handler *h;
 	char msg[CS_ERR_MSG_MAX];
@@ -134,7 +133,7 @@ int cs_run_batch(cs_worker *w, cs_joblist *jobs, volatile sig_atomic_t *stop, cs
 	int rc;
 
 	for (int i = 0; i < jobs->n; i++)
-		prepare(w, jobs->items[i]);
+		cs_run_prepare(w, jobs->items[i]);
 	if (cs_commit_lock(w->redis, w->cfg, w->consumer, jobs->items, jobs->n, err))
 		return -1;
 	for (int i = 0; i < jobs->n; i++)

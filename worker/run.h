@@ -15,6 +15,12 @@
 int cs_run_batch(cs_worker *w, cs_joblist *jobs, volatile sig_atomic_t *stop, cs_err *err);
 
 /*
+ * Before a job runs: end what cannot run at all (a bad entry, an unknown
+ * type: dead) and find the calendar the job locks (the dispatch table).
+ */
+void cs_run_prepare(cs_worker *w, cs_job *job);
+
+/*
  * The outcome of a handler's error: retry, dead, or a plain failure. A
  * rate limit the provider announced (CS_ERATELIMIT with Retry-After) is
  * always retried, after the time it asked for, without using an attempt.
