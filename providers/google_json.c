@@ -86,6 +86,7 @@ static int map_time(struct mapper *m, json_t *item, const char *key, char **out,
 		    bool *all_day, char **tz)
 {
 	json_t *obj = json_object_get(item, key), *date, *dt, *zone;
+	const char *zname;
 	char buf[CS_TIME_BUFSZ];
 	cs_err err;
 
@@ -113,14 +114,15 @@ static int map_time(struct mapper *m, json_t *item, const char *key, char **out,
 		return bad(m, "%s has neither date nor dateTime", key);
 	if (!json_is_string(dt))
 		return bad(m, "%s.dateTime is not a string", key);
-	if (cs_time_normalize(json_string_value(dt), buf, &err))
-		return bad(m, "%s.dateTime: %s", key, err.msg);
-	*all_day = false;
 	zone = json_object_get(obj, "timeZone");
 	if (zone && !json_is_null(zone) && !json_is_string(zone))
 		return bad(m, "%s.timeZone is not a string", key);
-	if (tz && zone && json_is_string(zone) && *json_string_value(zone) &&
-	    dup_into(tz, json_string_value(zone)))
+	zname = json_is_string(zone) && *json_string_value(zone) ? json_string_value(zone) : NULL;
+	/* without an offset, dateTime is wall time in timeZone (the Event resource allows it) */
+	if (cs_time_normalize_in(json_string_value(dt), zname, buf, &err))
+		return bad(m, "%s.dateTime: %s", key, err.msg);
+	*all_day = false;
+	if (tz && zname && dup_into(tz, zname))
 		return MAP_OOM;
 	return dup_into(out, buf);
 }

@@ -115,6 +115,66 @@ out:
 	return rc;
 }
 
+/*
+ * The latest decision of a person on held deletions (`calsync deletions`),
+ * applied once to those of its remote ids still held: approved ones are
+ * deleted, rejected ones kept. Every open decision is then recorded as
+ * applied.
+ */
+static int apply_review(cs_pull_run *run, cs_err *err)
+{
+	const char *params[2] = {run->cal->id, NULL};
+	PGresult *res = NULL, *held = NULL;
+	json_t *ids = NULL, *v;
+	char count[16];
+	size_t i;
+	int rc = -1, n = 0;
+
+	if (cs_db_exec(run->w->db, &res, err,
+		       "SELECT decision, external_event_ids::text FROM calendar_deletion_reviews"
+		       " WHERE external_calendar_id = $1 AND applied_at IS NULL"
+		       " ORDER BY decided_at DESC LIMIT 1",
+		       1, params))
+		return -1;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return 0;
+	}
+	params[1] = PQgetvalue(res, 0, 1);
+	if (strcmp(PQgetvalue(res, 0, 0), "reject") == 0) {
+		if (cs_mapping_keep_held(run->w->db, run->cal->id, params[1], &n, err))
+			goto out;
+	} else {
+		if (cs_db_exec(run->w->db, &held, err,
+			       "SELECT COALESCE(json_agg(external_event_id), '[]')::text"
+			       " FROM calendar_event_mappings WHERE external_calendar_id = $1"
+			       " AND pending_delete AND external_event_id IN"
+			       " (SELECT jsonb_array_elements_text($2::jsonb))",
+			       2, params))
+			goto out;
+		ids = json_loads(PQgetvalue(held, 0, 0), 0, NULL);
+		json_array_foreach(ids, i, v) {
+			if (delete_one(run, json_string_value(v), err))
+				goto out;
+			n++;
+		}
+	}
+	snprintf(count, sizeof(count), "%d", n);
+	params[1] = count;
+	rc = cs_db_exec(run->w->db, NULL, err,
+			"UPDATE calendar_deletion_reviews SET applied_at = NOW(),"
+			" applied_count = $2::int WHERE external_calendar_id = $1 AND applied_at IS NULL",
+			2, params);
+	if (rc == 0)
+		cs_info("calendar %s: a person's decision on held deletions applied to %d events",
+			run->cal->id, n);
+out:
+	json_decref(ids);
+	PQclear(held);
+	PQclear(res);
+	return rc;
+}
+
 /* Deletions behind the guard; true in *held when the guard held them back. */
 static int apply_deletions(cs_pull_run *run, bool *held, cs_err *err)
 {
@@ -135,7 +195,8 @@ static int apply_deletions(cs_pull_run *run, bool *held, cs_err *err)
 		       " AND NOT COALESCE(is_deleted, FALSE) AND NOT pending_delete",
 		       2, params))
 		return -1;
-	if (cs_db_exec(run->w->db, &res, err,
+	if (apply_review(run, err) ||
+	    cs_db_exec(run->w->db, &res, err,
 		       "SELECT array_to_json(array_agg(external_event_id)) FROM calendar_event_mappings"
 		       " WHERE external_calendar_id = $1 AND pending_delete",
 		       1, params))
@@ -159,7 +220,8 @@ static int apply_deletions(cs_pull_run *run, bool *held, cs_err *err)
 		*held = true;
 		snprintf(run->job->error, sizeof(run->job->error),
 			 "mass-deletion guard: the provider would delete %ld of %ld events at"
-			 " once; nothing was deleted and the sync token was kept", pending, live);
+			 " once; nothing was deleted and the sync token was kept"
+			 " (calsync deletions %s [--approve|--reject])", pending, live, run->cal->id);
 		cs_warn("calendar %s: %s", run->cal->id, run->job->error);
 	} else {
 		json_array_foreach(ids, i, v)
@@ -262,6 +324,26 @@ void cs_pull_refresh_statistics(cs_worker *w)
 		cs_warn("refreshing statistics: %s", err.msg);
 }
 
+/*
+ * Before a full sync starts: the mappings a removed connection of the same
+ * provider calendar left (its events kept) are this calendar's again, so
+ * the pull finds the kept events instead of creating second copies. One
+ * statement of its own, without the fence: moving the rows set aside is
+ * the same whichever job of the calendar does it, and it holds no lock
+ * that a stalled job could keep.
+ */
+static int reattach(cs_pull_run *run, cs_err *err)
+{
+	int n = 0;
+
+	if (cs_mapping_reattach(run->w->db, run->cal->id, &n, err))
+		return -1;
+	if (n)
+		cs_info("calendar %s: %d events kept from an earlier connection are linked again",
+			run->cal->id, n);
+	return 0;
+}
+
 int cs_pull(cs_worker *w, cs_job *job, cs_calendar *cal, bool full, cs_err *err)
 {
 	cs_pull_run run = {.w = w, .job = job, .cal = cal};
@@ -283,6 +365,8 @@ int cs_pull(cs_worker *w, cs_job *job, cs_calendar *cal, bool full, cs_err *err)
 	}
 	run.generation = cal->generation + (page_token ? 0 : run.full);
 	run.single = job->attempt > 1;  /* a retry applies its pages one at a time */
+	if (run.full && !page_token && reattach(&run, err))
+		return -1;
 	for (int n = 0; n < MAX_PAGES; n++) {
 		token = run.full ? NULL : cal->sync_token;
 		if (!cs_pull_ahead_take(&ahead, &page, &got, err)) {

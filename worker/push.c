@@ -192,14 +192,12 @@ static int push_depth(cs_worker *w, cs_job *job, cs_calendar *cal, const char *e
 	if (cs_mapping_by_event(w->db, cal->id, event_id, &m, &found, err) ||
 	    in_conflict(w, cal, event_id, &conflicted, err))
 		goto out;
-	if (conflicted)
-		rc = 0;
+	if (conflicted || (found && m.left_alone && (hub.deleted || m.is_deleted)))
+		rc = 0; /* waiting for a decision, or an ignored deletion */
 	else if (hub.deleted)
 		rc = found && !m.is_deleted ? push_delete(w, job, cal, &hub, &m, err) : 0;
-	else if (found && m.is_deleted)
-		rc = 0; /* its remote copy is gone for good */
-	else
-		rc = push_write(w, job, cal, &hub, &m, found, depth, err);
+	else /* live again after its remote copy was deleted: (re)created there */
+		rc = push_write(w, job, cal, &hub, &m, found && !m.is_deleted, depth, err);
 out:
 	cs_mapping_release(&m);
 	cs_hubevent_release(&hub);

@@ -198,6 +198,33 @@ static void expect_bad(const char *text, const char *id, const char *why)
 	cs_event_release(&ev);
 }
 
+TEST(google_from_json_date_time_without_offset_is_read_in_its_zone)
+{
+	cs_event ev;
+
+	/* "A time zone offset is required unless a time zone is explicitly
+	 * specified in timeZone": wall time in that zone, across a DST change */
+	map("{\"id\":\"w1\",\"start\":{\"dateTime\":\"2026-03-29T09:00:00\",\"timeZone\":\"Europe/London\"},"
+	    "\"end\":{\"dateTime\":\"2026-03-28T23:30:00.500\",\"timeZone\":\"America/New_York\"}}", &ev);
+	CHECK(ev.bad == NULL);
+	CHECK_STR(ev.start, "2026-03-29T08:00:00Z");
+	CHECK_STR(ev.end, "2026-03-29T03:30:00Z");
+	CHECK_STR(ev.timezone, "Europe/London");
+	cs_event_release(&ev);
+
+	/* the same wall time with an offset still means that offset */
+	map("{\"id\":\"w2\",\"start\":{\"dateTime\":\"2026-03-29T09:00:00Z\",\"timeZone\":\"Europe/London\"},"
+	    "\"end\":{\"dateTime\":\"2026-03-29T10:00:00\",\"timeZone\":\"UTC\"}}", &ev);
+	CHECK(ev.bad == NULL);
+	CHECK_STR(ev.start, "2026-03-29T09:00:00Z");
+	CHECK_STR(ev.end, "2026-03-29T10:00:00Z");
+	cs_event_release(&ev);
+
+	/* an unknown zone gives no reading of the wall time */
+	expect_bad("{\"id\":\"w3\",\"start\":{\"dateTime\":\"2026-03-29T09:00:00\",\"timeZone\":\"Mars/Olympus\"},"
+		   "\"end\":{\"dateTime\":\"2026-03-29T10:00:00Z\"}}", "w3", "Mars/Olympus");
+}
+
 TEST(google_from_json_garbage_items_are_bad_not_fatal)
 {
 	/* what the emulator's garbage_item fault serves */
