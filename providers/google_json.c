@@ -466,3 +466,35 @@ int cs_google_patch_clears(json_t *body, const cs_event *ev, cs_err *err)
 		return cs_err_set(err, CS_ENOMEM, false, "out of memory");
 	return 0;
 }
+
+/* The object of remote whose email is address (any case), or NULL. */
+static json_t *attendee_of(json_t *remote, const char *address)
+{
+	json_t *a;
+	size_t i;
+
+	json_array_foreach(remote, i, a) {
+		const char *email = json_string_value(json_object_get(a, "email"));
+
+		if (email && strcasecmp(email, address) == 0)
+			return a;
+	}
+	return NULL;
+}
+
+int cs_google_keep_attendees(json_t *body, json_t *remote, cs_err *err)
+{
+	json_t *list = json_object_get(body, "attendees"), *a;
+	size_t i;
+
+	if (!json_is_array(list) || !json_is_array(remote))
+		return 0;
+	json_array_foreach(list, i, a) {
+		const char *email = json_string_value(json_object_get(a, "email"));
+		json_t *kept = email ? attendee_of(remote, email) : NULL;
+
+		if (kept && json_array_set_new(list, i, json_deep_copy(kept)))
+			return cs_err_set(err, CS_ENOMEM, false, "out of memory");
+	}
+	return 0;
+}

@@ -277,3 +277,13 @@ int cs_mapping_reattach(cs_db *db, const char *cal, int *n, cs_err *err)
 	PQclear(res);
 	return 0;
 }
+
+int cs_mapping_settle(cs_db *db, const char *cal, const char *event_id, const char *updated_at,
+		      cs_err *err)
+{
+	return cs_db_exec(db, NULL, err,
+			  "UPDATE calendar_event_mappings SET last_synced_at = GREATEST(last_synced_at,"
+			  " $3::timestamptz), updated_at = NOW()"
+			  " WHERE external_calendar_id = $1 AND event_id = $2",
+			  3, (const char *const[]){cal, event_id, updated_at});
+}

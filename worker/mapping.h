@@ -61,6 +61,13 @@ int cs_mapping_by_remote(cs_db *db, const char *cal, const char *remote_id, cs_m
  */
 int cs_mapping_save(cs_db *db, const char *cal, const cs_mapping *m, const char *series,
 		    long long generation, cs_err *err);
+/*
+ * A push that wrote nothing still settles: the mapping of (event, calendar)
+ * counts as synced with the Hub version of updated_at (everything else
+ * stays as it was). No mapping: nothing to do.
+ */
+int cs_mapping_settle(cs_db *db, const char *cal, const char *event_id, const char *updated_at,
+		      cs_err *err);
 /* Insert (or update) many: rows is the JSON text of an array of cs_mapping_row() objects. */
 int cs_mapping_insert(cs_db *db, const char *cal, const char *rows, cs_err *err);
 json_t *cs_mapping_row(const cs_mapping *m, const char *series, long long generation);

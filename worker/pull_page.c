@@ -3,7 +3,8 @@
  * pull_page.h). New events and their mappings are inserted in one
  * statement for the whole page; changes are compared by fingerprint
  * with what each side held at the last sync: a remote change updates the
- * Hub copy unless the Hub copy changed too (then an update_conflict);
+ * Hub copy unless the Hub copy changed too (then an update_conflict -
+ * unless both now hold the same content, which is never a conflict);
  * a remote deletion is only marked here and applied when the pull ends.
  */
 #include "pull_page.h"
@@ -216,6 +217,14 @@ static int change(struct page_ctx *c, cs_event *ev, cs_mapping *m, cs_err *err)
 	if (restored && !hub.deleted && m->remote_hash && strcmp(rh, m->remote_hash) == 0) {
 		/* back as it was: linked again, the Hub side decides any push */
 		json_array_append_new(c->map_rows, cs_mapping_row(&upd, NULL, run->generation));
+		rc = 0;
+		goto out;
+	}
+	if (!hub.deleted && strcmp(lh, rh) == 0) {
+		/* both sides hold the same content (calsync's own write, its answer lost) */
+		upd.local_hash = rh;
+		upd.remote_hash = rh;
+		json_array_append_new(c->map_rows, cs_mapping_row(&upd, ev->series_id, run->generation));
 		rc = 0;
 		goto out;
 	}

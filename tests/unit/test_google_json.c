@@ -448,3 +448,30 @@ TEST(google_patch_clears_what_the_event_lacks)
 	CHECK(!json_object_get(j, "colorId") && !json_object_get(j, "reminders"));
 	json_decref(j);
 }
+
+TEST(google_keep_attendees_keeps_responses_of_who_stays)
+{
+	char *attendees[] = {"Ann@example.com", "new@example.com"};
+	cs_event ev = {0};
+	json_t *j, *remote;
+	cs_err err;
+
+	ev.title = "Dinner";
+	ev.start = "2026-12-19T18:00:00Z";
+	ev.end = "2026-12-19T20:00:00Z";
+	ev.attendees = attendees;
+	ev.nattendees = 2;
+	remote = parse_json("[{\"email\":\"ann@example.com\",\"responseStatus\":\"accepted\","
+			    "\"displayName\":\"Ann\"},"
+			    "{\"email\":\"gone@example.com\",\"responseStatus\":\"declined\"}]");
+	j = cs_google_event_to_json(&ev, NULL, &err);
+	CHECK(j && cs_google_keep_attendees(j, remote, &err) == 0);
+	CHECK_STR(dump_member(j, "attendees"),
+		  "[{\"displayName\":\"Ann\",\"email\":\"ann@example.com\","
+		  "\"responseStatus\":\"accepted\"},{\"email\":\"new@example.com\"}]");
+	/* nothing stored remotely: the addresses go as they are */
+	CHECK(cs_google_keep_attendees(j, NULL, &err) == 0);
+	CHECK(json_array_size(json_object_get(j, "attendees")) == 2);
+	json_decref(remote);
+	json_decref(j);
+}
