@@ -10,15 +10,8 @@ import psycopg2
 import pytest
 
 from calsync_helpers import query, run_tool, wait_for
-from google_helpers import Emulator, connect_google
+from google_helpers import connect_google, emu  # noqa: F401 (a fixture)
 from pool_helpers import INTERACTIVE, World
-
-
-@pytest.fixture(scope="module")
-def emu():
-    e = Emulator()
-    yield e
-    e.stop()
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ import pytest
 from calsync_helpers import query, wait_for
 from pool_helpers import BACKGROUND, DEAD, INTERACTIVE, World, wait_result
 
-FAST = {"CALSYNC_CLAIM_IDLE_MS": 800, "CALSYNC_LOCK_TTL_MS": 800, "CALSYNC_RETRY_BASE_MS": 100,
-        "CALSYNC_RETRY_MAX_MS": 400}
+FAST = {"CALSYNC_CLAIM_IDLE_MS": 800, "CALSYNC_LOCK_TTL_MS": 800, "CALSYNC_HTTP_TIMEOUT_MS": 500,
+        "CALSYNC_RETRY_BASE_MS": 100, "CALSYNC_RETRY_MAX_MS": 400}
 
 
 @pytest.fixture
