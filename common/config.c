@@ -81,7 +81,7 @@ static const struct setting settings[] = {
 	{"CALSYNC_TEST_PROVIDER", S(test_provider), K_STR, "", 0, false, 0, 0,
 	 "tests only: `noop`, or a `file:PATH` of test-provider behaviour; empty in production"},
 	{"CALSYNC_WORKER_CONCURRENCY", S(worker_concurrency), K_INT, "8", 0, false, 1, 256,
-	 "jobs in flight per worker process; each thread holds up to two PostgreSQL connections"},
+	 "jobs in flight per worker process; each thread holds one PostgreSQL connection"},
 	{"CALSYNC_BATCH_SIZE", S(batch_size), K_INT, "64", 0, false, 1, 10000,
 	 "jobs read from a stream in one call (XREADGROUP COUNT)"},
 	{"CALSYNC_SYNC_INTERVAL", S(sync_interval_s), K_INT, "900", 0, false, 1, 86400,

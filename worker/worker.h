@@ -2,8 +2,8 @@
  * worker.h - what a job handler gets: the thread's connections and
  * settings (cs_worker), and the handler table entry (dispatch.c).
  *
- * Each worker thread owns one cs_worker: its PostgreSQL and Redis
- * connections and its HTTP client are never used by two threads at once
+ * Each worker thread owns one cs_worker: its one PostgreSQL connection,
+ * its Redis connection and its HTTP client are never used by two threads at once
  * (a pull's helper thread borrows the client while the pull itself works
  * on the database). The settings and the keyring are shared read-only.
  */
@@ -22,7 +22,6 @@ typedef struct cs_worker {
 	const cs_config *cfg;
 	const cs_keyring *keys;
 	cs_db *db;
-	cs_db *side_db;         /* a second connection: a pull's lane (pull_lane.h) */
 	cs_redis *redis;
 	cs_http *http;          /* providers borrow it: connections outlive a job */
 	char consumer[160];     /* this thread's consumer name in the group */
