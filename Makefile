@@ -18,7 +18,7 @@ PKGS    := hiredis rdkafka libcurl libpq jansson libical libsodium libxml-2.0
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla -Werror
 CFLAGS  ?= -O2 -g
 CFLAGS  += -pthread -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(WARN) \
-           -Icommon -Iproviders -Iworker -Ischeduler -Itests/fuzz \
+           -Icommon -Iproviders -Iengine -Iworker -Ischeduler -Itests/fuzz \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -pthread
 
@@ -43,7 +43,7 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 
 MAINS     := worker/main.c scheduler/main.c cli/main.c
-LIB_SRCS  := $(filter-out $(MAINS),$(wildcard common/*.c providers/*.c worker/*.c scheduler/*.c cli/*.c))
+LIB_SRCS  := $(filter-out $(MAINS),$(wildcard common/*.c providers/*.c engine/*.c worker/*.c scheduler/*.c cli/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o)

@@ -11,7 +11,7 @@ for f in $(git ls-files '*.c' | grep -v '^common/migrate.c$'); do
 	grep -n '\bPQexec(' "$f" | sed "s|^|$f:|" | grep . && fail "PQexec outside common/migrate.c (use PQexecParams)"
 done
 # Every C file includes banned.h, after its other headers.
-for f in $(git ls-files 'common/*.c' 'worker/*.c' 'scheduler/*.c' 'providers/*.c' 'cli/*.c'); do
+for f in $(git ls-files 'common/*.c' 'worker/*.c' 'scheduler/*.c' 'providers/*.c' 'engine/*.c' 'cli/*.c'); do
 	last=$(grep -n '^#include' "$f" | tail -n 1)
 	case "$last" in *'"banned.h"'*) ;; *) fail "$f: banned.h must be its last include";; esac
 done
@@ -22,7 +22,7 @@ done
 # Files stay small enough to read in one sitting.
 git ls-files '*.c' '*.h' | xargs wc -l | awk '$2 != "total" && $1 > 800 {print "lint: " $2 " has " $1 " lines"; bad=1} END {exit bad}' || status=1
 # Dependencies between the program's C files go one way (no circles).
-circles=$(python3 tests/tools/dependency_cycles.py $(git ls-files 'common/*.c' 'worker/*.c' \
+circles=$(python3 tests/tools/dependency_cycles.py $(git ls-files 'common/*.c' 'engine/*.c' 'worker/*.c' \
 	'scheduler/*.c' 'providers/*.c' 'cli/*.c')) || fail "$circles"
 # Tests poll with a deadline instead of sleeping a fixed time.
 git ls-files 'tests/*.py' | xargs grep -nE 'time\.sleep\(' | grep -viE 'poll|deadline|latency|delay|inject' \
