@@ -14,13 +14,13 @@ static char *dup_field(PGresult *res, int col)
 	return v ? strdup(v) : NULL;
 }
 
-int cs_calendar_load(cs_worker *w, const char *id, cs_calendar *cal, cs_err *err)
+int cs_calendar_load(cs_sync *s, const char *id, cs_calendar *cal, cs_err *err)
 {
 	PGresult *res = NULL;
 	int rc = 0;
 
 	memset(cal, 0, sizeof(*cal));
-	if (cs_db_exec(w->db, &res, err,
+	if (cs_db_exec(s->db, &res, err,
 		       "SELECT ec.id, ec.tenant_id, ec.user_id, ec.provider, ec.provider_calendar_id,"
 		       " COALESCE(ec.sync_direction, 'bidirectional'), COALESCE(ec.is_active, TRUE),"
 		       " s.sync_token, s.page_token, COALESCE(s.generation, 0),"
@@ -55,7 +55,7 @@ int cs_calendar_load(cs_worker *w, const char *id, cs_calendar *cal, cs_err *err
 }
 
 /* Open one sealed column into *out (NULL stays NULL). */
-static int open_secret(cs_worker *w, const cs_calendar *cal, const char *sealed,
+static int open_secret(cs_sync *s, const cs_calendar *cal, const char *sealed,
 		       const char *what, char **out, cs_err *err)
 {
 	size_t len;
@@ -63,12 +63,12 @@ static int open_secret(cs_worker *w, const cs_calendar *cal, const char *sealed,
 	*out = NULL;
 	if (!sealed || !*sealed)
 		return 0;
-	if (cs_secret_open(w->keys, cal->tenant_id, sealed, out, &len, err))
+	if (cs_secret_open(s->keys, cal->tenant_id, sealed, out, &len, err))
 		return cs_err_prefix(err, "calendar %s: %s", cal->id, what);
 	return 0;
 }
 
-int cs_calendar_connect(cs_worker *w, cs_calendar *cal, cs_err *err)
+int cs_calendar_connect(cs_sync *s, cs_calendar *cal, cs_err *err)
 {
 	PGresult *res = NULL;
 	const char *id = cal->id;
@@ -78,7 +78,7 @@ int cs_calendar_connect(cs_worker *w, cs_calendar *cal, cs_err *err)
 	if (!cal->ops)
 		return cs_err_set(err, CS_EINVAL, false, "calendar %s: unknown provider '%.32s'",
 				  cal->id, cal->provider_name);
-	if (cs_db_exec(w->db, &res, err,
+	if (cs_db_exec(s->db, &res, err,
 		       "SELECT access_token_encrypted, refresh_token_encrypted,"
 		       " COALESCE(extract(epoch FROM token_expires_at)::bigint, 0),"
 		       " caldav_url, caldav_username, icloud_app_password_encrypted"
@@ -89,31 +89,31 @@ int cs_calendar_connect(cs_worker *w, cs_calendar *cal, cs_err *err)
 		cs_err_set(err, CS_ENOTFOUND, false, "calendar %s does not exist", id);
 		goto out;
 	}
-	if (open_secret(w, cal, cs_db_get(res, 0, 0), "access token", &cal->creds.access_token, err) ||
-	    open_secret(w, cal, cs_db_get(res, 0, 1), "refresh token", &cal->creds.refresh_token, err) ||
-	    open_secret(w, cal, cs_db_get(res, 0, 5), "app password", &cal->creds.password, err))
+	if (open_secret(s, cal, cs_db_get(res, 0, 0), "access token", &cal->creds.access_token, err) ||
+	    open_secret(s, cal, cs_db_get(res, 0, 1), "refresh token", &cal->creds.refresh_token, err) ||
+	    open_secret(s, cal, cs_db_get(res, 0, 5), "app password", &cal->creds.password, err))
 		goto out;
 	cal->creds.expires_at = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
 	if (cs_db_get(res, 0, 3))
 		cal->creds.url = strdup(cs_db_get(res, 0, 3));
 	if (cs_db_get(res, 0, 4))
 		cal->creds.username = strdup(cs_db_get(res, 0, 4));
-	rc = cal->ops->open(&cal->provider, w->cfg, &cal->creds, w->http, err);
+	rc = cal->ops->open(&cal->provider, s->cfg, &cal->creds, s->http, err);
 out:
 	PQclear(res);
 	return rc;
 }
 
-static int seal_or_null(cs_worker *w, const cs_calendar *cal, const char *plain, char **out,
+static int seal_or_null(cs_sync *s, const cs_calendar *cal, const char *plain, char **out,
 			cs_err *err)
 {
 	*out = NULL;
 	if (!plain)
 		return 0;
-	return cs_secret_seal(w->keys, cal->tenant_id, plain, strlen(plain), out, err);
+	return cs_secret_seal(s->keys, cal->tenant_id, plain, strlen(plain), out, err);
 }
 
-int cs_calendar_store_creds(cs_worker *w, cs_calendar *cal, cs_err *err)
+int cs_calendar_store_creds(cs_sync *s, cs_calendar *cal, cs_err *err)
 {
 	char *access = NULL, *refresh = NULL;
 	char expires[24];
@@ -122,15 +122,15 @@ int cs_calendar_store_creds(cs_worker *w, cs_calendar *cal, cs_err *err)
 
 	if (!cal->creds.changed)
 		return 0;
-	if (seal_or_null(w, cal, cal->creds.access_token, &access, err) ||
-	    seal_or_null(w, cal, cal->creds.refresh_token, &refresh, err))
+	if (seal_or_null(s, cal, cal->creds.access_token, &access, err) ||
+	    seal_or_null(s, cal, cal->creds.refresh_token, &refresh, err))
 		goto out;
 	snprintf(expires, sizeof(expires), "%lld", cal->creds.expires_at);
 	params[0] = cal->id;
 	params[1] = access;
 	params[2] = refresh;
 	params[3] = expires;
-	rc = cs_db_exec(w->db, NULL, err,
+	rc = cs_db_exec(s->db, NULL, err,
 			"UPDATE external_calendars SET access_token_encrypted = $2,"
 			" refresh_token_encrypted = COALESCE($3, refresh_token_encrypted),"
 			" token_expires_at = CASE WHEN $4::bigint > 0 THEN to_timestamp($4::bigint) END,"
@@ -144,12 +144,12 @@ out:
 	return rc;
 }
 
-int cs_calendar_mark_auth_required(cs_worker *w, const cs_calendar *cal, const char *why,
+int cs_calendar_mark_auth_required(cs_sync *s, const cs_calendar *cal, const char *why,
 				   cs_err *err)
 {
 	const char *params[2] = {cal->id, why};
 
-	return cs_db_exec(w->db, NULL, err,
+	return cs_db_exec(s->db, NULL, err,
 			  "INSERT INTO calendar_sync_states (external_calendar_id, last_sync_at,"
 			  " last_sync_status, last_sync_error) VALUES ($1, NOW(), 'auth_required', $2)"
 			  " ON CONFLICT (external_calendar_id) DO UPDATE SET last_sync_at = NOW(),"
@@ -181,22 +181,4 @@ void cs_calendar_release(cs_calendar *cal)
 	free(cal->sync_token);
 	free(cal->page_token);
 	memset(cal, 0, sizeof(*cal));
-}
-
-int cs_calendar_run(cs_worker *w, cs_job *job, bool connect, cs_with_calendar_fn fn, cs_err *err)
-{
-	cs_calendar cal;
-	int rc;
-
-	if (cs_calendar_load(w, job->calendar_id, &cal, err))
-		return -1;
-	free(job->tenant_id);
-	job->tenant_id = strdup(cal.tenant_id);
-	rc = connect ? cs_calendar_connect(w, &cal, err) : 0;
-	if (rc == 0)
-		rc = fn(w, job, &cal, err);
-	if (rc && err->code == CS_EAUTH)
-		cs_calendar_mark_auth_required(w, &cal, err->msg, NULL);
-	cs_calendar_release(&cal);
-	return rc;
 }

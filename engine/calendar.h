@@ -13,7 +13,7 @@
 #include <stdbool.h>
 
 #include "provider.h"
-#include "worker.h"
+#include "engine.h"
 
 typedef struct cs_calendar {
 	char *id;
@@ -32,25 +32,17 @@ typedef struct cs_calendar {
 	cs_provider *provider;
 } cs_calendar;
 
-/* Load the calendar of job->calendar_id (CS_ENOTFOUND when it does not exist). */
-int cs_calendar_load(cs_worker *w, const char *id, cs_calendar *cal, cs_err *err);
+/* Load the calendar id (CS_ENOTFOUND when it does not exist). */
+int cs_calendar_load(cs_sync *s, const char *id, cs_calendar *cal, cs_err *err);
 /* Open the credentials and the provider (CS_EINVAL/CS_ECRYPTO: cannot, and why). */
-int cs_calendar_connect(cs_worker *w, cs_calendar *cal, cs_err *err);
+int cs_calendar_connect(cs_sync *s, cs_calendar *cal, cs_err *err);
 /* When the provider refreshed the credentials, seal and store them (inside the caller's tx). */
-int cs_calendar_store_creds(cs_worker *w, cs_calendar *cal, cs_err *err);
+int cs_calendar_store_creds(cs_sync *s, cs_calendar *cal, cs_err *err);
 /* Record that the provider refused the credentials: the user must reconnect. */
-int cs_calendar_mark_auth_required(cs_worker *w, const cs_calendar *cal, const char *why,
+int cs_calendar_mark_auth_required(cs_sync *s, const cs_calendar *cal, const char *why,
 				   cs_err *err);
 bool cs_calendar_pulls(const cs_calendar *cal);
 bool cs_calendar_pushes(const cs_calendar *cal);
 void cs_calendar_release(cs_calendar *cal);
-
-typedef int (*cs_with_calendar_fn)(cs_worker *w, cs_job *job, cs_calendar *cal, cs_err *err);
-/*
- * Load job->calendar_id (and, with connect, its credentials and provider),
- * run fn on it, release it. A refusal of the credentials (CS_EAUTH) marks
- * the calendar auth_required before the error is returned.
- */
-int cs_calendar_run(cs_worker *w, cs_job *job, bool connect, cs_with_calendar_fn fn, cs_err *err);
 
 #endif

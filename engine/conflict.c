@@ -9,7 +9,7 @@
 /* At most this many announcements ride on one job's end; the rest on the next. */
 #define COLLECT_MAX "500"
 
-int cs_conflict_raise(cs_worker *w, cs_job *job, const cs_calendar *cal, const char *type,
+int cs_conflict_raise(cs_sync *s, const cs_calendar *cal, const char *type,
 		      const char *event_id, const char *remote_id, json_t *local,
 		      json_t *external, cs_err *err)
 {
@@ -19,10 +19,10 @@ int cs_conflict_raise(cs_worker *w, cs_job *job, const cs_calendar *cal, const c
 	PGresult *res = NULL;
 	int rc;
 
-	/* a job that lost its calendar raises nothing: its view may be stale */
-	rc = cs_keeper_check(w->keeper, err);
+	/* a run that lost its calendar raises nothing: its view may be stale */
+	rc = s->holds(s, err);
 	if (rc == 0)
-		rc = cs_db_exec(w->db, &res, err,
+		rc = cs_db_exec(s->db, &res, err,
 				"INSERT INTO calendar_conflicts (tenant_id, event_id, external_calendar_id,"
 				" external_event_id, conflict_type, local_data, external_data)"
 				" SELECT $1::uuid, $2::uuid, $3::uuid, $4::text, $5::text, $6::jsonb, $7::jsonb"
@@ -31,16 +31,17 @@ int cs_conflict_raise(cs_worker *w, cs_job *job, const cs_calendar *cal, const c
 				"  AND conflict_type = $5::text)",
 				7, params);
 	if (rc == 0)
-		job->counts.conflicts += cs_db_rows(res);
+		s->report.counts.conflicts += cs_db_rows(res);
 	PQclear(res);
 	free(ljson);
 	free(ejson);
 	return rc;
 }
 
-int cs_conflicts_collect(cs_db *db, cs_job *job, cs_err *err)
+int cs_conflicts_collect(cs_db *db, const char *calendar_id, json_t **announcements,
+			 json_t **ids, cs_err *err)
 {
-	const char *params[2] = {job->calendar_id, COLLECT_MAX};
+	const char *params[2] = {calendar_id, COLLECT_MAX};
 	PGresult *res = NULL;
 	int rc = -1;
 
@@ -56,16 +57,16 @@ int cs_conflicts_collect(cs_db *db, cs_job *job, cs_err *err)
 		       2, params))
 		goto out;
 	if (PQntuples(res) > 0) {
-		job->conflicts = json_array();
-		job->conflict_ids = json_array();
-		if (!job->conflicts || !job->conflict_ids) {
+		*announcements = json_array();
+		*ids = json_array();
+		if (!*announcements || !*ids) {
 			cs_err_set(err, CS_ENOMEM, true, "out of memory");
 			goto out;
 		}
 	}
 	for (int i = 0; i < PQntuples(res); i++) {
-		json_array_append_new(job->conflicts, json_string(PQgetvalue(res, i, 0)));
-		json_array_append_new(job->conflict_ids, json_string(PQgetvalue(res, i, 1)));
+		json_array_append_new(*announcements, json_string(PQgetvalue(res, i, 0)));
+		json_array_append_new(*ids, json_string(PQgetvalue(res, i, 1)));
 	}
 	rc = 0;
 out:
@@ -73,20 +74,20 @@ out:
 	return rc;
 }
 
-int cs_conflicts_announced(cs_db *db, const cs_job *job, cs_err *err)
+int cs_conflicts_announced(cs_db *db, const json_t *ids, cs_err *err)
 {
-	char *ids;
+	char *text;
 	int rc;
 
-	if (json_array_size(job->conflict_ids) == 0)
+	if (json_array_size(ids) == 0)
 		return 0;
-	ids = json_dumps(job->conflict_ids, JSON_COMPACT);
-	if (!ids)
+	text = json_dumps(ids, JSON_COMPACT);
+	if (!text)
 		return cs_err_set(err, CS_ENOMEM, true, "out of memory");
 	rc = cs_db_exec(db, NULL, err,
 			"UPDATE calendar_conflicts SET announced_at = NOW() WHERE id IN"
 			" (SELECT (jsonb_array_elements_text($1::jsonb))::uuid)",
-			1, (const char *const[]){ids});
-	free(ids);
+			1, (const char *const[]){text});
+	free(text);
 	return rc;
 }

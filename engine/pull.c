@@ -27,8 +27,8 @@
 #define ANALYZE_AFTER 1000
 
 /*
- * In the page's transaction, as its last statements: check that the job
- * still holds the calendar (the fence: CS_EFENCED when a newer job took
+ * In the page's transaction, as its last statements: check that the run
+ * still holds the calendar (the fence: CS_EFENCED when a newer holder took
  * over), then store where the pull stands - the next page's token, or when
  * the pull ended the new sync token (NULL: keep the old one).
  */
@@ -40,10 +40,10 @@ static int save_state(cs_pull_run *run, const char *page_token, const char *sync
 				 run->full && !ended ? "t" : "f",
 				 ended && run->full ? "t" : "f"};
 
-	if (cs_worker_fence(run->w, run->job, err))
+	if (run->s->fence(run->s, err))
 		return -1;
 	snprintf(gen, sizeof(gen), "%lld", run->generation);
-	return cs_db_exec(run->w->db, NULL, err,
+	return cs_db_exec(run->s->db, NULL, err,
 			  "UPDATE calendar_sync_states SET page_token = $2,"
 			  " sync_token = CASE WHEN $3::text IS NOT NULL THEN $3 ELSE sync_token END,"
 			  " generation = $4::bigint, full_sync_running = $5::boolean,"
@@ -63,11 +63,11 @@ static int commit(cs_pull_run *run, cs_pull_ahead *ahead, cs_err *err)
 	int rc = 0;
 
 	if (cs_pull_ahead_hold(ahead)) {
-		rc = cs_calendar_store_creds(run->w, run->cal, err);
+		rc = cs_calendar_store_creds(run->s, run->cal, err);
 		cs_pull_ahead_unhold(ahead);
 	}
-	if (rc || cs_db_commit(run->w->db, err)) {
-		cs_db_rollback(run->w->db);
+	if (rc || cs_db_commit(run->s->db, err)) {
+		cs_db_rollback(run->s->db);
 		return -1;
 	}
 	return 0;
@@ -82,11 +82,11 @@ static int delete_one(cs_pull_run *run, const char *remote_id, cs_err *err)
 	cs_mapping m;
 	int rc = -1;
 
-	if (cs_mapping_by_remote(run->w->db, run->cal->id, remote_id, &m, &found, err))
+	if (cs_mapping_by_remote(run->s->db, run->cal->id, remote_id, &m, &found, err))
 		return -1;
 	if (!found)
 		return 0;
-	if (cs_hub_load(run->w->db, m.event_id, &hub, err) && err->code != CS_ENOTFOUND)
+	if (cs_hub_load(run->s->db, m.event_id, &hub, err) && err->code != CS_ENOTFOUND)
 		goto out;
 	if (hub.ev.id)
 		cs_fingerprint(&hub.ev, lh);
@@ -95,24 +95,24 @@ static int delete_one(cs_pull_run *run, const char *remote_id, cs_err *err)
 		json_t *local = cs_event_json(&hub.ev);
 		json_t *ext = json_pack("{s:s, s:b}", "id", remote_id, "deleted", 1);
 
-		rc = cs_conflict_raise(run->w, run->job, run->cal, "delete_conflict", m.event_id,
+		rc = cs_conflict_raise(run->s, run->cal, "delete_conflict", m.event_id,
 				       remote_id, local, ext, err);
 		json_decref(local);
 		json_decref(ext);
 		if (rc == 0)
-			rc = cs_db_exec(run->w->db, NULL, err,
+			rc = cs_db_exec(run->s->db, NULL, err,
 					"UPDATE calendar_event_mappings SET pending_delete = FALSE"
 					" WHERE external_calendar_id = $1 AND external_event_id = $2",
 					2, (const char *const[]){run->cal->id, remote_id});
 		goto out;
 	}
 	if (hub.ev.id && !hub.deleted) {
-		if (cs_hub_tombstone(run->w->db, m.event_id, err))
+		if (cs_hub_tombstone(run->s->db, m.event_id, err))
 			goto out;
-		run->job->counts.deleted++;
+		run->s->report.counts.deleted++;
 	}
 	m.is_deleted = true;
-	rc = cs_mapping_save(run->w->db, run->cal->id, &m, NULL, 0, err);
+	rc = cs_mapping_save(run->s->db, run->cal->id, &m, NULL, 0, err);
 out:
 	cs_hubevent_release(&hub);
 	cs_mapping_release(&m);
@@ -134,7 +134,7 @@ static int apply_review(cs_pull_run *run, cs_err *err)
 	size_t i;
 	int rc = -1, n = 0;
 
-	if (cs_db_exec(run->w->db, &res, err,
+	if (cs_db_exec(run->s->db, &res, err,
 		       "SELECT decision, external_event_ids::text FROM calendar_deletion_reviews"
 		       " WHERE external_calendar_id = $1 AND applied_at IS NULL"
 		       " ORDER BY decided_at DESC LIMIT 1",
@@ -146,10 +146,10 @@ static int apply_review(cs_pull_run *run, cs_err *err)
 	}
 	params[1] = PQgetvalue(res, 0, 1);
 	if (strcmp(PQgetvalue(res, 0, 0), "reject") == 0) {
-		if (cs_mapping_keep_held(run->w->db, run->cal->id, params[1], &n, err))
+		if (cs_mapping_keep_held(run->s->db, run->cal->id, params[1], &n, err))
 			goto out;
 	} else {
-		if (cs_db_exec(run->w->db, &held, err,
+		if (cs_db_exec(run->s->db, &held, err,
 			       "SELECT COALESCE(json_agg(external_event_id), '[]')::text"
 			       " FROM calendar_event_mappings WHERE external_calendar_id = $1"
 			       " AND pending_delete AND external_event_id IN"
@@ -165,7 +165,7 @@ static int apply_review(cs_pull_run *run, cs_err *err)
 	}
 	snprintf(count, sizeof(count), "%d", n);
 	params[1] = count;
-	rc = cs_db_exec(run->w->db, NULL, err,
+	rc = cs_db_exec(run->s->db, NULL, err,
 			"UPDATE calendar_deletion_reviews SET applied_at = NOW(),"
 			" applied_count = $2::int WHERE external_calendar_id = $1 AND applied_at IS NULL",
 			2, params);
@@ -193,14 +193,14 @@ static int apply_deletions(cs_pull_run *run, bool *held, cs_err *err)
 	*held = false;
 	snprintf(gen, sizeof(gen), "%lld", run->generation);
 	if (run->full &&
-	    cs_db_exec(run->w->db, NULL, err,
+	    cs_db_exec(run->s->db, NULL, err,
 		       "UPDATE calendar_event_mappings SET pending_delete = TRUE"
 		       " WHERE external_calendar_id = $1 AND seen_generation < $2::bigint"
 		       " AND NOT COALESCE(is_deleted, FALSE) AND NOT pending_delete",
 		       2, params))
 		return -1;
 	if (apply_review(run, err) ||
-	    cs_db_exec(run->w->db, &res, err,
+	    cs_db_exec(run->s->db, &res, err,
 		       "SELECT array_to_json(array_agg(external_event_id)) FROM calendar_event_mappings"
 		       " WHERE external_calendar_id = $1 AND pending_delete",
 		       1, params))
@@ -209,7 +209,7 @@ static int apply_deletions(cs_pull_run *run, bool *held, cs_err *err)
 	PQclear(res);
 	res = NULL;
 	if (json_array_size(ids) > 0 &&
-	    cs_db_exec(run->w->db, &res, err,
+	    cs_db_exec(run->s->db, &res, err,
 		       "SELECT count(*) FROM calendar_event_mappings"
 		       " WHERE external_calendar_id = $1 AND NOT COALESCE(is_deleted, FALSE)",
 		       1, params)) {
@@ -219,14 +219,14 @@ static int apply_deletions(cs_pull_run *run, bool *held, cs_err *err)
 	pending = (long)json_array_size(ids);
 	live = res ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : 0;
 	rc = 0;
-	if (live >= run->w->cfg->mass_delete_min &&
-	    pending * 100 > live * run->w->cfg->mass_delete_percent) {
+	if (live >= run->s->cfg->mass_delete_min &&
+	    pending * 100 > live * run->s->cfg->mass_delete_percent) {
 		*held = true;
-		snprintf(run->job->error, sizeof(run->job->error),
+		snprintf(run->s->report.error, sizeof(run->s->report.error),
 			 "mass-deletion guard: the provider would delete %ld of %ld events at"
 			 " once; nothing was deleted and the sync token was kept"
 			 " (calsync deletions %s [--approve|--reject])", pending, live, run->cal->id);
-		cs_warn("calendar %s: %s", run->cal->id, run->job->error);
+		cs_warn("calendar %s: %s", run->cal->id, run->s->report.error);
 	} else {
 		json_array_foreach(ids, i, v)
 			if (rc == 0)
@@ -239,7 +239,7 @@ static int apply_deletions(cs_pull_run *run, bool *held, cs_err *err)
 
 static int link_overrides(cs_pull_run *run, cs_err *err)
 {
-	return cs_db_exec(run->w->db, NULL, err,
+	return cs_db_exec(run->s->db, NULL, err,
 			  "UPDATE events e SET recurring_event_id = sm.event_id, updated_at = NOW()"
 			  " FROM calendar_event_mappings m JOIN calendar_event_mappings sm"
 			  " ON sm.external_calendar_id = m.external_calendar_id"
@@ -263,7 +263,7 @@ static int finish(cs_pull_run *run, const char *sync_token, cs_err *err)
 	    save_state(run, NULL, held ? NULL : sync_token, true, err))
 		return -1;
 	if (held)
-		run->job->status = "partial";
+		run->s->report.status = "partial";
 	return 0;
 }
 
@@ -273,12 +273,12 @@ static int finish(cs_pull_run *run, const char *sync_token, cs_err *err)
  */
 static int apply(cs_pull_run *run, cs_page *page, cs_pull_ahead *ahead, cs_err *err)
 {
-	if (cs_db_begin(run->w->db, err))
+	if (cs_db_begin(run->s->db, err))
 		return -1;
 	if (cs_pull_apply_page(run, page, err) ||
 	    (page->next_page ? save_state(run, page->next_page, NULL, false, err)
 			     : finish(run, page->sync_token, err))) {
-		cs_db_rollback(run->w->db);
+		cs_db_rollback(run->s->db);
 		return -1;
 	}
 	return commit(run, ahead, err);
@@ -290,18 +290,15 @@ static int apply(cs_pull_run *run, cs_page *page, cs_pull_ahead *ahead, cs_err *
  * the columns calsync's queries select and join on (autovacuum does the
  * rest later). Best effort: a failure costs speed, not correctness.
  */
-void cs_pull_refresh_statistics(cs_worker *w)
+void cs_pull_refresh_statistics(cs_db *db)
 {
 	cs_err err;
 
-	if (!w->stale_statistics)
-		return;
-	w->stale_statistics = false;
-	if (cs_db_exec(w->db, NULL, &err,
+	if (cs_db_exec(db, NULL, &err,
 		       "ANALYZE calendar_event_mappings (external_calendar_id, event_id,"
 		       " external_event_id, sync_direction, last_synced_at, is_deleted,"
 		       " pending_delete)", 0, NULL) ||
-	    cs_db_exec(w->db, NULL, &err,
+	    cs_db_exec(db, NULL, &err,
 		       "ANALYZE events (id, tenant_id, created_by, source_calendar_id,"
 		       " recurring_event_id, start_time, updated_at, deleted_at)", 0, NULL))
 		cs_warn("refreshing statistics: %s", err.msg);
@@ -312,14 +309,14 @@ void cs_pull_refresh_statistics(cs_worker *w)
  * provider calendar left (its events kept) are this calendar's again, so
  * the pull finds the kept events instead of creating second copies. One
  * statement of its own, without the fence: moving the rows set aside is
- * the same whichever job of the calendar does it, and it holds no lock
- * that a stalled job could keep.
+ * the same whichever run of the calendar does it, and it holds no lock
+ * that a stalled run could keep.
  */
 static int reattach(cs_pull_run *run, cs_err *err)
 {
 	int n = 0;
 
-	if (cs_mapping_reattach(run->w->db, run->cal->id, &n, err))
+	if (cs_mapping_reattach(run->s->db, run->cal->id, &n, err))
 		return -1;
 	if (n)
 		cs_info("calendar %s: %d events kept from an earlier connection are linked again",
@@ -327,9 +324,9 @@ static int reattach(cs_pull_run *run, cs_err *err)
 	return 0;
 }
 
-int cs_pull(cs_worker *w, cs_job *job, cs_calendar *cal, bool full, cs_err *err)
+int cs_pull(cs_sync *s, cs_calendar *cal, bool full, cs_err *err)
 {
-	cs_pull_run run = {.w = w, .job = job, .cal = cal};
+	cs_pull_run run = {.s = s, .cal = cal};
 	char *page_token = cal->page_token ? strdup(cal->page_token) : NULL;
 	cs_pull_ahead ahead = {0};
 	const char *token;
@@ -370,7 +367,7 @@ int cs_pull(cs_worker *w, cs_job *job, cs_calendar *cal, bool full, cs_err *err)
 			continue;
 		}
 		if (apply(&run, &page, &ahead, err) ||
-		    cs_worker_progress(w, job, run.done, "pull", err)) {
+		    s->progress(s, run.done, "pull", err)) {
 			cs_page_release(&page);
 			goto out;
 		}
@@ -386,12 +383,12 @@ int cs_pull(cs_worker *w, cs_job *job, cs_calendar *cal, bool full, cs_err *err)
 	cs_err_set(err, CS_EPROTO, true, "calendar %s: more than %d pages", cal->id, MAX_PAGES);
 out:
 	cs_pull_ahead_release(&ahead);
-	if (job->counts.created >= ANALYZE_AFTER)
-		w->stale_statistics = true;
+	if (s->report.counts.created >= ANALYZE_AFTER)
+		s->report.stale_statistics = true;
 	free(page_token);
 	if (rc == 0 && run.bad) {
-		job->status = "partial";
-		snprintf(job->error, sizeof(job->error), "%d item%s could not be read (first: %s)",
+		s->report.status = "partial";
+		snprintf(s->report.error, sizeof(s->report.error), "%d item%s could not be read (first: %s)",
 			 run.bad, run.bad == 1 ? "" : "s", run.first_bad);
 	}
 	return rc;

@@ -11,14 +11,14 @@
 
 #include "calendar.h"
 
-/* full: ignore the stored sync token. Counts go to job->counts. */
-int cs_pull(cs_worker *w, cs_job *job, cs_calendar *cal, bool full, cs_err *err);
+/* full: ignore the stored sync token. Counts and notes go to s->report. */
+int cs_pull(cs_sync *s, cs_calendar *cal, bool full, cs_err *err);
 
 /*
- * A pull that created many events leaves w->stale_statistics set: the
- * planner's statistics are refreshed here, after the batch's results are
- * published, so the job's result does not wait for it.
+ * A pull that created many events sets s->report.stale_statistics: the
+ * planner's statistics are to be refreshed here, after the run's result
+ * is published, so that the result does not wait for it.
  */
-void cs_pull_refresh_statistics(cs_worker *w);
+void cs_pull_refresh_statistics(cs_db *db);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * pull_ahead.c - the pages of a pull read ahead on a helper thread (see
- * pull_ahead.h). The thread carries the job's log context, follows the
+ * pull_ahead.h). The thread carries the run's log context, follows the
  * page tokens while no read waits to be taken, and ends after a last page,
  * a failed read, or when the pull asks it to stop.
  */
@@ -49,7 +49,7 @@ static void *reader(void *arg)
 {
 	cs_pull_ahead *a = arg;
 
-	cs_log_context(a->run->job->job_id, a->run->cal->id);
+	cs_log_context(a->run->s->run_id, a->run->cal->id);
 	pthread_mutex_lock(&a->mu);
 	while (!a->stop && a->page_token) {
 		if (a->waiting)

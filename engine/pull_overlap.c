@@ -21,7 +21,7 @@ int cs_pull_overlaps(cs_pull_run *run, const char *events, cs_err *err)
 	const char *params[4] = {events, run->cal->user_id, run->cal->tenant_id, run->cal->id};
 	PGresult *res = NULL;
 
-	if (cs_db_exec(run->w->db, &res, err,
+	if (cs_db_exec(run->s->db, &res, err,
 		       "WITH hit AS MATERIALIZED (SELECT p.id, h.id AS hid, h.title AS htitle,"
 		       "  h.start_time AS hs, h.end_time AS he, p.title, p.start_time, p.end_time"
 		       "  FROM jsonb_to_recordset($1::jsonb) AS p(id uuid, title text,"
@@ -45,7 +45,7 @@ int cs_pull_overlaps(cs_pull_run *run, const char *events, cs_err *err)
 		       "  AND c.conflict_type = 'time_overlap' AND c.status = 'pending')",
 		       4, params))
 		return -1;
-	run->job->counts.conflicts += cs_db_rows(res);
+	run->s->report.counts.conflicts += cs_db_rows(res);
 	PQclear(res);
 	return 0;
 }

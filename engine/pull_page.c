@@ -56,7 +56,7 @@ static int hub_series(struct page_ctx *c, const char *remote_series, char **out,
 	if (m)
 		return (*out = strdup(m->event_id)) ? 0 :
 			cs_err_set(err, CS_ENOMEM, true, "out of memory");
-	if (cs_mapping_by_remote(c->run->w->db, c->run->cal->id, remote_series, &found, &ok, err))
+	if (cs_mapping_by_remote(c->run->s->db, c->run->cal->id, remote_series, &found, &ok, err))
 		return -1;
 	if (ok) {
 		*out = found.event_id;
@@ -121,7 +121,7 @@ static int relink(struct page_ctx *c, cs_event *ev, bool *done, cs_err *err)
 	*done = false;
 	if (!cs_is_uuid(ev->hub_id))
 		return 0;
-	if (cs_db_exec(c->run->w->db, &res, err,
+	if (cs_db_exec(c->run->s->db, &res, err,
 		       "SELECT 1 FROM events e WHERE e.id = $1 AND e.tenant_id = $2 AND NOT EXISTS"
 		       " (SELECT 1 FROM calendar_event_mappings m WHERE m.event_id = e.id"
 		       "  AND m.external_calendar_id = $3)",
@@ -131,7 +131,7 @@ static int relink(struct page_ctx *c, cs_event *ev, bool *done, cs_err *err)
 	PQclear(res);
 	if (!*done)
 		return 0;
-	if (cs_hub_load(c->run->w->db, ev->hub_id, &hub, err))
+	if (cs_hub_load(c->run->s->db, ev->hub_id, &hub, err))
 		return -1;
 	add_mapping(c, ev, &hub.ev);
 	cs_hubevent_release(&hub);
@@ -166,7 +166,7 @@ static int add_new(struct page_ctx *c, cs_event *ev, cs_err *err)
 	json_array_append_new(c->hub_rows, row);
 	json_object_set_new(c->new_ids, ev->id, json_string(id));
 	touch(c, id, ev);
-	c->run->job->counts.created++;
+	c->run->s->report.counts.created++;
 	free(series);
 	return 0;
 }
@@ -203,7 +203,7 @@ static int change(struct page_ctx *c, cs_event *ev, cs_mapping *m, cs_err *err)
 	}
 	if (m->is_deleted && !restored)
 		return 0;
-	if (cs_hub_load(run->w->db, m->event_id, &hub, err))
+	if (cs_hub_load(run->s->db, m->event_id, &hub, err))
 		return err->code == CS_ENOTFOUND ? 0 : -1;
 	cs_fingerprint(&hub.ev, lh);
 	if (m->left_alone && hub.deleted) {
@@ -233,7 +233,7 @@ static int change(struct page_ctx *c, cs_event *ev, cs_mapping *m, cs_err *err)
 		json_t *local = cs_event_json(&hub.ev), *ext = cs_event_json(ev);
 
 		json_object_set_new(local, "deleted", json_boolean(hub.deleted));
-		rc = cs_conflict_raise(run->w, run->job, run->cal,
+		rc = cs_conflict_raise(run->s, run->cal,
 				       hub.deleted ? "delete_conflict" : "update_conflict",
 				       m->event_id, ev->id, local, ext, err);
 		json_decref(local);
@@ -243,13 +243,13 @@ static int change(struct page_ctx *c, cs_event *ev, cs_mapping *m, cs_err *err)
 	/* a remote change, or a restore: the Hub copy (its tombstone lifted) follows */
 	if (ev->series_id && hub_series(c, ev->series_id, &series, err))
 		goto out;
-	if (cs_hub_update(run->w->db, m->event_id, ev, series ? series : hub.ev.series_id, err))
+	if (cs_hub_update(run->s->db, m->event_id, ev, series ? series : hub.ev.series_id, err))
 		goto out;
 	upd.local_hash = rh;
 	upd.remote_hash = rh;
 	json_array_append_new(c->map_rows, cs_mapping_row(&upd, ev->series_id, run->generation));
 	touch(c, m->event_id, ev);
-	run->job->counts.updated++;
+	run->s->report.counts.updated++;
 	rc = 0;
 out:
 	free(series);
@@ -311,7 +311,7 @@ static int bookkeeping(struct page_ctx *c, cs_err *err)
 		if (json_array_size(lists[i]) == 0)
 			continue;
 		ids = json_dumps(lists[i], JSON_COMPACT);
-		rc = cs_db_exec(c->run->w->db, NULL, err, sql[i], i == 2 ? 3 : 2,
+		rc = cs_db_exec(c->run->s->db, NULL, err, sql[i], i == 2 ? 3 : 2,
 				(const char *const[]){c->run->cal->id, ids, gen});
 		free(ids);
 		if (rc)
@@ -344,7 +344,7 @@ static char *text_of(json_t *rows)
 static int write_rows(struct page_ctx *c, cs_err *err)
 {
 	cs_pull_run *run = c->run;
-	cs_db *db = run->w->db;
+	cs_db *db = run->s->db;
 	bool want_maps = json_array_size(c->map_rows), want_touched = json_array_size(c->touched);
 	char *hub = text_of(c->hub_rows), *maps = NULL, *touched = NULL;
 	int rc = -1;
@@ -391,7 +391,7 @@ int cs_pull_apply_page(cs_pull_run *run, cs_page *page, cs_err *err)
 	for (size_t i = 0; i < page->n; i++)
 		if (page->items[i].id)
 			json_array_append_new(ids, json_string(page->items[i].id));
-	if (cs_mapset_load(run->w->db, run->cal->id, ids, &c.maps, err))
+	if (cs_mapset_load(run->s->db, run->cal->id, ids, &c.maps, err))
 		goto out;
 	json_decref(ids);
 	ids = NULL;

@@ -10,8 +10,7 @@
 #include "calendar.h"
 
 typedef struct cs_pull_run {
-	cs_worker *w;
-	cs_job *job;
+	cs_sync *s;
 	cs_calendar *cal;
 	bool full;
 	long long generation;

@@ -49,24 +49,24 @@ struct outcome {
 	const char *why;             /* REFUSED: the provider's answer */
 };
 
-static int push_depth(cs_worker *w, cs_job *job, cs_calendar *cal, const char *event_id,
+static int push_depth(cs_sync *s, cs_calendar *cal, const char *event_id,
 		      int depth, cs_err *err);
 
-static int record_one(cs_worker *w, cs_job *job, cs_calendar *cal, const struct outcome *o,
+static int record_one(cs_sync *s, cs_calendar *cal, const struct outcome *o,
 		      cs_err *err)
 {
 	switch (o->kind) {
 	case WROTE:
-		return cs_mapping_save(w->db, cal->id, o->mapping, o->series, 0, err);
+		return cs_mapping_save(s->db, cal->id, o->mapping, o->series, 0, err);
 	case CONFLICT:  /* raised, and the push settled until a person decides */
-		if (cs_conflict_raise(w, job, cal, o->type, o->hub->ev.id, o->remote_id, o->local,
+		if (cs_conflict_raise(s, cal, o->type, o->hub->ev.id, o->remote_id, o->local,
 				      o->external, err))
 			return -1;
-		return cs_mapping_settle(w->db, cal->id, o->hub->ev.id, o->hub->updated_at, err);
+		return cs_mapping_settle(s->db, cal->id, o->hub->ev.id, o->hub->updated_at, err);
 	case SETTLED:
-		return cs_mapping_settle(w->db, cal->id, o->hub->ev.id, o->hub->updated_at, err);
+		return cs_mapping_settle(s->db, cal->id, o->hub->ev.id, o->hub->updated_at, err);
 	case REFUSED:
-		return cs_db_exec(w->db, NULL, err,
+		return cs_db_exec(s->db, NULL, err,
 				  "INSERT INTO calendar_push_refusals (event_id, external_calendar_id,"
 				  " event_updated_at, error) VALUES ($1, $2, $3::timestamptz, $4)"
 				  " ON CONFLICT (event_id, external_calendar_id) DO UPDATE SET"
@@ -75,7 +75,7 @@ static int record_one(cs_worker *w, cs_job *job, cs_calendar *cal, const struct 
 				  4, (const char *const[]){o->hub->ev.id, cal->id, o->hub->updated_at,
 							   o->why});
 	case READ_ONLY:
-		return cs_db_exec(w->db, NULL, err,
+		return cs_db_exec(s->db, NULL, err,
 				  "UPDATE external_calendars SET sync_direction = 'pull_only',"
 				  " updated_at = NOW() WHERE id = $1",
 				  1, (const char *const[]){cal->id});
@@ -84,32 +84,32 @@ static int record_one(cs_worker *w, cs_job *job, cs_calendar *cal, const struct 
 }
 
 /* Record what a push attempt decided, in a transaction only our lock may commit. */
-static int record(cs_worker *w, cs_job *job, cs_calendar *cal, const struct outcome *o,
+static int record(cs_sync *s, cs_calendar *cal, const struct outcome *o,
 		  cs_err *err)
 {
-	if (cs_db_begin(w->db, err))
+	if (cs_db_begin(s->db, err))
 		return -1;
-	if (cs_worker_fence(w, job, err) || record_one(w, job, cal, o, err) ||
-	    cs_calendar_store_creds(w, cal, err) || cs_db_commit(w->db, err)) {
-		cs_db_rollback(w->db);
+	if (s->fence(s, err) || record_one(s, cal, o, err) ||
+	    cs_calendar_store_creds(s, cal, err) || cs_db_commit(s->db, err)) {
+		cs_db_rollback(s->db);
 		return -1;
 	}
 	return 0;
 }
 
-static int settle(cs_worker *w, cs_job *job, cs_calendar *cal, const cs_hubevent *hub,
+static int settle(cs_sync *s, cs_calendar *cal, const cs_hubevent *hub,
 		  cs_err *err)
 {
-	return record(w, job, cal, &(struct outcome){.kind = SETTLED, .hub = hub}, err);
+	return record(s, cal, &(struct outcome){.kind = SETTLED, .hub = hub}, err);
 }
 
 /* What holds a push back: a pending conflict, or a refusal of this version. */
-static int held_back(cs_worker *w, const cs_calendar *cal, const cs_hubevent *hub,
+static int held_back(cs_sync *s, const cs_calendar *cal, const cs_hubevent *hub,
 		     bool *conflicted, bool *refused, cs_err *err)
 {
 	PGresult *res = NULL;
 
-	if (cs_db_exec(w->db, &res, err,
+	if (cs_db_exec(s->db, &res, err,
 		       "SELECT EXISTS (SELECT 1 FROM calendar_conflicts WHERE event_id = $1"
 		       "  AND external_calendar_id = $2 AND status = 'pending'"
 		       "  AND conflict_type IN ('update_conflict', 'delete_conflict')),"
@@ -159,7 +159,7 @@ static int reread(cs_calendar *cal, const cs_mapping *m, const char *lh, cs_even
  * unknown: remote empty) while the Hub changed it: a conflict with both
  * full versions.
  */
-static int raise_conflict(cs_worker *w, cs_job *job, cs_calendar *cal, const cs_hubevent *hub,
+static int raise_conflict(cs_sync *s, cs_calendar *cal, const cs_hubevent *hub,
 			  const cs_mapping *m, const cs_event *remote, bool gone, cs_err *err)
 {
 	struct outcome o = {.kind = CONFLICT, .hub = hub, .remote_id = m->remote_id,
@@ -171,7 +171,7 @@ static int raise_conflict(cs_worker *w, cs_job *job, cs_calendar *cal, const cs_
 		cal->id, hub->ev.id);
 	json_object_set_new(o.local, "deleted", json_boolean(hub->deleted));
 	json_object_set_new(o.external, "deleted", json_boolean(gone));
-	rc = record(w, job, cal, &o, err);
+	rc = record(s, cal, &o, err);
 	json_decref(o.local);
 	json_decref(o.external);
 	return rc;
@@ -185,13 +185,13 @@ static int still_changing(cs_err *err)
 }
 
 /* The remote copy is deleted: the mapping says so. */
-static int deleted(cs_worker *w, cs_job *job, cs_calendar *cal, const cs_hubevent *hub,
+static int deleted(cs_sync *s, cs_calendar *cal, const cs_hubevent *hub,
 		   cs_mapping *m, cs_err *err)
 {
 	m->is_deleted = true;
 	m->synced_at = hub->updated_at;
-	job->counts.pushed++;
-	return record(w, job, cal, &(struct outcome){.kind = WROTE, .hub = hub, .mapping = m}, err);
+	s->report.counts.pushed++;
+	return record(s, cal, &(struct outcome){.kind = WROTE, .hub = hub, .mapping = m}, err);
 }
 
 /*
@@ -200,7 +200,7 @@ static int deleted(cs_worker *w, cs_job *job, cs_calendar *cal, const cs_hubeven
  * what calsync wrote or the Hub held (only what calsync does not model
  * changed) - deleted under the fresh etag; changed - a conflict.
  */
-static int push_delete(cs_worker *w, cs_job *job, cs_calendar *cal, const cs_hubevent *hub,
+static int push_delete(cs_sync *s, cs_calendar *cal, const cs_hubevent *hub,
 		       cs_mapping *m, cs_err *err)
 {
 	char lh[CS_FINGERPRINT_LEN + 1];
@@ -209,15 +209,15 @@ static int push_delete(cs_worker *w, cs_job *job, cs_calendar *cal, const cs_hub
 	int rc = -1;
 
 	if (cal->ops->remove(cal->provider, cal->remote_id, m->remote_id, m->etag, err) == 0)
-		return deleted(w, job, cal, hub, m, err);
+		return deleted(s, cal, hub, m, err);
 	cs_fingerprint(&hub->ev, lh);
 	if (err->code != CS_ECONFLICT || reread(cal, m, lh, &remote, &state, err))
 		goto out;
 	if (state == REMOTE_CHANGED)
-		rc = raise_conflict(w, job, cal, hub, m, &remote, false, err);
+		rc = raise_conflict(s, cal, hub, m, &remote, false, err);
 	else if (state == REMOTE_GONE ||
 		 cal->ops->remove(cal->provider, cal->remote_id, m->remote_id, remote.etag, err) == 0)
-		rc = deleted(w, job, cal, hub, m, err);
+		rc = deleted(s, cal, hub, m, err);
 	else if (err->code == CS_ECONFLICT)
 		rc = still_changing(err);
 out:
@@ -226,7 +226,7 @@ out:
 }
 
 /* The remote id of the series of an override, pushing the series first. */
-static int remote_series(cs_worker *w, cs_job *job, cs_calendar *cal, const char *hub_series,
+static int remote_series(cs_sync *s, cs_calendar *cal, const char *hub_series,
 			 int depth, char **out, cs_err *err)
 {
 	cs_mapping sm;
@@ -236,11 +236,11 @@ static int remote_series(cs_worker *w, cs_job *job, cs_calendar *cal, const char
 	if (depth >= MAX_SERIES_DEPTH)
 		return cs_err_set(err, CS_EREFUSED, false, "series %s is itself an override",
 				  hub_series);
-	if (cs_mapping_by_event(w->db, cal->id, hub_series, &sm, &found, err))
+	if (cs_mapping_by_event(s->db, cal->id, hub_series, &sm, &found, err))
 		return -1;
 	if (!found) {
-		if (push_depth(w, job, cal, hub_series, depth + 1, err) ||
-		    cs_mapping_by_event(w->db, cal->id, hub_series, &sm, &found, err))
+		if (push_depth(s, cal, hub_series, depth + 1, err) ||
+		    cs_mapping_by_event(s->db, cal->id, hub_series, &sm, &found, err))
 			return -1;
 	}
 	if (found && !sm.is_deleted) {
@@ -275,7 +275,7 @@ static int update_remote(cs_calendar *cal, cs_hubevent *hub, const char *remote_
  * does not model (write again under the fresh etag); it changed, or is
  * gone while the Hub changed it (a conflict, *conflicted).
  */
-static int precondition_failed(cs_worker *w, cs_job *job, cs_calendar *cal, cs_hubevent *hub,
+static int precondition_failed(cs_sync *s, cs_calendar *cal, cs_hubevent *hub,
 			       const cs_mapping *m, const char *lh, cs_event *out, bool *wrote,
 			       bool *conflicted, cs_err *err)
 {
@@ -297,7 +297,7 @@ static int precondition_failed(cs_worker *w, cs_job *job, cs_calendar *cal, cs_h
 			rc = still_changing(err);
 	} else {
 		*conflicted = true;
-		rc = raise_conflict(w, job, cal, hub, m, &remote, state == REMOTE_GONE, err);
+		rc = raise_conflict(s, cal, hub, m, &remote, state == REMOTE_GONE, err);
 	}
 out:
 	cs_event_release(&remote);
@@ -333,7 +333,7 @@ static int create_remote(cs_calendar *cal, cs_hubevent *hub, const char *lh, cs_
 	return rc;
 }
 
-static int push_write(cs_worker *w, cs_job *job, cs_calendar *cal, cs_hubevent *hub,
+static int push_write(cs_sync *s, cs_calendar *cal, cs_hubevent *hub,
 		      cs_mapping *m, bool mapped, int depth, cs_err *err)
 {
 	char lh[CS_FINGERPRINT_LEN + 1], rh[CS_FINGERPRINT_LEN + 1];
@@ -345,14 +345,14 @@ static int push_write(cs_worker *w, cs_job *job, cs_calendar *cal, cs_hubevent *
 
 	cs_fingerprint(&hub->ev, lh);
 	if (mapped && m->local_hash && strcmp(lh, m->local_hash) == 0)
-		return settle(w, job, cal, hub, err); /* nothing changed since the last sync */
-	if (hub_series && remote_series(w, job, cal, hub_series, depth, &series, err))
+		return settle(s, cal, hub, err); /* nothing changed since the last sync */
+	if (hub_series && remote_series(s, cal, hub_series, depth, &series, err))
 		return -1;
 	hub->ev.series_id = series;
 	if (mapped) {
 		rc = update_remote(cal, hub, m->remote_id, m->etag, &out, err);
 		if (rc && err->code == CS_ECONFLICT)
-			rc = precondition_failed(w, job, cal, hub, m, lh, &out, &wrote, &conflicted, err);
+			rc = precondition_failed(s, cal, hub, m, lh, &out, &wrote, &conflicted, err);
 	}
 	if (!mapped || (rc && err->code == CS_ENOTFOUND)) {
 		mapped = false; /* never there, or deleted there: (re)create it */
@@ -373,8 +373,8 @@ static int push_write(cs_worker *w, cs_job *job, cs_calendar *cal, cs_hubevent *
 			.synced_at = hub->updated_at,
 		}; /* borrows every string: never released */
 
-		job->counts.pushed += wrote;
-		rc = record(w, job, cal,
+		s->report.counts.pushed += wrote;
+		rc = record(s, cal,
 			    &(struct outcome){.kind = WROTE, .hub = hub, .mapping = &rec,
 					      .series = series},
 			    err);
@@ -385,7 +385,7 @@ out:
 	return rc;
 }
 
-static int push_depth(cs_worker *w, cs_job *job, cs_calendar *cal, const char *event_id,
+static int push_depth(cs_sync *s, cs_calendar *cal, const char *event_id,
 		      int depth, cs_err *err)
 {
 	cs_hubevent hub = {0};
@@ -393,25 +393,25 @@ static int push_depth(cs_worker *w, cs_job *job, cs_calendar *cal, const char *e
 	bool found = false, conflicted = false, refused = false;
 	int rc = -1;
 
-	if (cs_hub_load(w->db, event_id, &hub, err))
+	if (cs_hub_load(s->db, event_id, &hub, err))
 		return err->code == CS_ENOTFOUND ? 0 : -1;
 	if (strcmp(hub.tenant_id, cal->tenant_id) != 0) {
 		rc = cs_err_set(err, CS_EINVAL, false, "event %s belongs to another tenant", event_id);
 		goto out;
 	}
-	if (cs_mapping_by_event(w->db, cal->id, event_id, &m, &found, err) ||
-	    held_back(w, cal, &hub, &conflicted, &refused, err))
+	if (cs_mapping_by_event(s->db, cal->id, event_id, &m, &found, err) ||
+	    held_back(s, cal, &hub, &conflicted, &refused, err))
 		goto out;
 	if (refused)
 		rc = 0; /* refused before, unchanged since: not tried again */
 	else if (conflicted || (found && m.left_alone && (hub.deleted || m.is_deleted)))
-		rc = settle(w, job, cal, &hub, err); /* a person decides first, or decided to ignore */
+		rc = settle(s, cal, &hub, err); /* a person decides first, or decided to ignore */
 	else if (hub.deleted)
-		rc = found && !m.is_deleted ? push_delete(w, job, cal, &hub, &m, err) : 0;
+		rc = found && !m.is_deleted ? push_delete(s, cal, &hub, &m, err) : 0;
 	else /* live again after its remote copy was deleted: (re)created there */
-		rc = push_write(w, job, cal, &hub, &m, found && !m.is_deleted, depth, err);
+		rc = push_write(s, cal, &hub, &m, found && !m.is_deleted, depth, err);
 	if (rc && err->code == CS_EREFUSED &&
-	    record(w, job, cal, &(struct outcome){.kind = REFUSED, .hub = &hub, .why = err->msg},
+	    record(s, cal, &(struct outcome){.kind = REFUSED, .hub = &hub, .why = err->msg},
 		   &(cs_err){0}))
 		cs_warn("calendar %s: the refusal of event %s was not recorded; it is tried again",
 			cal->id, event_id);
@@ -421,13 +421,13 @@ out:
 	return rc;
 }
 
-/* Add a note to the job's report: it ends partial. */
-static void note(cs_job *job, const char *text)
+/* Add a note to the run's report: it ends partial. */
+static void note(cs_sync_report *r, const char *text)
 {
-	size_t n = strlen(job->error);
+	size_t n = strlen(r->error);
 
-	job->status = "partial";
-	snprintf(job->error + n, sizeof(job->error) - n, "%s%s", n ? "; " : "", text);
+	r->status = "partial";
+	snprintf(r->error + n, sizeof(r->error) - n, "%s%s", n ? "; " : "", text);
 }
 
 /*
@@ -435,14 +435,14 @@ static void note(cs_job *job, const char *text)
  * event (*refused; err says why) or of every write to the calendar (the
  * calendar becomes pull-only, reported once) ends the attempt with 0.
  */
-static int push_isolated(cs_worker *w, cs_job *job, cs_calendar *cal, const char *event_id,
+static int push_isolated(cs_sync *s, cs_calendar *cal, const char *event_id,
 			 bool *refused, cs_err *err)
 {
 	char text[CS_ERR_MSG_MAX + 128];
 	char *pull_only;
 
 	*refused = false;
-	if (push_depth(w, job, cal, event_id, 0, err) == 0)
+	if (push_depth(s, cal, event_id, 0, err) == 0)
 		return 0;
 	if (err->code == CS_EREFUSED) {
 		cs_warn("calendar %s: event %s is not pushed until it changes: %s", cal->id,
@@ -456,49 +456,49 @@ static int push_isolated(cs_worker *w, cs_job *job, cs_calendar *cal, const char
 		 " pull-only from now on (%s)", err->msg);
 	if (!(pull_only = strdup("pull_only")))
 		return cs_err_set(err, CS_ENOMEM, true, "out of memory");
-	if (record(w, job, cal, &(struct outcome){.kind = READ_ONLY}, err)) {
+	if (record(s, cal, &(struct outcome){.kind = READ_ONLY}, err)) {
 		free(pull_only);
 		return -1;
 	}
 	free(cal->direction);
 	cal->direction = pull_only;
 	cs_warn("calendar %s: %s", cal->id, text);
-	note(job, text);
+	note(&s->report, text);
 	return 0;
 }
 
-int cs_push_event(cs_worker *w, cs_job *job, cs_calendar *cal, const char *event_id,
+int cs_push_event(cs_sync *s, cs_calendar *cal, const char *event_id,
 		  cs_err *err)
 {
 	char text[CS_ERR_MSG_MAX + 128];
 	bool refused;
 
-	if (push_isolated(w, job, cal, event_id, &refused, err))
+	if (push_isolated(s, cal, event_id, &refused, err))
 		return -1;
 	if (refused) {
 		snprintf(text, sizeof(text), "the provider refused event %s: %s", event_id, err->msg);
-		note(job, text);
+		note(&s->report, text);
 	}
 	return 0;
 }
 
-int cs_push_pending(cs_worker *w, cs_job *job, cs_calendar *cal, bool all, cs_err *err)
+int cs_push_pending(cs_sync *s, cs_calendar *cal, bool all, cs_err *err)
 {
 	char first[CS_ERR_MSG_MAX + 128] = "";
 	cs_idlist list = {0};
 	int rc = 0, done = 0, refused = 0;
 
-	if (cs_targets_pending_for_calendar(w->db, cal->id, PUSH_BATCH,
+	if (cs_targets_pending_for_calendar(s->db, cal->id, PUSH_BATCH,
 					    all ? 0 : RECENT_CHANGES_S, &list, err))
 		return -1;
 	for (int i = 0; rc == 0 && i < list.n && cs_calendar_pushes(cal); i++) {
 		bool one;
 
-		rc = push_isolated(w, job, cal, list.ids[i], &one, err);
+		rc = push_isolated(s, cal, list.ids[i], &one, err);
 		if (one && refused++ == 0)
 			snprintf(first, sizeof(first), "event %s: %s", list.ids[i], err->msg);
 		if (rc == 0)
-			rc = cs_worker_progress(w, job, ++done, "push", err);
+			rc = s->progress(s, ++done, "push", err);
 	}
 	cs_idlist_release(&list);
 	if (rc == 0 && refused) {
@@ -506,7 +506,7 @@ int cs_push_pending(cs_worker *w, cs_job *job, cs_calendar *cal, bool all, cs_er
 
 		snprintf(text, sizeof(text), "the provider refused %d event%s (first: %s)", refused,
 			 refused == 1 ? "" : "s", first);
-		note(job, text);
+		note(&s->report, text);
 	}
 	return rc;
 }

@@ -8,9 +8,9 @@
  * only a real change is pending again (targets.h).
  *
  * One event the provider refuses is isolated (rule 5.11): it is recorded
- * against its version and not pushed again until it changes, and the job
+ * against its version and not pushed again until it changes, and the run
  * ends partial naming it; a calendar the account may only read becomes
- * pull_only, reported once in the job's result. Neither fails the call.
+ * pull_only, reported once in the run's report. Neither fails the call.
  */
 #ifndef CS_PUSH_H
 #define CS_PUSH_H
@@ -18,12 +18,12 @@
 #include "calendar.h"
 
 /* Push one Hub event to cal (cal must be connected). */
-int cs_push_event(cs_worker *w, cs_job *job, cs_calendar *cal, const char *event_id,
+int cs_push_event(cs_sync *s, cs_calendar *cal, const char *event_id,
 		  cs_err *err);
 /*
  * Push the pending Hub changes of cal (targets.h decides what is pending):
  * all of them, or (all false) those of the last hour.
  */
-int cs_push_pending(cs_worker *w, cs_job *job, cs_calendar *cal, bool all, cs_err *err);
+int cs_push_pending(cs_sync *s, cs_calendar *cal, bool all, cs_err *err);
 
 #endif

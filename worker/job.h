@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "engine.h"
 #include "err.h"
 
 /* What the end of a job does in Redis (see commit.c). */
@@ -23,10 +24,6 @@ enum cs_outcome {
 	CS_OUT_DEFER,    /* its calendar is busy: try again shortly, no attempt counted */
 	CS_OUT_REQUEUE,  /* shutting down: hand it back untouched */
 };
-
-typedef struct cs_counts {
-	int created, updated, deleted, pushed, conflicts;
-} cs_counts;
 
 typedef struct cs_job {
 	const char *stream;     /* static: one of the CS_STREAM_* names */
@@ -45,7 +42,7 @@ typedef struct cs_job {
 
 	enum cs_outcome outcome;
 	const char *status;     /* success, partial, failed, retrying, dead */
-	cs_counts counts;
+	cs_counts counts;       /* the handler copies the engine's (engine.h) */
 	char error[CS_ERR_MSG_MAX];
 	int retry_after_ms;     /* >0: the provider asked to wait this long before a retry */
 	bool rate_limited;      /* the provider announced a rate limit: the retry costs no attempt */

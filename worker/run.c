@@ -108,7 +108,8 @@ static void gather_conflicts(cs_worker *w, cs_joblist *jobs)
 		for (int k = 0; k < i && !earlier; k++)
 			earlier = ran_locked(jobs->items[k]) &&
 				  strcmp(jobs->items[k]->calendar_id, job->calendar_id) == 0;
-		if (!earlier && cs_conflicts_collect(w->db, job, &err))
+		if (!earlier && cs_conflicts_collect(w->db, job->calendar_id, &job->conflicts,
+						     &job->conflict_ids, &err))
 			cs_warn("job %s: its calendar's conflicts wait for the next job: %s",
 				job->job_id, err.msg);
 	}
@@ -121,7 +122,7 @@ static void record_announced(cs_worker *w, cs_joblist *jobs, const bool *fenced)
 		cs_err err;
 
 		if (!fenced[i] && jobs->items[i]->conflict_ids &&
-		    cs_conflicts_announced(w->db, jobs->items[i], &err))
+		    cs_conflicts_announced(w->db, jobs->items[i]->conflict_ids, &err))
 			cs_warn("job %s: announced conflicts not recorded (they will be announced"
 				" again): %s", jobs->items[i]->job_id, err.msg);
 	}
@@ -148,6 +149,9 @@ int cs_run_batch(cs_worker *w, cs_joblist *jobs, volatile sig_atomic_t *stop, cs
 	if (rc == 0 && fenced)
 		record_announced(w, jobs, fenced);
 	free(fenced);
-	cs_pull_refresh_statistics(w);
+	if (w->stale_statistics) {
+		w->stale_statistics = false;
+		cs_pull_refresh_statistics(w->db);
+	}
 	return rc;
 }
