@@ -9,7 +9,7 @@
  * gather its calendar's stored conflicts not yet announced - committed
  * ones only, so a conflict rolled back with its transaction is never
  * announced - and the job's atomic end publishes them on calsync:conflicts
- * (worker/scripts.c); cs_conflicts_announced() then records that. A worker
+ * (worker/batch_scripts.c); cs_conflicts_announced() then records that. A worker
  * that dies in between leaves them unannounced, and the calendar's next
  * job announces them: an announcement may come twice, never not at all.
  *

@@ -53,12 +53,12 @@ static int save_state(cs_pull_run *run, const char *page_token, const char *sync
 }
 
 /*
- * Commit, with the credentials the provider refreshed: at once when the
- * reader is not using the provider, after its read when an earlier read
- * refreshed them; one its current read refreshes, a later commit stores
- * (the last page's, at the latest).
+ * The page's PostgreSQL COMMIT, with the credentials the provider
+ * refreshed: at once when the reader is not using the provider, after its
+ * read when an earlier read refreshed them; one its current read
+ * refreshes, a later commit stores (the last page's, at the latest).
  */
-static int commit(cs_pull_run *run, cs_pull_ahead *ahead, cs_err *err)
+static int db_commit_page(cs_pull_run *run, cs_pull_ahead *ahead, cs_err *err)
 {
 	int rc = 0;
 
@@ -281,7 +281,7 @@ static int apply(cs_pull_run *run, cs_page *page, cs_pull_ahead *ahead, cs_err *
 		cs_db_rollback(run->s->db);
 		return -1;
 	}
-	return commit(run, ahead, err);
+	return db_commit_page(run, ahead, err);
 }
 
 /*

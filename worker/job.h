@@ -15,7 +15,7 @@
 #include "engine.h"
 #include "err.h"
 
-/* What the end of a job does in Redis (see commit.c). */
+/* What the end of a job does in Redis (see batch_scripts.c). */
 enum cs_outcome {
 	CS_OUT_NONE,     /* not run yet */
 	CS_OUT_ACK,      /* done: acknowledge, publish the result */

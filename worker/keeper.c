@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "commit.h"
+#include "batch_scripts.h"
 #include "log.h"
 #include "redisconn.h"
 #include "banned.h"
@@ -39,7 +39,7 @@ static int beat_locked(cs_keeper *k, bool all, cs_err *err)
 	if (!k->running)
 		return 0;
 	if (!k->lost) {
-		if (cs_commit_heartbeat(k->redis, k->cfg, k->consumer, k->running,
+		if (cs_batch_heartbeat(k->redis, k->cfg, k->consumer, k->running,
 					all ? k->batch : &k->running, all ? k->nbatch : 1, &alive, err))
 			return -1;
 		k->lost = !alive;

@@ -7,7 +7,7 @@
  * connection that wakes every third of the shorter of CALSYNC_LOCK_TTL_MS
  * and CALSYNC_CLAIM_IDLE_MS and, while a request of the thread's HTTP
  * client is in flight, renews the lock and the claims (one heartbeat
- * script, commit.h). Between requests the job renews them itself
+ * script, batch_scripts.h). Between requests the job renews them itself
  * (cs_worker_progress). Once a heartbeat finds the lock or the claim gone,
  * the job is "lost" for good: cs_keeper_check() fails with CS_EFENCED, so
  * the job makes no provider write and raises no conflict after it.

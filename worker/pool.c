@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "commit.h"
+#include "batch_scripts.h"
 #include "fetch.h"
 #include "log.h"
 #include "queue.h"

@@ -12,7 +12,7 @@
 
 #include <jansson.h>
 
-#include "commit.h"
+#include "batch_scripts.h"
 #include "queue.h"
 #include "worker.h"
 #include "banned.h"

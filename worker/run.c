@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "commit.h"
+#include "batch_scripts.h"
 #include "conflict.h"
 #include "log.h"
 #include "pull.h"
@@ -135,13 +135,13 @@ int cs_run_batch(cs_worker *w, cs_joblist *jobs, volatile sig_atomic_t *stop, cs
 
 	for (int i = 0; i < jobs->n; i++)
 		cs_run_prepare(w, jobs->items[i]);
-	if (cs_commit_lock(w->redis, w->cfg, w->consumer, jobs->items, jobs->n, err))
+	if (cs_batch_lock(w->redis, w->cfg, w->consumer, jobs->items, jobs->n, err))
 		return -1;
 	for (int i = 0; i < jobs->n; i++)
 		run_one(w, jobs, jobs->items[i], stop);
 	gather_conflicts(w, jobs);
 	fenced = calloc((size_t)jobs->n, sizeof(bool));
-	rc = cs_commit_finish(w->redis, w->cfg, w->consumer, jobs->items, jobs->n, fenced, err);
+	rc = cs_batch_finish(w->redis, w->cfg, w->consumer, jobs->items, jobs->n, fenced, err);
 	for (int i = 0; rc == 0 && fenced && i < jobs->n; i++)
 		if (fenced[i])
 			cs_warn("job %s was taken over by another worker: its end was not recorded",

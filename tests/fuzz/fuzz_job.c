@@ -4,7 +4,7 @@
  * and each type's calendar lookup (worker/dispatch.c, run.c; a database
  * that cannot be reached stands in for PostgreSQL), the outcome of an
  * error with any text, and the records the finish script would write
- * (worker/commit.c). Invariants: every job gets its records; every record
+ * (worker/batch_scripts.c). Invariants: every job gets its records; every record
  * is valid UTF-8 and a record JSON parses back; the only key a job's end
  * may delete is one of calsync's own dedup keys.
  *
@@ -15,7 +15,7 @@
 
 #include <jansson.h>
 
-#include "commit.h"
+#include "batch_scripts.h"
 #include "fuzz.h"
 #include "queue.h"
 #include "run.h"
@@ -81,7 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	cs_run_prepare(&w, &job);
 	end_job(&job, len ? data[0] : 0, text);
 	FUZZ_ASSERT(job.outcome != CS_OUT_NONE);
-	FUZZ_ASSERT(cs_commit_end_args(&cfg, "fuzz-worker", &job, args) == 0);
+	FUZZ_ASSERT(cs_batch_end_args(&cfg, "fuzz-worker", &job, args) == 0);
 	for (int i = 0; i < FINISH_ARGS; i++) {
 		if (i != 10 || job.outcome == CS_OUT_RETRY) /* else the data as it came */
 			check_record(args[i], i == 6 || i == 7 || i == 10 || i == 12);

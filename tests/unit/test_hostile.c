@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "commit.h"
+#include "batch_scripts.h"
 #include "google_api.h"
 #include "google_json.h"
 #include "http.h"
@@ -70,7 +70,7 @@ static void check_records(const char *type, const char *raw, enum cs_outcome out
 
 	CHECK(cs_job_parse(&job, CS_STREAM_BACKGROUND, "1-0", type, raw, &err) == 0);
 	cs_job_end(&job, job.bad ? CS_OUT_DEAD : outcome, "failed", job.bad ? job.bad : error);
-	CHECK(cs_commit_end_args(&cfg, "worker-1", &job, args) == 0);
+	CHECK(cs_batch_end_args(&cfg, "worker-1", &job, args) == 0);
 	for (int i = 0; i < FINISH_ARGS; i++) {
 		if (!valid(args[i]))
 			fprintf(stderr, "  record part %d of %s: not valid\n", i, raw);

@@ -3,7 +3,7 @@
 
 #include <jansson.h>
 
-#include "commit.h"
+#include "batch_scripts.h"
 #include "job.h"
 #include "queue.h"
 #include "run.h"

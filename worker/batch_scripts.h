@@ -1,5 +1,5 @@
 /*
- * commit.h - the Redis steps around running a batch of jobs, each one Lua
+ * batch_scripts.h - the Redis steps around running a batch of jobs, each one Lua
  * script so that it is atomic: take the calendar locks (with fencing
  * tokens), keep them and the stream claims alive while a job runs, and end
  * the jobs (acknowledge, publish results and conflicts, schedule retries,
@@ -10,8 +10,8 @@
  * another (XAUTOCLAIM after it stalled) cannot acknowledge it or publish a
  * result afterwards.
  */
-#ifndef CS_COMMIT_H
-#define CS_COMMIT_H
+#ifndef CS_BATCH_SCRIPTS_H
+#define CS_BATCH_SCRIPTS_H
 
 #include "config.h"
 #include "job.h"
@@ -40,7 +40,7 @@ void cs_lock_owner(const char *consumer, const cs_job *job, char *buf, size_t n)
  * PostgreSQL when they start: cs_worker_take_fence). Jobs whose calendar
  * is busy (also by an earlier job of the same batch) are left without.
  */
-int cs_commit_lock(cs_redis *r, const cs_config *cfg, const char *consumer,
+int cs_batch_lock(cs_redis *r, const cs_config *cfg, const char *consumer,
 		   cs_job **jobs, int n, cs_err *err);
 
 /*
@@ -48,7 +48,7 @@ int cs_commit_lock(cs_redis *r, const cs_config *cfg, const char *consumer,
  * entries still pending for us. *alive is false when the running job's
  * claim or lock was lost (it must stop and not commit).
  */
-int cs_commit_heartbeat(cs_redis *r, const cs_config *cfg, const char *consumer,
+int cs_batch_heartbeat(cs_redis *r, const cs_config *cfg, const char *consumer,
 			cs_job *running, cs_job **pending, int n, bool *alive,
 			cs_err *err);
 
@@ -66,13 +66,13 @@ const char *cs_job_dedup_key(const cs_job *job);
  * even that can be built (out of memory).
  */
 #define FINISH_ARGS 13
-int cs_commit_end_args(const cs_config *cfg, const char *consumer, cs_job *job, char **args);
+int cs_batch_end_args(const cs_config *cfg, const char *consumer, cs_job *job, char **args);
 
 /*
  * End every job that has an outcome; fenced[i] (may be NULL) tells which
  * were refused because their claim was lost.
  */
-int cs_commit_finish(cs_redis *r, const cs_config *cfg, const char *consumer,
+int cs_batch_finish(cs_redis *r, const cs_config *cfg, const char *consumer,
 		     cs_job **jobs, int n, bool *fenced, cs_err *err);
 
 #endif

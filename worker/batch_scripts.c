@@ -1,10 +1,10 @@
 /*
- * commit.c - the Lua scripts around a batch of jobs (see commit.h).
+ * batch_scripts.c - the Lua scripts around a batch of jobs (see batch_scripts.h).
  * Keys used: calsync:lock:<calendar> (owner string, expires). The fencing
  * token of a lock is not kept in Redis: PostgreSQL hands it out
  * (cs_worker_take_fence), so it survives the loss of Redis.
  */
-#include "commit.h"
+#include "batch_scripts.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,7 +110,7 @@ static void free_args(char **args, int n)
 	free(args);
 }
 
-int cs_commit_lock(cs_redis *r, const cs_config *cfg, const char *consumer,
+int cs_batch_lock(cs_redis *r, const cs_config *cfg, const char *consumer,
 		   cs_job **jobs, int n, cs_err *err)
 {
 	char **args = calloc((size_t)(2 * n + 1), sizeof(char *));
@@ -165,7 +165,7 @@ out:
 	return rc;
 }
 
-int cs_commit_heartbeat(cs_redis *r, const cs_config *cfg, const char *consumer,
+int cs_batch_heartbeat(cs_redis *r, const cs_config *cfg, const char *consumer,
 			cs_job *running, cs_job **pending, int n, bool *alive,
 			cs_err *err)
 {
@@ -291,7 +291,7 @@ static int finish_args(const cs_config *cfg, const char *consumer, cs_job *job, 
 	return 0;
 }
 
-int cs_commit_end_args(const cs_config *cfg, const char *consumer, cs_job *job, char **args)
+int cs_batch_end_args(const cs_config *cfg, const char *consumer, cs_job *job, char **args)
 {
 	if (finish_args(cfg, consumer, job, args) == 0)
 		return 0;
@@ -310,7 +310,7 @@ int cs_commit_end_args(const cs_config *cfg, const char *consumer, cs_job *job, 
 	return finish_args(cfg, consumer, job, args);
 }
 
-int cs_commit_finish(cs_redis *r, const cs_config *cfg, const char *consumer,
+int cs_batch_finish(cs_redis *r, const cs_config *cfg, const char *consumer,
 		     cs_job **jobs, int n, bool *fenced, cs_err *err)
 {
 	char **args = calloc((size_t)n * FINISH_ARGS + 3, sizeof(char *));
@@ -327,7 +327,7 @@ int cs_commit_finish(cs_redis *r, const cs_config *cfg, const char *consumer,
 			fenced[i] = false;
 		if (jobs[i]->outcome == CS_OUT_NONE)
 			continue;
-		if (cs_commit_end_args(cfg, consumer, jobs[i], args + argc) || !args[0] || !args[1] ||
+		if (cs_batch_end_args(cfg, consumer, jobs[i], args + argc) || !args[0] || !args[1] ||
 		    !args[2]) {
 			argc += FINISH_ARGS;
 			cs_err_set(err, CS_ENOMEM, false, "out of memory building job results");
