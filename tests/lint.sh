@@ -24,6 +24,12 @@ git ls-files '*.c' '*.h' | xargs wc -l | awk '$2 != "total" && $1 > 800 {print "
 # Dependencies between the program's C files go one way (no circles).
 circles=$(python3 tests/tools/dependency_cycles.py $(git ls-files 'common/*.c' 'engine/*.c' 'worker/*.c' \
 	'scheduler/*.c' 'providers/*.c' 'cli/*.c')) || fail "$circles"
+# The engine knows no job, stream or Redis: engine/ includes no header of worker/, queue.h
+# or redisconn.h.
+for h in $(git ls-files 'worker/*.h' | xargs -n 1 basename) queue.h redisconn.h; do
+	git ls-files 'engine/*.c' 'engine/*.h' | xargs grep -n "^#include \"$h\"" \
+		&& fail "engine/ includes $h (the engine knows no job, stream or Redis)"
+done
 # Tests poll with a deadline instead of sleeping a fixed time.
 git ls-files 'tests/*.py' | xargs grep -nE 'time\.sleep\(' | grep -viE 'poll|deadline|latency|delay|inject' \
 	&& fail "fixed sleeps in tests"
