@@ -6,7 +6,7 @@
 
 #include "banned.h"
 
-/* At most this many announcements ride on one job's end; the rest on the next. */
+/* At most this many announcements are collected at once; the rest by the next call. */
 #define COLLECT_MAX "500"
 
 int cs_conflict_raise(cs_sync *s, const cs_calendar *cal, const char *type,

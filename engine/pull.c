@@ -1,6 +1,6 @@
 /*
  * pull.c - the pull loop (see pull.h): pages in, each in its own
- * transaction with the token that follows it, on the worker thread's one
+ * transaction with the token that follows it, on the context's one
  * connection (the page after it is read on a helper thread meanwhile,
  * pull_ahead.c); in the last page's transaction the end of the pull: deletions found
  * (marked by the pages, or by a full sync's comparison) go through the
