@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "banned.h"
 
 extern const struct cs_provider_ops cs_test_provider;
@@ -137,4 +138,14 @@ void cs_creds_release(cs_creds *creds)
 	free(creds->username);
 	free(creds->url);
 	memset(creds, 0, sizeof(*creds));
+}
+
+void cs_creds_refreshed(cs_creds *creds)
+{
+	cs_err err = {0};
+
+	creds->changed = true;
+	if (creds->store && creds->store(creds, creds->store_ctx, &err))
+		cs_warn("refreshed credentials not stored yet (the next commit stores them): %s",
+			err.msg);
 }

@@ -70,8 +70,19 @@ typedef struct cs_calendar_list {
 	size_t n;
 } cs_calendar_list;
 
+typedef struct cs_creds cs_creds;
+
+/*
+ * The engine's hook for credentials a provider just refreshed: seal and
+ * store them at once, in a statement of their own (not with the next data
+ * commit, which may never come: a rotated refresh token must not be lost
+ * with a failed write). It may run on any thread that calls the provider;
+ * 0 when stored, and then creds->changed is cleared.
+ */
+typedef int (*cs_creds_store_fn)(cs_creds *creds, void *ctx, cs_err *err);
+
 /* Credentials of one connection, opened from their sealed form. */
-typedef struct cs_creds {
+struct cs_creds {
 	char *access_token;
 	char *refresh_token;
 	long long expires_at; /* unix seconds; 0 when unknown */
@@ -79,7 +90,9 @@ typedef struct cs_creds {
 	char *password;       /* CalDAV: the app password */
 	char *url;            /* CalDAV: the calendar or the discovery entry point */
 	bool changed;         /* the provider refreshed them: seal and store again */
-} cs_creds;
+	cs_creds_store_fn store; /* set by the engine (may be NULL); see cs_creds_refreshed() */
+	void *store_ctx;
+};
 
 typedef struct cs_provider cs_provider;
 
@@ -136,5 +149,11 @@ cs_event *cs_page_add(cs_page *page, cs_err *err);
 void cs_page_release(cs_page *page);
 void cs_calendar_list_release(cs_calendar_list *list);
 void cs_creds_release(cs_creds *creds);
+/*
+ * A provider calls this right after it refreshed creds: they are marked
+ * changed and handed to creds->store. When that fails (logged), they stay
+ * changed, and the engine's next commit stores them.
+ */
+void cs_creds_refreshed(cs_creds *creds);
 
 #endif

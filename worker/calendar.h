@@ -27,7 +27,8 @@ typedef struct cs_calendar {
 	char *page_token;       /* a sync interrupted between pages resumes here */
 	long long generation;   /* of the full sync in progress or last done */
 	bool full_running;      /* page_token belongs to a full sync */
-	cs_creds creds;
+	cs_creds creds;         /* stored the moment the provider refreshes them */
+	cs_worker *owner;       /* the connecting thread's, for the credentials hook */
 	const struct cs_provider_ops *ops;
 	cs_provider *provider;
 } cs_calendar;
@@ -36,7 +37,11 @@ typedef struct cs_calendar {
 int cs_calendar_load(cs_worker *w, const char *id, cs_calendar *cal, cs_err *err);
 /* Open the credentials and the provider (CS_EINVAL/CS_ECRYPTO: cannot, and why). */
 int cs_calendar_connect(cs_worker *w, cs_calendar *cal, cs_err *err);
-/* When the provider refreshed the credentials, seal and store them (inside the caller's tx). */
+/*
+ * When the provider refreshed the credentials and they are not stored yet
+ * (the hook that stores them at once failed), seal and store them (inside
+ * the caller's transaction).
+ */
 int cs_calendar_store_creds(cs_worker *w, cs_calendar *cal, cs_err *err);
 /* Record that the provider refused the credentials: the user must reconnect. */
 int cs_calendar_mark_auth_required(cs_worker *w, const cs_calendar *cal, const char *why,
