@@ -96,11 +96,29 @@ struct cs_creds {
 
 typedef struct cs_provider cs_provider;
 
+/* What a provider can do: the flags its caps() answers. */
+enum cs_provider_cap {
+	/*
+	 * A full sync lists every item of the calendar, so one it does not
+	 * list is gone. Without it (a windowed listing, a time-range query)
+	 * absence is no deletion: only items the provider says are deleted are.
+	 */
+	CS_CAP_LISTS_ALL = 1u << 0,
+	/*
+	 * A series and its overrides are one resource with one etag (CalDAV):
+	 * each is still its own cs_event, all carrying the series' etag, and a
+	 * write to one of them moves the etag of all.
+	 */
+	CS_CAP_SERIES_ONE_RESOURCE = 1u << 1
+};
+
 struct cs_provider_ops {
 	const char *name;     /* the external_calendars.provider value */
 	int (*open)(cs_provider **out, const cs_config *cfg, cs_creds *creds, cs_http *http,
 		    cs_err *err);
 	void (*close)(cs_provider *p);
+	/* CS_CAP_* flags for the calendars of this handle (they may depend on the server). */
+	unsigned (*caps)(const cs_provider *p);
 	int (*list_calendars)(cs_provider *p, cs_calendar_list *out, cs_err *err);
 	/*
 	 * One page of changes since sync_token (NULL: everything, a full

@@ -7,6 +7,8 @@
  *   latency_ms, <calendar>.latency_ms   milliseconds each call takes
  *   <calendar>.fail                      "N CODE": the next N calls fail with
  *                                        CODE (EIO, EAUTH, EINVAL, ERATELIMIT)
+ *   windowed                             "1": a full sync does not list everything
+ *                                        (caps() without CS_CAP_LISTS_ALL)
  *   calls.log                            one line appended per call, when it ends:
  *                                        "<start ms> <end ms> <op> <calendar> <hub id|->"
  * It stores nothing: fetch finds no changes, create answers id "t<hub id>",
@@ -138,6 +140,11 @@ static void t_close(cs_provider *p)
 	free(p);
 }
 
+static unsigned t_caps(const cs_provider *p)
+{
+	return read_long(p->dir, NULL, "windowed") == 1 ? 0 : CS_CAP_LISTS_ALL;
+}
+
 static int t_list(cs_provider *p, cs_calendar_list *out, cs_err *err)
 {
 	if (call(p, "list", "account", NULL, err))
@@ -220,6 +227,7 @@ const struct cs_provider_ops cs_test_provider = {
 	.name = "test",
 	.open = t_open,
 	.close = t_close,
+	.caps = t_caps,
 	.list_calendars = t_list,
 	.fetch = t_fetch,
 	.create = t_create,

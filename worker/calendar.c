@@ -187,6 +187,11 @@ int cs_calendar_mark_auth_required(cs_worker *w, const cs_calendar *cal, const c
 			  2, params);
 }
 
+bool cs_calendar_lists_all(const cs_calendar *cal)
+{
+	return (cal->ops->caps(cal->provider) & CS_CAP_LISTS_ALL) != 0;
+}
+
 bool cs_calendar_pulls(const cs_calendar *cal)
 {
 	return cal->active && strcmp(cal->direction, "push_only") != 0;

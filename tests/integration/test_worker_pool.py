@@ -222,3 +222,23 @@ def test_a_sync_longer_than_a_second_reports_progress(world):
     assert len(progress) == 1, progress
     assert progress[0]["calendar_id"] == cal and progress[0]["phase"] == "pull"
     assert progress[0]["tenant_id"] == world.tenant and "events_done" in progress[0]
+
+
+@pytest.mark.parametrize("windowed", [False, True])
+def test_a_full_sync_finds_deletions_by_absence_only_where_the_provider_lists_everything(
+        world, windowed):
+    """The test provider's listing holds nothing. Where it declares that a full
+    sync lists everything, the event it no longer lists is gone; where its
+    listing is windowed, absence is no deletion: the Hub event and its mapping stay."""
+    if windowed:
+        world.control("windowed", 1)
+    cal = world.calendar()
+    ev = world.hub_event("Dinner")
+    world.worker("w", **FAST)
+    assert wait_result(world, world.enqueue(INTERACTIVE, "push", calendar_id=cal, event_id=ev),
+                       status="success")[0]["pushed"] == 1
+    res = wait_result(world, world.enqueue(INTERACTIVE, "sync", calendar_id=cal, mode="full"))[0]
+    assert res["status"] == "success", res
+    (deleted,) = query(world.db_url, "SELECT deleted_at IS NOT NULL FROM events WHERE id = %s", (ev,))
+    assert deleted == (not windowed,)
+    assert res["deleted"] == (0 if windowed else 1)
