@@ -2,7 +2,8 @@
  * provider.h - the one interface every calendar provider implements (the
  * seed's CalendarSyncProvider, in C). The engine talks only to this
  * interface; adding a provider means one new file here and one line in
- * the registry (provider.c), and no engine code.
+ * the registry (provider.c), and no engine code. What differs between
+ * providers the engine learns from caps(), not from their names.
  *
  * Times in cs_event: a timed event's start/end are UTC instants in RFC 3339
  * ("2026-03-29T00:30:00Z") with the IANA zone it is written in; an all-day
@@ -158,6 +159,11 @@ struct cs_provider_ops {
 
 /* The provider registered under name, or NULL. */
 const struct cs_provider_ops *cs_provider_find(const char *name);
+/*
+ * Register one more provider (test builds: tests/provider/testprov.c),
+ * before any thread starts; ops must outlive the program.
+ */
+int cs_provider_add(const struct cs_provider_ops *ops, cs_err *err);
 
 void cs_event_release(cs_event *ev);
 /* Deep copy of src into dst (dst is overwritten, not released). */

@@ -242,3 +242,15 @@ def test_a_full_sync_finds_deletions_by_absence_only_where_the_provider_lists_ev
     (deleted,) = query(world.db_url, "SELECT deleted_at IS NOT NULL FROM events WHERE id = %s", (ev,))
     assert deleted == (not windowed,)
     assert res["deleted"] == (0 if windowed else 1)
+
+
+def test_the_production_worker_has_no_test_provider(world):
+    """The test provider is linked into the test build of the worker only: the
+    production worker knows no provider 'test' and says so, without retrying."""
+    cal = world.calendar()
+    world.worker_program = "calsync-worker"
+    world.worker("prod", **FAST)
+    res = wait_result(world, world.enqueue(INTERACTIVE, "sync", calendar_id=cal))
+    assert [(r["status"], r["attempt"]) for r in res] == [("dead", 1)], res
+    assert "unknown provider 'test'" in res[0]["error"], res
+    assert world.calls() == []

@@ -1,7 +1,9 @@
 /*
  * testprov.c - provider "test": a stand-in whose latency and failures the
  * tests control, for exercising the worker pool without a real provider.
- * It is refused unless CALSYNC_TEST_PROVIDER names its control folder.
+ * Only test builds contain it (build/calsync-worker-test: linked in, it
+ * registers itself before main), and it is refused unless
+ * CALSYNC_TEST_PROVIDER names its control folder.
  *
  * In that folder, read at every call:
  *   latency_ms, <calendar>.latency_ms   milliseconds each call takes
@@ -223,7 +225,7 @@ static int t_revoke(cs_provider *p, cs_err *err)
 	return call(p, "revoke", "account", NULL, err);
 }
 
-const struct cs_provider_ops cs_test_provider = {
+static const struct cs_provider_ops cs_test_provider = {
 	.name = "test",
 	.open = t_open,
 	.close = t_close,
@@ -236,3 +238,13 @@ const struct cs_provider_ops cs_test_provider = {
 	.remove = t_remove,
 	.revoke = t_revoke,
 };
+
+__attribute__((constructor)) static void register_test_provider(void)
+{
+	cs_err err = {0};
+
+	if (cs_provider_add(&cs_test_provider, &err)) {
+		fprintf(stderr, "test provider: %s\n", err.msg);
+		abort();
+	}
+}
