@@ -28,6 +28,19 @@ static const char *act_name(enum cs_action a)
 		}                                                                   \
 	} while (0)
 
+/* A table of facts -> the action wanted, and walking it. */
+#define TABLE(facts)                  \
+	struct {                      \
+		const char *what;     \
+		facts f;              \
+		enum cs_action want;  \
+	}
+#define CHECK_TABLE(rows, decide)                                              \
+	do {                                                                   \
+		for (size_t i = 0; i < N(rows); i++)                           \
+			CHECK_ACT((rows)[i].what, decide(&(rows)[i].f), (rows)[i].want); \
+	} while (0)
+
 TEST(decide_change_of)
 {
 	CHECK(cs_change_of("a", "a") == CS_SAME);
@@ -37,11 +50,7 @@ TEST(decide_change_of)
 
 TEST(decide_pull_table)
 {
-	static const struct {
-		const char *what;
-		cs_pull_facts f;
-		enum cs_action want;
-	} rows[] = {
+	static const TABLE(cs_pull_facts) rows[] = {
 		{"unchanged remote", {.remote = CS_SAME}, CS_ACT_NOTHING},
 		{"unchanged remote, new etag", {.remote = CS_SAME, .etag_moved = true},
 		 CS_ACT_RECORD_ETAG},
@@ -95,17 +104,12 @@ TEST(decide_pull_table)
 		  .left_alone = true}, CS_ACT_LEAVE_ALONE},
 	};
 
-	for (size_t i = 0; i < N(rows); i++)
-		CHECK_ACT(rows[i].what, cs_decide_pull(&rows[i].f), rows[i].want);
+	CHECK_TABLE(rows, cs_decide_pull);
 }
 
 TEST(decide_push_table)
 {
-	static const struct {
-		const char *what;
-		cs_push_facts f;
-		enum cs_action want;
-	} rows[] = {
+	static const TABLE(cs_push_facts) rows[] = {
 		{"new hub event", {.local = CS_UNKNOWN}, CS_ACT_CREATE_REMOTE},
 		{"hub unchanged", {.mapped = true, .local = CS_SAME}, CS_ACT_SETTLE},
 		{"hub changed", {.mapped = true, .local = CS_CHANGED}, CS_ACT_UPDATE_REMOTE},
@@ -130,17 +134,12 @@ TEST(decide_push_table)
 		 {.mapped = true, .left_alone = true, .local = CS_CHANGED}, CS_ACT_UPDATE_REMOTE},
 	};
 
-	for (size_t i = 0; i < N(rows); i++)
-		CHECK_ACT(rows[i].what, cs_decide_push(&rows[i].f), rows[i].want);
+	CHECK_TABLE(rows, cs_decide_push);
 }
 
 TEST(decide_reread_table)
 {
-	static const struct {
-		const char *what;
-		cs_reread_facts f;
-		enum cs_action want;
-	} rows[] = {
+	static const TABLE(cs_reread_facts) rows[] = {
 		{"update: our own write got through", {.equal = true, .remote = CS_CHANGED},
 		 CS_ACT_SETTLE_EQUAL},
 		{"update: only what calsync does not model changed", {.remote = CS_SAME},
@@ -158,6 +157,5 @@ TEST(decide_reread_table)
 		 CS_ACT_DELETE_CONFLICT},
 	};
 
-	for (size_t i = 0; i < N(rows); i++)
-		CHECK_ACT(rows[i].what, cs_decide_reread(&rows[i].f), rows[i].want);
+	CHECK_TABLE(rows, cs_decide_reread);
 }
