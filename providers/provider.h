@@ -48,6 +48,13 @@ typedef struct cs_event {
 	char *hub_id;         /* the Family Hub event id stamped on the remote copy */
 	char *bad;            /* not NULL: the item could not be understood, and why */
 	bool existed;         /* create's answer: the event was there already (a retry) */
+	/*
+	 * The provider's own representation of the item (an iCalendar
+	 * resource, say), opaque to the engine, or NULL: filled by fetch, get,
+	 * create and update; the engine keeps it with the mapping and hands the
+	 * last one back in update()'s ev, so that a rewrite merges into it.
+	 */
+	char *raw;
 } cs_event;
 
 typedef struct cs_page {

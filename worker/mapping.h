@@ -25,6 +25,7 @@ typedef struct cs_mapping {
 	bool is_deleted;
 	bool pending_delete;
 	bool left_alone;        /* an ignored delete_conflict: neither side is written */
+	char *raw;              /* the provider's own representation (cs_event.raw), or NULL */
 	/* for saving: the Hub updated_at written; NULL: now; CS_MAPPING_UNSYNCED: never */
 	const char *synced_at;
 } cs_mapping;

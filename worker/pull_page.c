@@ -96,6 +96,7 @@ static void add_mapping(struct page_ctx *c, const cs_event *ev, const cs_event *
 	m.direction = (char *)"to_external";
 	m.local_hash = fp;
 	m.remote_hash = fp;
+	m.raw = ev->raw;
 	if (strcmp(fp, lh) != 0)
 		m.synced_at = CS_MAPPING_UNSYNCED;
 	json_array_append_new(c->map_rows, cs_mapping_row(&m, ev->series_id, c->run->generation));
@@ -164,6 +165,7 @@ static int add_new(struct page_ctx *c, cs_event *ev, cs_err *err)
 	cs_json_put(row, "etag", ev->etag);
 	json_object_set_new(row, "hash", json_string(fp));
 	cs_json_put(row, "remote_series", ev->series_id);
+	cs_json_put(row, "raw", ev->raw);
 	json_array_append_new(c->hub_rows, row);
 	json_object_set_new(c->new_ids, ev->id, json_string(id));
 	touch(c, id, ev);
@@ -236,6 +238,7 @@ static int change(struct page_ctx *c, cs_event *ev, cs_mapping *m, cs_err *err)
 	f.remote = cs_change_of(rh, m->remote_hash);
 	f.etag_moved = ev->etag && (!m->etag || strcmp(ev->etag, m->etag) != 0);
 	upd.etag = ev->etag;
+	upd.raw = ev->raw;
 	upd.is_deleted = m->is_deleted && ev->cancelled;
 	upd.left_alone = false;
 	act = cs_decide_pull(&f);

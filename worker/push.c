@@ -242,19 +242,23 @@ static int remote_series(cs_worker *w, cs_job *job, cs_calendar *cal, const char
 				     hub_series);
 }
 
-/* Write the Hub's content over the remote copy remote_id under etag; *out the answer. */
-static int update_remote(cs_calendar *cal, cs_hubevent *hub, const char *remote_id,
-			 const char *etag, cs_event *out, cs_err *err)
+/*
+ * Write the Hub's content over the remote copy base (its id, under its
+ * etag, merged into the provider's own representation of it); *out the answer.
+ */
+static int update_remote(cs_calendar *cal, cs_hubevent *hub, const cs_event *base,
+			 cs_event *out, cs_err *err)
 {
 	char *hub_id = hub->ev.id;
 	int rc;
 
 	cs_event_release(out);
-	hub->ev.id = (char *)remote_id;  /* borrowed for the call */
-	hub->ev.etag = (char *)etag;
+	hub->ev.id = base->id;  /* borrowed for the call */
+	hub->ev.etag = base->etag;
+	hub->ev.raw = base->raw;
 	rc = cal->ops->update(cal->provider, cal->remote_id, &hub->ev, out, err);
 	hub->ev.id = hub_id;
-	hub->ev.etag = NULL;
+	hub->ev.etag = hub->ev.raw = NULL;
 	return rc;
 }
 
@@ -282,7 +286,9 @@ static int precondition_failed(cs_worker *w, cs_job *job, cs_calendar *cal, cs_h
 		*wrote = false;
 		rc = 0;
 	} else if (act == CS_ACT_UPDATE_REMOTE) {
-		rc = update_remote(cal, hub, m->remote_id, remote.etag, out, err);
+		rc = update_remote(cal, hub,
+				   &(cs_event){.id = m->remote_id, .etag = remote.etag, .raw = remote.raw},
+				   out, err);
 		if (rc && err->code == CS_ECONFLICT)
 			rc = still_changing(err);
 	} else {
@@ -303,7 +309,7 @@ static int create_remote(cs_calendar *cal, cs_hubevent *hub, const char *lh, cs_
 			 cs_err *err)
 {
 	char rh[CS_FINGERPRINT_LEN + 1];
-	char *id, *etag;
+	cs_event first;
 	int rc;
 
 	cs_event_release(out);
@@ -314,12 +320,10 @@ static int create_remote(cs_calendar *cal, cs_hubevent *hub, const char *lh, cs_
 		return 0;
 	cs_info("calendar %s: event %s was created before with other content; writing it again",
 		cal->id, hub->ev.id);
-	id = out->id;
-	etag = out->etag;
-	out->id = out->etag = NULL;
-	rc = update_remote(cal, hub, id, etag, out, err);
-	free(id);
-	free(etag);
+	first = *out;
+	memset(out, 0, sizeof(*out));
+	rc = update_remote(cal, hub, &first, out, err);
+	cs_event_release(&first);
 	return rc;
 }
 
@@ -338,7 +342,9 @@ static int push_write(cs_worker *w, cs_job *job, cs_calendar *cal, cs_hubevent *
 		return -1;
 	hub->ev.series_id = series;
 	if (mapped) {
-		rc = update_remote(cal, hub, m->remote_id, m->etag, &out, err);
+		rc = update_remote(cal, hub,
+				   &(cs_event){.id = m->remote_id, .etag = m->etag, .raw = m->raw},
+				   &out, err);
 		if (rc && err->code == CS_ECONFLICT)
 			rc = precondition_failed(w, job, cal, hub, m, lh, &out, &wrote, &conflicted, err);
 	}
@@ -359,6 +365,7 @@ static int push_write(cs_worker *w, cs_job *job, cs_calendar *cal, cs_hubevent *
 			.local_hash = lh,
 			.remote_hash = rh,
 			.synced_at = hub->updated_at,
+			.raw = out.raw,
 		}; /* borrows every string: never released */
 
 		job->counts.pushed += wrote;

@@ -254,3 +254,28 @@ def test_the_production_worker_has_no_test_provider(world):
     assert [(r["status"], r["attempt"]) for r in res] == [("dead", 1)], res
     assert "unknown provider 'test'" in res[0]["error"], res
     assert world.calls() == []
+
+
+def test_an_update_is_handed_the_representation_the_provider_kept(world):
+    """The provider's own representation of an item (opaque to calsync) is kept
+    with its mapping and handed back to the next update, so that a provider that
+    rewrites the whole item merges into it; the answer's replaces it."""
+    cal = world.calendar()
+    ev = world.hub_event("Dinner")
+    world.worker("w", **FAST)
+
+    def push():
+        job = world.enqueue(INTERACTIVE, "push", calendar_id=cal, event_id=ev)
+        return wait_result(world, job, status="success")[0]["pushed"]
+
+    def kept():
+        return query(world.db_url, "SELECT remote_raw FROM calendar_event_mappings"
+                                   " WHERE event_id = %s", (ev,))
+
+    assert push() == 1 and kept() == [(f"test:{ev}:1",)]
+    query(world.db_url, "UPDATE events SET title = 'Late dinner', updated_at = now() + interval '1 s'"
+                        " WHERE id = %s", (ev,))
+    assert push() == 1
+    with open(os.path.join(world.provider_dir, "update.raw")) as f:
+        assert f.read() == f"test:{ev}:1"
+    assert kept() == [(f"test:{ev}:2",)]

@@ -13,8 +13,10 @@
  *                                        (caps() without CS_CAP_LISTS_ALL)
  *   calls.log                            one line appended per call, when it ends:
  *                                        "<start ms> <end ms> <op> <calendar> <hub id|->"
+ *   update.raw                           written by update: the representation
+ *                                        (cs_event.raw) the engine handed back
  * It stores nothing: fetch finds no changes, create answers id "t<hub id>",
- * get knows no event.
+ * get knows no event. Its representation of an item is "test:<hub id>:<etag>".
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -176,6 +178,31 @@ static int t_fetch(cs_provider *p, const char *cal, const char *sync_token,
 	return out->sync_token ? 0 : cs_err_set(err, CS_ENOMEM, false, "out of memory");
 }
 
+/* out's representation: "test:<hub id>:<etag>". */
+static int set_raw(cs_event *out, const char *hub_id, cs_err *err)
+{
+	char raw[256];
+
+	snprintf(raw, sizeof(raw), "test:%s:%s", hub_id ? hub_id : "-", out->etag);
+	free(out->raw);
+	out->raw = strdup(raw);
+	return out->raw ? 0 : cs_err_set(err, CS_ENOMEM, false, "out of memory");
+}
+
+/* Keep the representation update was handed in <dir>/update.raw. */
+static void keep_handed_raw(const cs_provider *p, const cs_event *ev)
+{
+	char path[1100];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/update.raw", p->dir);
+	f = fopen(path, "w");
+	if (!f)
+		return;
+	fputs(ev->raw ? ev->raw : "", f);
+	fclose(f);
+}
+
 static int t_create(cs_provider *p, const char *cal, const cs_event *ev,
 		    const char *hub_id, cs_event *out, cs_err *err)
 {
@@ -188,7 +215,9 @@ static int t_create(cs_provider *p, const char *cal, const cs_event *ev,
 	free(out->etag);
 	out->id = strdup(id);
 	out->etag = strdup("1");
-	return out->id && out->etag ? 0 : cs_err_set(err, CS_ENOMEM, false, "out of memory");
+	if (!out->id || !out->etag)
+		return cs_err_set(err, CS_ENOMEM, false, "out of memory");
+	return set_raw(out, hub_id, err);
 }
 
 static int t_update(cs_provider *p, const char *cal, const cs_event *ev,
@@ -198,10 +227,13 @@ static int t_update(cs_provider *p, const char *cal, const cs_event *ev,
 
 	if (call(p, "update", cal, ev->hub_id, err) || cs_event_copy(out, ev, err))
 		return -1;
+	keep_handed_raw(p, ev);
 	snprintf(etag, sizeof(etag), "%ld", (ev->etag ? strtol(ev->etag, NULL, 10) : 0) + 1);
 	free(out->etag);
 	out->etag = strdup(etag);
-	return out->etag ? 0 : cs_err_set(err, CS_ENOMEM, false, "out of memory");
+	if (!out->etag)
+		return cs_err_set(err, CS_ENOMEM, false, "out of memory");
+	return set_raw(out, ev->hub_id, err);
 }
 
 static int t_get(cs_provider *p, const char *cal, const char *id, cs_event *out, cs_err *err)
