@@ -187,9 +187,9 @@ int cs_calendar_mark_auth_required(cs_worker *w, const cs_calendar *cal, const c
 			  2, params);
 }
 
-bool cs_calendar_lists_all(const cs_calendar *cal)
+bool cs_calendar_can(const cs_calendar *cal, enum cs_provider_cap cap)
 {
-	return (cal->ops->caps(cal->provider) & CS_CAP_LISTS_ALL) != 0;
+	return (cal->ops->caps(cal->provider) & cap) != 0;
 }
 
 bool cs_calendar_pulls(const cs_calendar *cal)

@@ -47,8 +47,8 @@ int cs_calendar_store_creds(cs_worker *w, cs_calendar *cal, cs_err *err);
 int cs_calendar_mark_auth_required(cs_worker *w, const cs_calendar *cal, const char *why,
 				   cs_err *err);
 bool cs_calendar_pulls(const cs_calendar *cal);
-/* The connected provider declares that a full sync lists everything (CS_CAP_LISTS_ALL). */
-bool cs_calendar_lists_all(const cs_calendar *cal);
+/* The connected provider declares cap (a CS_CAP_* flag, provider.h). */
+bool cs_calendar_can(const cs_calendar *cal, enum cs_provider_cap cap);
 bool cs_calendar_pushes(const cs_calendar *cal);
 void cs_calendar_release(cs_calendar *cal);
 

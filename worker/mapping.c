@@ -284,6 +284,16 @@ int cs_mapping_reattach(cs_db *db, const char *cal, int *n, cs_err *err)
 	return 0;
 }
 
+int cs_mapping_share_resource(cs_db *db, const char *cal, const char *remote_series,
+			      const char *etag, const char *raw, cs_err *err)
+{
+	return cs_db_exec(db, NULL, err,
+			  "UPDATE calendar_event_mappings SET external_etag = $3, remote_raw = $4,"
+			  " updated_at = NOW() WHERE external_calendar_id = $1"
+			  " AND (external_event_id = $2 OR remote_series_id = $2)",
+			  4, (const char *const[]){cal, remote_series, etag, raw});
+}
+
 int cs_mapping_settle(cs_db *db, const char *cal, const char *event_id, const char *updated_at,
 		      cs_err *err)
 {

@@ -50,7 +50,14 @@ static int record_one(cs_worker *w, cs_job *job, cs_calendar *cal, const struct 
 {
 	switch (o->kind) {
 	case WROTE:
-		return cs_mapping_save(w->db, cal->id, o->mapping, o->series, 0, err);
+		if (cs_mapping_save(w->db, cal->id, o->mapping, o->series, 0, err))
+			return -1;
+		if (o->mapping->is_deleted || !cs_calendar_can(cal, CS_CAP_SERIES_ONE_RESOURCE))
+			return 0;
+		/* the write moved the etag of the series' whole resource */
+		return cs_mapping_share_resource(w->db, cal->id,
+						 o->series ? o->series : o->mapping->remote_id,
+						 o->mapping->etag, o->mapping->raw, err);
 	case CONFLICT:  /* raised, and the push settled until a person decides */
 		if (cs_conflict_raise(w, job, cal, o->type, o->hub->ev.id, o->remote_id, o->local,
 				      o->external, err))

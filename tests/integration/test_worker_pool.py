@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import time
+import uuid
 
 import pytest
 
@@ -279,3 +280,35 @@ def test_an_update_is_handed_the_representation_the_provider_kept(world):
     with open(os.path.join(world.provider_dir, "update.raw")) as f:
         assert f.read() == f"test:{ev}:1"
     assert kept() == [(f"test:{ev}:2",)]
+
+
+def test_a_write_to_one_member_of_a_one_resource_series_moves_the_etag_of_all(world):
+    """Where a series and its overrides are one resource with one etag (CalDAV),
+    a write to an override leaves the series' mapping with the resource's new
+    etag and representation too, so that the next write to it is not refused."""
+    world.control("series_one_resource", 1)
+    cal = world.calendar()
+    series = world.hub_event("Swimming")
+    query(world.db_url, "UPDATE events SET recurrence = 'RRULE:FREQ=WEEKLY;COUNT=4' WHERE id = %s",
+          (series,))
+    override = str(uuid.uuid4())
+    query(world.db_url, "INSERT INTO events(id, tenant_id, created_by, title, start_time, end_time,"
+                        " recurring_event_id, original_start_time) VALUES (%s, %s, %s,"
+                        " 'Swimming (late)', '2026-12-08T19:00Z', '2026-12-08T20:00Z', %s,"
+                        " '2026-12-08T18:00Z')", (override, world.tenant, world.user, series))
+    world.worker("w", **FAST)
+
+    def push(ev):
+        job = world.enqueue(INTERACTIVE, "push", calendar_id=cal, event_id=ev)
+        return wait_result(world, job, status="success")[0]
+
+    def mappings():
+        return dict((str(e), (etag, raw)) for e, etag, raw in query(
+            world.db_url, "SELECT event_id, external_etag, remote_raw FROM calendar_event_mappings"))
+
+    push(override)
+    assert mappings() == {series: ("1", f"test:{override}:1"), override: ("1", f"test:{override}:1")}
+    query(world.db_url, "UPDATE events SET title = 'Swimming (later)', updated_at = now() + interval '1 s'"
+                        " WHERE id = %s", (override,))
+    assert push(override)["pushed"] == 1
+    assert mappings() == {series: ("2", f"test:{override}:2"), override: ("2", f"test:{override}:2")}

@@ -11,6 +11,7 @@
  *                                        CODE (EIO, EAUTH, EINVAL, ERATELIMIT)
  *   windowed                             "1": a full sync does not list everything
  *                                        (caps() without CS_CAP_LISTS_ALL)
+ *   series_one_resource                  "1": caps() with CS_CAP_SERIES_ONE_RESOURCE
  *   calls.log                            one line appended per call, when it ends:
  *                                        "<start ms> <end ms> <op> <calendar> <hub id|->"
  *   update.raw                           written by update: the representation
@@ -146,7 +147,8 @@ static void t_close(cs_provider *p)
 
 static unsigned t_caps(const cs_provider *p)
 {
-	return read_long(p->dir, NULL, "windowed") == 1 ? 0 : CS_CAP_LISTS_ALL;
+	return (read_long(p->dir, NULL, "windowed") == 1 ? 0u : CS_CAP_LISTS_ALL) |
+	       (read_long(p->dir, NULL, "series_one_resource") == 1 ? CS_CAP_SERIES_ONE_RESOURCE : 0u);
 }
 
 static int t_list(cs_provider *p, cs_calendar_list *out, cs_err *err)
