@@ -1,9 +1,8 @@
 /*
  * pull.c - the pull loop (see pull.h): pages in, each in its own
- * transaction with the token that follows it (the pages after it are read
- * on a helper thread meanwhile, pull_ahead.c; with more pages to come, every
- * other page is applied by the lane on a second connection, pull_lane.c);
- * in the last page's transaction the end of the pull: deletions found
+ * transaction with the token that follows it, on the worker thread's one
+ * connection (the page after it is read on a helper thread meanwhile,
+ * pull_ahead.c); in the last page's transaction the end of the pull: deletions found
  * (marked by the pages, or by a full sync's comparison) go through the
  * mass-deletion guard, overrides are linked to their series, and the new
  * sync token is stored.
@@ -20,7 +19,6 @@
 #include "log.h"
 #include "mapping.h"
 #include "pull_ahead.h"
-#include "pull_lane.h"
 #include "pull_page.h"
 #include "banned.h"
 
@@ -28,8 +26,14 @@
 /* A pull that created this many events refreshes the planner's statistics. */
 #define ANALYZE_AFTER 1000
 
-int cs_pull_save_state(cs_pull_run *run, const char *page_token, const char *sync_token,
-		       bool ended, cs_err *err)
+/*
+ * In the page's transaction, as its last statements: check that the job
+ * still holds the calendar (the fence: CS_EFENCED when a newer job took
+ * over), then store where the pull stands - the next page's token, or when
+ * the pull ended the new sync token (NULL: keep the old one).
+ */
+static int save_state(cs_pull_run *run, const char *page_token, const char *sync_token,
+		      bool ended, cs_err *err)
 {
 	char gen[24];
 	const char *params[6] = {run->cal->id, page_token, sync_token, gen,
@@ -256,7 +260,7 @@ static int finish(cs_pull_run *run, const char *sync_token, cs_err *err)
 
 	if (apply_deletions(run, &held, err) ||
 	    ((run->orphans || run->full) && link_overrides(run, err)) ||
-	    cs_pull_save_state(run, NULL, held ? NULL : sync_token, true, err))
+	    save_state(run, NULL, held ? NULL : sync_token, true, err))
 		return -1;
 	if (held)
 		run->job->status = "partial";
@@ -264,41 +268,20 @@ static int finish(cs_pull_run *run, const char *sync_token, cs_err *err)
 }
 
 /*
- * A page in one transaction on the pull's own connection: its items; then,
- * once the lane's page (the one before) has committed, the fence and the
- * next page's token - or, after the last page, the end of the pull.
+ * A page in one transaction: its items, then the fence and the next
+ * page's token - or, after the last page, the end of the pull.
  */
-static int apply_here(cs_pull_run *run, cs_page *page, cs_pull_lane *lane,
-		      cs_pull_ahead *ahead, cs_err *err)
+static int apply(cs_pull_run *run, cs_page *page, cs_pull_ahead *ahead, cs_err *err)
 {
-	if (cs_pull_lane_shares(lane, page) && cs_pull_lane_wait(lane, run, err))
-		return -1;
 	if (cs_db_begin(run->w->db, err))
 		return -1;
-	if (cs_pull_apply_page(run, page, err) || cs_pull_lane_wait(lane, run, err) ||
-	    (page->next_page ? cs_pull_save_state(run, page->next_page, NULL, false, err)
+	if (cs_pull_apply_page(run, page, err) ||
+	    (page->next_page ? save_state(run, page->next_page, NULL, false, err)
 			     : finish(run, page->sync_token, err))) {
 		cs_db_rollback(run->w->db);
 		return -1;
 	}
 	return commit(run, ahead, err);
-}
-
-/* With more pages to come, the lane applies this one while the next is applied here. */
-static bool hand_to_lane(cs_pull_run *run, cs_pull_lane *lane, cs_page *page, char **page_token)
-{
-	char *next;
-
-	if (!page->next_page || lane->running)
-		return false;
-	next = strdup(page->next_page);
-	if (!next || !cs_pull_lane_start(lane, run, page)) {
-		free(next);
-		return false;
-	}
-	free(*page_token);
-	*page_token = next;
-	return true;
 }
 
 /*
@@ -349,7 +332,6 @@ int cs_pull(cs_worker *w, cs_job *job, cs_calendar *cal, bool full, cs_err *err)
 	cs_pull_run run = {.w = w, .job = job, .cal = cal};
 	char *page_token = cal->page_token ? strdup(cal->page_token) : NULL;
 	cs_pull_ahead ahead = {0};
-	cs_pull_lane lane = {0};
 	const char *token;
 	cs_page page;
 	int rc = -1, got;
@@ -364,7 +346,6 @@ int cs_pull(cs_worker *w, cs_job *job, cs_calendar *cal, bool full, cs_err *err)
 		run.full = full || !cal->sync_token;
 	}
 	run.generation = cal->generation + (page_token ? 0 : run.full);
-	run.single = job->attempt > 1;  /* a retry applies its pages one at a time */
 	if (run.full && !page_token && reattach(&run, err))
 		return -1;
 	for (int n = 0; n < MAX_PAGES; n++) {
@@ -372,14 +353,14 @@ int cs_pull(cs_worker *w, cs_job *job, cs_calendar *cal, bool full, cs_err *err)
 		if (!cs_pull_ahead_take(&ahead, &page, &got, err)) {
 			cs_pull_ahead_release(&ahead);
 			got = cs_pull_fetch(&run, token, page_token, &page, err);
-			/* the pages after it are read while this one is applied */
+			/* the page after it is read while this one is applied */
 			if (!got && page.next_page)
 				cs_pull_ahead_start(&ahead, &run, token, page.next_page);
 		}
 		if (got) {
 			cs_page_release(&page);
 			cs_pull_ahead_release(&ahead);
-			if (err->code != CS_EGONE || run.full || cs_pull_lane_wait(&lane, &run, err))
+			if (err->code != CS_EGONE || run.full)
 				goto out;
 			cs_info("calendar %s: sync token refused; doing a full sync", cal->id);
 			run.full = true;
@@ -388,9 +369,7 @@ int cs_pull(cs_worker *w, cs_job *job, cs_calendar *cal, bool full, cs_err *err)
 			page_token = NULL;
 			continue;
 		}
-		if (hand_to_lane(&run, &lane, &page, &page_token))
-			continue;
-		if (apply_here(&run, &page, &lane, &ahead, err) ||
+		if (apply(&run, &page, &ahead, err) ||
 		    cs_worker_progress(w, job, run.done, "pull", err)) {
 			cs_page_release(&page);
 			goto out;
@@ -407,7 +386,6 @@ int cs_pull(cs_worker *w, cs_job *job, cs_calendar *cal, bool full, cs_err *err)
 	cs_err_set(err, CS_EPROTO, true, "calendar %s: more than %d pages", cal->id, MAX_PAGES);
 out:
 	cs_pull_ahead_release(&ahead);
-	cs_pull_lane_wait(&lane, &run, &(cs_err){0}); /* idle unless the pull failed */
 	if (job->counts.created >= ANALYZE_AFTER)
 		w->stale_statistics = true;
 	free(page_token);

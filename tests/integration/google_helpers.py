@@ -124,6 +124,14 @@ class Emulator:
         self.call("DELETE", "/_emu/faults")
 
 
+@pytest.fixture(scope="module")
+def emu():
+    """A module's own Emulator, stopped when the module is done."""
+    e = Emulator()
+    yield e
+    e.stop()
+
+
 def connect_google(world, emu, remote_id=None, access_role="owner"):
     """A google calendar for world's tenant, with its refresh token sealed."""
     remote_id = remote_id or "family-%s@group.calendar.google.com" % uuid.uuid4().hex[:8]

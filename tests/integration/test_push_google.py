@@ -12,16 +12,9 @@ import uuid
 import pytest
 
 from calsync_helpers import query, wait_for
-from google_helpers import Emulator, connect_google
+from google_helpers import connect_google, emu  # noqa: F401 (a fixture)
 from pool_helpers import World
 from test_sync_google import hub_event, run, timed
-
-
-@pytest.fixture(scope="module")
-def emu():
-    e = Emulator()
-    yield e
-    e.stop()
 
 
 def new_world(services, bin_dir, emu, access_role="owner", **settings):

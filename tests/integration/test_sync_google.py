@@ -6,19 +6,11 @@ mass-deletion guard, refused credentials."""
 
 import uuid
 
-import psycopg2
 import pytest
 
 from calsync_helpers import query, run_tool, wait_for
-from google_helpers import Emulator, connect_google
+from google_helpers import connect_google, emu  # noqa: F401 (a fixture)
 from pool_helpers import INTERACTIVE, World
-
-
-@pytest.fixture(scope="module")
-def emu():
-    e = Emulator()
-    yield e
-    e.stop()
 
 
 @pytest.fixture
@@ -321,14 +313,13 @@ def test_a_failed_later_page_resumes_from_the_stored_page_token(world, emu):
     assert run(world)["created"] == 0
 
 
-def test_pages_applied_side_by_side_give_what_one_page_gives(services, bin_dir, emu):
-    """With more pages to come, every other page is applied on the worker's second
-    connection while the next is applied on the first; overrides whose series is
+def test_pages_applied_in_order_give_what_one_page_gives(services, bin_dir, emu):
+    """Pages are applied one after the other, in order; overrides whose series is
     on another page are linked at the end."""
     w = World(services, bin_dir, redis_db=4)
     try:
         w.cal, w.remote = connect_google(w, emu)
-        w.worker("lanes", CALSYNC_LOG_LEVEL="debug", CALSYNC_WORKER_CONCURRENCY=1)
+        w.worker("pages", CALSYNC_WORKER_CONCURRENCY=1)
         (master,) = emu.add(w.remote, dict(
             summary="Yoga", recurrence=["RRULE:FREQ=WEEKLY;COUNT=4"],
             start={"dateTime": "2026-12-02T19:00:00Z", "timeZone": "Europe/London"},
@@ -346,7 +337,6 @@ def test_pages_applied_side_by_side_give_what_one_page_gives(services, bin_dir, 
         finally:
             emu.clear_faults()
         assert res["status"] == "success" and res["created"] == 7, res
-        assert w.log(0).count("applied on the second connection") == 2   # pages 1 and 3 of 4
         rows = hub(w)
         assert [(r[0], r[6]) for r in rows] == [
             ("Lesson 0", False), ("Lesson 1", False), ("Yoga", False), ("Lesson 2", False),
@@ -399,26 +389,28 @@ def test_a_refreshed_token_is_stored_although_the_job_then_fails(world, emu):
     assert emu.stats()["by_method"].get("POST", 0) == before + 1
 
 
-def test_without_a_second_connection_pages_are_applied_one_at_a_time(services, bin_dir, emu):
-    """PostgreSQL refuses the worker's second connection (its role may hold one):
-    the pull applies its pages one after the other instead of failing."""
+def test_a_worker_thread_holds_one_postgresql_connection(services, bin_dir, emu):
+    """A pull of several pages, its next page read ahead, uses the worker thread's
+    one PostgreSQL connection: after it the thread still holds exactly one."""
     w = World(services, bin_dir, redis_db=4)
     role = "calsync_one_" + uuid.uuid4().hex[:8]     # generated here, not data
     try:
-        query(w.db_url, f'CREATE ROLE "{role}" LOGIN CONNECTION LIMIT 1')
+        query(w.db_url, f'CREATE ROLE "{role}" LOGIN')
         query(w.db_url, f'GRANT ALL ON ALL TABLES IN SCHEMA public TO "{role}"')
         w.cal, w.remote = connect_google(w, emu)
         w.worker("one", CALSYNC_DATABASE_URL=w.db_url.replace("postgres@", role + "@", 1),
                  CALSYNC_WORKER_CONCURRENCY=1)
-        emu.add(w.remote, *lessons(6))
+        emu.add(w.remote, *lessons(8))
         emu.faults(SHORT_PAGES)
         try:
             _, res = first_result(w)
         finally:
             emu.clear_faults()
-        assert res["status"] == "success" and res["created"] == 6, res     # on its first attempt
-        assert "pages are applied one at a time" in w.log(0)
-        assert sorted(r[0] for r in hub(w)) == ["Lesson %d" % i for i in range(6)]
+        assert res["status"] == "success" and res["created"] == 8, res
+        assert sorted(r[0] for r in hub(w)) == ["Lesson %d" % i for i in range(8)]
+        (held,) = query(w.db_url, "SELECT count(*) FROM pg_stat_activity WHERE usename = %s",
+                        (role,))
+        assert held == (1,), held
     finally:
         w.stop()
         query(w.db_url, f'DROP OWNED BY "{role}"')
@@ -426,8 +418,7 @@ def test_without_a_second_connection_pages_are_applied_one_at_a_time(services, b
 
 
 def test_an_event_listed_twice_is_applied_once(world, emu):
-    """Once twice on one page, once again on the next page (which then waits for the
-    page before it instead of being applied beside it)."""
+    """Once twice on one page, once again on the next page."""
     first, *_ = emu.add(world.remote, *lessons(4))
     emu.faults({"method": "GET", "path_regex": "/events$", "action": "repeat_item", "event_id": first["id"]},
                SHORT_PAGES)
@@ -438,31 +429,6 @@ def test_an_event_listed_twice_is_applied_once(world, emu):
     assert res["status"] == "success" and res["created"] == 4, res     # on its first attempt
     assert sorted(r[0] for r in hub(world)) == ["Lesson %d" % i for i in range(4)]
     assert query(world.db_url, "SELECT count(*) FROM calendar_conflicts")[0][0] == 0
-
-
-def test_a_page_that_cannot_lock_a_row_is_retried_one_page_at_a_time(world, emu):
-    """The backstop of the second connection: its page gives up on a row lock, the
-    job is retried, and the retry applies its pages one after the other."""
-    added = emu.add(world.remote, *lessons(4))
-    assert run(world)["created"] == 4
-    for ev in added:
-        emu.patch(world.remote, ev["id"], summary=ev["summary"] + " (moved)")
-    emu.faults(SHORT_PAGES)
-    holder = psycopg2.connect(world.db_url)
-    try:
-        cur = holder.cursor()         # another writer holds the first page's first event
-        cur.execute("SELECT e.id FROM events e JOIN calendar_event_mappings m ON m.event_id = e.id"
-                    " WHERE m.external_event_id = %s FOR UPDATE", (added[0]["id"],))
-        job, first = first_result(world)
-        holder.rollback()
-        assert first["status"] == "retrying" and "lock" in first["error"], first
-        res = wait_for(lambda: [r for r in world.results_of(job) if r["status"] != "retrying"],
-                       timeout=60, what="the retry")[-1]
-    finally:
-        holder.close()
-        emu.clear_faults()
-    assert res["status"] == "success" and res["updated"] == 4, res
-    assert sorted(r[0] for r in hub(world)) == ["Lesson %d (moved)" % i for i in range(4)]
 
 
 def test_one_garbage_item_is_skipped_and_the_job_ends_partial(world, emu):
