@@ -1,6 +1,7 @@
 # calsync - build, test, demo and benchmark entry points.
 #
 #   make            build build/calsync, build/calsync-worker, build/calsync-scheduler
+#                   (and for the tests build/calsync-worker-test: with the test provider)
 #   make test       install what is missing, build, start real services, run every suite
 #   make check-asan the same suite against an ASan+UBSan build (build-asan/)
 #   make demo       install, build, start services, migrate, seed, run scheduler + workers
@@ -48,6 +49,8 @@ LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o)
 PROGRAMS  := $(BUILD)/calsync $(BUILD)/calsync-worker $(BUILD)/calsync-scheduler
+# the worker of the tests: the production worker with the test provider linked in
+TEST_PROGRAMS := $(BUILD)/calsync-worker-test
 # the fuzz targets: the library with a scripted transport in place of libcurl's (http.c)
 FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_TARGETS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/%)
@@ -55,7 +58,7 @@ FUZZ_OBJS    := $(filter-out $(BUILD)/obj/common/http.o,$(LIB_OBJS)) \
                 $(BUILD)/obj/tests/fuzz/scripted_http.o
 
 .PHONY: all test check-asan demo bench lint setup clean unit fuzz fuzz-targets fuzz-coverage
-all: $(PROGRAMS) $(BUILD)/test-unit $(BUILD)/provider-check
+all: $(PROGRAMS) $(TEST_PROGRAMS) $(BUILD)/test-unit $(BUILD)/provider-check
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -68,6 +71,9 @@ $(BUILD)/libcalsync.a: $(LIB_OBJS)
 $(BUILD)/calsync: $(BUILD)/obj/cli/main.o $(BUILD)/libcalsync.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/calsync-worker: $(BUILD)/obj/worker/main.o $(BUILD)/libcalsync.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/calsync-worker-test: $(BUILD)/obj/worker/main.o $(BUILD)/obj/tests/provider/testprov.o \
+                             $(BUILD)/libcalsync.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/calsync-scheduler: $(BUILD)/obj/scheduler/main.o $(BUILD)/libcalsync.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -79,7 +79,8 @@ static const struct setting settings[] = {
 	{"CALSYNC_WORKER_NAME", S(worker_name), K_STR, "", 0, false, 0, 0,
 	 "consumer name of this process (empty: host name and pid)"},
 	{"CALSYNC_TEST_PROVIDER", S(test_provider), K_STR, "", 0, false, 0, 0,
-	 "tests only: `noop`, or a `file:PATH` of test-provider behaviour; empty in production"},
+	 "test builds only (`build/calsync-worker-test`): the folder that scripts the test"
+	 " provider; the production programs have no test provider"},
 	{"CALSYNC_WORKER_CONCURRENCY", S(worker_concurrency), K_INT, "8", 0, false, 1, 256,
 	 "jobs in flight per worker process; each thread holds one PostgreSQL connection"},
 	{"CALSYNC_BATCH_SIZE", S(batch_size), K_INT, "64", 0, false, 1, 10000,

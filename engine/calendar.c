@@ -68,6 +68,68 @@ static int open_secret(cs_sync *s, const cs_calendar *cal, const char *sealed,
 	return 0;
 }
 
+static int seal_or_null(const cs_keyring *keys, const cs_calendar *cal, const char *plain,
+			char **out, cs_err *err)
+{
+	*out = NULL;
+	if (!plain)
+		return 0;
+	return cs_secret_seal(keys, cal->tenant_id, plain, strlen(plain), out, err);
+}
+
+/* Seal cal's credentials and store them on db (cal->creds.changed cleared). */
+static int store_on(cs_db *db, const cs_keyring *keys, cs_calendar *cal, cs_err *err)
+{
+	char *access = NULL, *refresh = NULL;
+	char expires[24];
+	const char *params[4];
+	int rc = -1;
+
+	if (!cal->creds.changed)
+		return 0;
+	if (seal_or_null(keys, cal, cal->creds.access_token, &access, err) ||
+	    seal_or_null(keys, cal, cal->creds.refresh_token, &refresh, err))
+		goto out;
+	snprintf(expires, sizeof(expires), "%lld", cal->creds.expires_at);
+	params[0] = cal->id;
+	params[1] = access;
+	params[2] = refresh;
+	params[3] = expires;
+	rc = cs_db_exec(db, NULL, err,
+			"UPDATE external_calendars SET access_token_encrypted = $2,"
+			" refresh_token_encrypted = COALESCE($3, refresh_token_encrypted),"
+			" token_expires_at = CASE WHEN $4::bigint > 0 THEN to_timestamp($4::bigint) END,"
+			" updated_at = NOW() WHERE id = $1",
+			4, params);
+	if (rc == 0)
+		cal->creds.changed = false;
+out:
+	free(access);
+	free(refresh);
+	return rc;
+}
+
+/*
+ * The credentials hook (provider.h): the provider may call it on a thread
+ * that is not the run's, while the run's connection is in a transaction,
+ * so they are stored on a connection of their own, in one statement.
+ * Refreshes are rare (about once an hour per calendar).
+ */
+static int store_now(cs_creds *creds, void *ctx, cs_err *err)
+{
+	cs_calendar *cal = ctx;
+	cs_db *db = NULL;
+	int rc;
+
+	if (creds != &cal->creds)
+		return cs_err_set(err, CS_EINVAL, false, "calendar %s: not its credentials", cal->id);
+	if (cs_db_new(&db, cal->owner->cfg->database_url, err))
+		return -1;
+	rc = store_on(db, cal->owner->keys, cal, err);
+	cs_db_free(db);
+	return rc;
+}
+
 int cs_calendar_connect(cs_sync *s, cs_calendar *cal, cs_err *err)
 {
 	PGresult *res = NULL;
@@ -98,50 +160,18 @@ int cs_calendar_connect(cs_sync *s, cs_calendar *cal, cs_err *err)
 		cal->creds.url = strdup(cs_db_get(res, 0, 3));
 	if (cs_db_get(res, 0, 4))
 		cal->creds.username = strdup(cs_db_get(res, 0, 4));
+	cal->owner = s;
+	cal->creds.store = store_now;
+	cal->creds.store_ctx = cal;
 	rc = cal->ops->open(&cal->provider, s->cfg, &cal->creds, s->http, err);
 out:
 	PQclear(res);
 	return rc;
 }
 
-static int seal_or_null(cs_sync *s, const cs_calendar *cal, const char *plain, char **out,
-			cs_err *err)
-{
-	*out = NULL;
-	if (!plain)
-		return 0;
-	return cs_secret_seal(s->keys, cal->tenant_id, plain, strlen(plain), out, err);
-}
-
 int cs_calendar_store_creds(cs_sync *s, cs_calendar *cal, cs_err *err)
 {
-	char *access = NULL, *refresh = NULL;
-	char expires[24];
-	const char *params[4];
-	int rc = -1;
-
-	if (!cal->creds.changed)
-		return 0;
-	if (seal_or_null(s, cal, cal->creds.access_token, &access, err) ||
-	    seal_or_null(s, cal, cal->creds.refresh_token, &refresh, err))
-		goto out;
-	snprintf(expires, sizeof(expires), "%lld", cal->creds.expires_at);
-	params[0] = cal->id;
-	params[1] = access;
-	params[2] = refresh;
-	params[3] = expires;
-	rc = cs_db_exec(s->db, NULL, err,
-			"UPDATE external_calendars SET access_token_encrypted = $2,"
-			" refresh_token_encrypted = COALESCE($3, refresh_token_encrypted),"
-			" token_expires_at = CASE WHEN $4::bigint > 0 THEN to_timestamp($4::bigint) END,"
-			" updated_at = NOW() WHERE id = $1",
-			4, params);
-	if (rc == 0)
-		cal->creds.changed = false;
-out:
-	free(access);
-	free(refresh);
-	return rc;
+	return store_on(s->db, s->keys, cal, err);
 }
 
 int cs_calendar_mark_auth_required(cs_sync *s, const cs_calendar *cal, const char *why,
@@ -155,6 +185,11 @@ int cs_calendar_mark_auth_required(cs_sync *s, const cs_calendar *cal, const cha
 			  " ON CONFLICT (external_calendar_id) DO UPDATE SET last_sync_at = NOW(),"
 			  " last_sync_status = 'auth_required', last_sync_error = $2, updated_at = NOW()",
 			  2, params);
+}
+
+bool cs_calendar_can(const cs_calendar *cal, enum cs_provider_cap cap)
+{
+	return (cal->ops->caps(cal->provider) & cap) != 0;
 }
 
 bool cs_calendar_pulls(const cs_calendar *cal)

@@ -27,7 +27,8 @@ typedef struct cs_calendar {
 	char *page_token;       /* a sync interrupted between pages resumes here */
 	long long generation;   /* of the full sync in progress or last done */
 	bool full_running;      /* page_token belongs to a full sync */
-	cs_creds creds;
+	cs_creds creds;         /* stored the moment the provider refreshes them */
+	cs_sync *owner;         /* the context that connected it, for the credentials hook */
 	const struct cs_provider_ops *ops;
 	cs_provider *provider;
 } cs_calendar;
@@ -36,12 +37,18 @@ typedef struct cs_calendar {
 int cs_calendar_load(cs_sync *s, const char *id, cs_calendar *cal, cs_err *err);
 /* Open the credentials and the provider (CS_EINVAL/CS_ECRYPTO: cannot, and why). */
 int cs_calendar_connect(cs_sync *s, cs_calendar *cal, cs_err *err);
-/* When the provider refreshed the credentials, seal and store them (inside the caller's tx). */
+/*
+ * When the provider refreshed the credentials and they are not stored yet
+ * (the hook that stores them at once failed), seal and store them (inside
+ * the caller's transaction).
+ */
 int cs_calendar_store_creds(cs_sync *s, cs_calendar *cal, cs_err *err);
 /* Record that the provider refused the credentials: the user must reconnect. */
 int cs_calendar_mark_auth_required(cs_sync *s, const cs_calendar *cal, const char *why,
 				   cs_err *err);
 bool cs_calendar_pulls(const cs_calendar *cal);
+/* The connected provider declares cap (a CS_CAP_* flag, provider.h). */
+bool cs_calendar_can(const cs_calendar *cal, enum cs_provider_cap cap);
 bool cs_calendar_pushes(const cs_calendar *cal);
 void cs_calendar_release(cs_calendar *cal);
 

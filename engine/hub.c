@@ -183,7 +183,8 @@ int cs_hub_insert_send(cs_db *db, const char *tenant, const char *user, const ch
 	snprintf(gen, sizeof(gen), "%lld", generation);
 	return cs_db_send(db, err,
 			  "WITH x AS MATERIALIZED (SELECT * FROM jsonb_to_recordset($1::jsonb) AS"
-			  " " ROW_FIELDS ", remote_id text, etag text, hash text, remote_series text)),"
+			  " " ROW_FIELDS ", remote_id text, etag text, hash text, remote_series text,"
+			  " raw text)),"
 			  " e AS (INSERT INTO events (id, tenant_id, created_by, title, description,"
 			  " location, start_time, end_time, is_all_day, timezone, recurrence,"
 			  " recurring_event_id, original_start_time, attendees, status,"
@@ -195,9 +196,9 @@ int cs_hub_insert_send(cs_db *db, const char *tenant, const char *user, const ch
 			  " " ATTENDEES ", x.status, $4, NOW() FROM x)"
 			  " INSERT INTO calendar_event_mappings (event_id, external_calendar_id,"
 			  " external_event_id, external_etag, sync_direction, local_hash, remote_hash,"
-			  " is_deleted, remote_series_id, seen_generation, last_synced_at)"
+			  " is_deleted, remote_series_id, seen_generation, last_synced_at, remote_raw)"
 			  " SELECT x.id, $4, x.remote_id, x.etag, 'from_external', x.hash, x.hash, FALSE,"
-			  " x.remote_series, $5::bigint, NOW() FROM x",
+			  " x.remote_series, $5::bigint, NOW(), x.raw FROM x",
 			  5, (const char *const[]){rows, tenant, user, source, gen});
 }
 

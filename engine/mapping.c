@@ -10,7 +10,7 @@
 
 #define MAPPING_COLUMNS                                                              \
 	"event_id, external_event_id, external_etag, sync_direction, local_hash,"    \
-	" remote_hash, COALESCE(is_deleted, FALSE), pending_delete, left_alone"
+	" remote_hash, COALESCE(is_deleted, FALSE), pending_delete, left_alone, remote_raw"
 
 static char *col(PGresult *res, int row, int c)
 {
@@ -30,6 +30,7 @@ static void fill(cs_mapping *m, PGresult *res, int row)
 	m->is_deleted = strcmp(PQgetvalue(res, row, 6), "t") == 0;
 	m->pending_delete = strcmp(PQgetvalue(res, row, 7), "t") == 0;
 	m->left_alone = strcmp(PQgetvalue(res, row, 8), "t") == 0;
+	m->raw = col(res, row, 9);
 }
 
 void cs_mapping_release(cs_mapping *m)
@@ -40,6 +41,7 @@ void cs_mapping_release(cs_mapping *m)
 	free(m->direction);
 	free(m->local_hash);
 	free(m->remote_hash);
+	free(m->raw);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -154,6 +156,7 @@ json_t *cs_mapping_row(const cs_mapping *m, const char *series, long long genera
 	cs_json_put(o, "series", series);
 	json_object_set_new(o, "generation", json_integer(generation));
 	cs_json_put(o, "synced_at", m->synced_at);
+	cs_json_put(o, "raw", m->raw);
 	return o;
 }
 
@@ -162,14 +165,15 @@ int cs_mapping_insert(cs_db *db, const char *cal, const char *rows, cs_err *err)
 	return cs_db_exec(db, NULL, err,
 			  "INSERT INTO calendar_event_mappings (event_id, external_calendar_id,"
 			  " external_event_id, external_etag, sync_direction, local_hash, remote_hash,"
-			  " is_deleted, remote_series_id, seen_generation, last_synced_at, left_alone)"
+			  " is_deleted, remote_series_id, seen_generation, last_synced_at, left_alone,"
+			  " remote_raw)"
 			  " SELECT x.event_id, $1, x.remote_id, x.etag, x.direction, x.local_hash,"
 			  " x.remote_hash, x.is_deleted, x.series, x.generation,"
-			  " COALESCE(x.synced_at, NOW()), COALESCE(x.left_alone, FALSE)"
+			  " COALESCE(x.synced_at, NOW()), COALESCE(x.left_alone, FALSE), x.raw"
 			  " FROM jsonb_to_recordset($2::jsonb) AS x(event_id uuid, remote_id text,"
 			  " etag text, direction text, local_hash text, remote_hash text,"
 			  " is_deleted boolean, series text, generation bigint, synced_at timestamptz,"
-			  " left_alone boolean)"
+			  " left_alone boolean, raw text)"
 			  " ON CONFLICT (event_id, external_calendar_id) DO UPDATE SET"
 			  " external_event_id = EXCLUDED.external_event_id,"
 			  " external_etag = EXCLUDED.external_etag, local_hash = EXCLUDED.local_hash,"
@@ -179,7 +183,7 @@ int cs_mapping_insert(cs_db *db, const char *cal, const char *rows, cs_err *err)
 			  " seen_generation = GREATEST(EXCLUDED.seen_generation,"
 			  "  calendar_event_mappings.seen_generation),"
 			  " pending_delete = FALSE, last_synced_at = EXCLUDED.last_synced_at,"
-			  " left_alone = EXCLUDED.left_alone,"
+			  " left_alone = EXCLUDED.left_alone, remote_raw = EXCLUDED.remote_raw,"
 			  " updated_at = NOW()",
 			  2, (const char *const[]){cal, rows});
 }
@@ -233,11 +237,11 @@ int cs_mapping_detach(cs_db *db, const char *cal, cs_err *err)
 			  "INSERT INTO calendar_detached_mappings (tenant_id, provider,"
 			  " provider_calendar_id, external_event_id, event_id, source_calendar_id,"
 			  " external_etag, sync_direction, local_hash, remote_hash, is_deleted,"
-			  " left_alone, remote_series_id, last_synced_at)"
+			  " left_alone, remote_series_id, last_synced_at, remote_raw)"
 			  " SELECT c.tenant_id, c.provider, c.provider_calendar_id, m.external_event_id,"
 			  " m.event_id, c.id, m.external_etag, m.sync_direction, m.local_hash,"
 			  " m.remote_hash, COALESCE(m.is_deleted, FALSE), m.left_alone,"
-			  " m.remote_series_id, m.last_synced_at"
+			  " m.remote_series_id, m.last_synced_at, m.remote_raw"
 			  " FROM calendar_event_mappings m JOIN external_calendars c"
 			  " ON c.id = m.external_calendar_id WHERE c.id = $1"
 			  " ON CONFLICT (tenant_id, provider, provider_calendar_id, external_event_id)"
@@ -248,7 +252,8 @@ int cs_mapping_detach(cs_db *db, const char *cal, cs_err *err)
 			  " remote_hash = EXCLUDED.remote_hash, is_deleted = EXCLUDED.is_deleted,"
 			  " left_alone = EXCLUDED.left_alone,"
 			  " remote_series_id = EXCLUDED.remote_series_id,"
-			  " last_synced_at = EXCLUDED.last_synced_at, detached_at = NOW()",
+			  " last_synced_at = EXCLUDED.last_synced_at, remote_raw = EXCLUDED.remote_raw,"
+			  " detached_at = NOW()",
 			  1, &cal);
 }
 
@@ -263,10 +268,11 @@ int cs_mapping_reattach(cs_db *db, const char *cal, int *n, cs_err *err)
 		       "  AND d.provider_calendar_id = c.provider_calendar_id RETURNING d.*),"
 		       " m AS (INSERT INTO calendar_event_mappings (event_id, external_calendar_id,"
 		       "  external_event_id, external_etag, sync_direction, local_hash, remote_hash,"
-		       "  is_deleted, left_alone, remote_series_id, seen_generation, last_synced_at)"
+		       "  is_deleted, left_alone, remote_series_id, seen_generation, last_synced_at,"
+		       "  remote_raw)"
 		       "  SELECT d.event_id, $1, d.external_event_id, d.external_etag, d.sync_direction,"
 		       "  d.local_hash, d.remote_hash, d.is_deleted, d.left_alone, d.remote_series_id, 0,"
-		       "  d.last_synced_at FROM d ON CONFLICT DO NOTHING RETURNING event_id),"
+		       "  d.last_synced_at, d.remote_raw FROM d ON CONFLICT DO NOTHING RETURNING event_id),"
 		       " e AS (UPDATE events e SET source_calendar_id = $1 FROM d"
 		       "  WHERE e.id = d.event_id AND e.source_calendar_id = d.source_calendar_id"
 		       "  AND e.id IN (SELECT event_id FROM m))"
@@ -276,6 +282,16 @@ int cs_mapping_reattach(cs_db *db, const char *cal, int *n, cs_err *err)
 	*n = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
 	return 0;
+}
+
+int cs_mapping_share_resource(cs_db *db, const char *cal, const char *remote_series,
+			      const char *etag, const char *raw, cs_err *err)
+{
+	return cs_db_exec(db, NULL, err,
+			  "UPDATE calendar_event_mappings SET external_etag = $3, remote_raw = $4,"
+			  " updated_at = NOW() WHERE external_calendar_id = $1"
+			  " AND (external_event_id = $2 OR remote_series_id = $2)",
+			  4, (const char *const[]){cal, remote_series, etag, raw});
 }
 
 int cs_mapping_settle(cs_db *db, const char *cal, const char *event_id, const char *updated_at,

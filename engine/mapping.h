@@ -25,6 +25,7 @@ typedef struct cs_mapping {
 	bool is_deleted;
 	bool pending_delete;
 	bool left_alone;        /* an ignored delete_conflict: neither side is written */
+	char *raw;              /* the provider's own representation (cs_event.raw), or NULL */
 	/* for saving: the Hub updated_at written; NULL: now; CS_MAPPING_UNSYNCED: never */
 	const char *synced_at;
 } cs_mapping;
@@ -68,6 +69,14 @@ int cs_mapping_save(cs_db *db, const char *cal, const cs_mapping *m, const char 
  */
 int cs_mapping_settle(cs_db *db, const char *cal, const char *event_id, const char *updated_at,
 		      cs_err *err);
+/*
+ * Where a series and its overrides are one resource with one etag
+ * (CS_CAP_SERIES_ONE_RESOURCE): after a write to one of them, every mapping
+ * of the series remote_series (the series itself and its overrides) holds
+ * the resource's new etag and representation (raw, may be NULL).
+ */
+int cs_mapping_share_resource(cs_db *db, const char *cal, const char *remote_series,
+			      const char *etag, const char *raw, cs_err *err);
 /* Insert (or update) many: rows is the JSON text of an array of cs_mapping_row() objects. */
 int cs_mapping_insert(cs_db *db, const char *cal, const char *rows, cs_err *err);
 json_t *cs_mapping_row(const cs_mapping *m, const char *series, long long generation);

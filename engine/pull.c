@@ -192,7 +192,7 @@ static int apply_deletions(cs_pull_run *run, bool *held, cs_err *err)
 
 	*held = false;
 	snprintf(gen, sizeof(gen), "%lld", run->generation);
-	if (run->full &&
+	if (run->full && cs_calendar_can(run->cal, CS_CAP_LISTS_ALL) && /* absence is deletion */
 	    cs_db_exec(run->s->db, NULL, err,
 		       "UPDATE calendar_event_mappings SET pending_delete = TRUE"
 		       " WHERE external_calendar_id = $1 AND seen_generation < $2::bigint"

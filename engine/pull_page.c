@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "conflict.h"
+#include "decide.h"
 #include "fingerprint.h"
 #include "hub.h"
 #include "ids.h"
@@ -95,6 +96,7 @@ static void add_mapping(struct page_ctx *c, const cs_event *ev, const cs_event *
 	m.direction = (char *)"to_external";
 	m.local_hash = fp;
 	m.remote_hash = fp;
+	m.raw = ev->raw;
 	if (strcmp(fp, lh) != 0)
 		m.synced_at = CS_MAPPING_UNSYNCED;
 	json_array_append_new(c->map_rows, cs_mapping_row(&m, ev->series_id, c->run->generation));
@@ -163,6 +165,7 @@ static int add_new(struct page_ctx *c, cs_event *ev, cs_err *err)
 	cs_json_put(row, "etag", ev->etag);
 	json_object_set_new(row, "hash", json_string(fp));
 	cs_json_put(row, "remote_series", ev->series_id);
+	cs_json_put(row, "raw", ev->raw);
 	json_array_append_new(c->hub_rows, row);
 	json_object_set_new(c->new_ids, ev->id, json_string(id));
 	touch(c, id, ev);
@@ -171,88 +174,119 @@ static int add_new(struct page_ctx *c, cs_event *ev, cs_err *err)
 	return 0;
 }
 
-/*
- * A listed remote event that is mapped: a change (or a restore, when its
- * mapping says it was deleted) compared by fingerprint with what each side
- * held at the last sync.
- */
-static int change(struct page_ctx *c, cs_event *ev, cs_mapping *m, cs_err *err)
+/* Both sides changed (or the Hub copy was deleted): a conflict with both versions. */
+static int conflict(struct page_ctx *c, enum cs_action act, const cs_hubevent *hub,
+		    const cs_mapping *m, const cs_event *ev, cs_err *err)
 {
-	char rh[CS_FINGERPRINT_LEN + 1], lh[CS_FINGERPRINT_LEN + 1];
-	bool restored = m->is_deleted && !ev->cancelled;
 	cs_pull_run *run = c->run;
-	cs_hubevent hub = {0};
-	cs_mapping upd = *m;
+	json_t *local = cs_event_json(&hub->ev), *ext = cs_event_json(ev);
+	int rc;
+
+	json_object_set_new(local, "deleted", json_boolean(hub->deleted));
+	rc = cs_conflict_raise(run->s, run->cal,
+			       act == CS_ACT_DELETE_CONFLICT ? "delete_conflict" : "update_conflict",
+			       m->event_id, ev->id, local, ext, err);
+	json_decref(local);
+	json_decref(ext);
+	return rc;
+}
+
+/* A remote change, or a restore: the Hub copy (its tombstone lifted) follows. */
+static int update_hub(struct page_ctx *c, const cs_event *ev, const cs_hubevent *hub,
+		      cs_mapping *upd, char *rh, cs_err *err)
+{
+	cs_pull_run *run = c->run;
 	char *series = NULL;
 	int rc = -1;
 
-	if (m->pending_delete)
-		json_array_append_new(c->revived, json_string(ev->id));
-	if (ev->cancelled)
-		fill_cancelled_times(ev);
-	cs_fingerprint(ev, rh);
-	upd.etag = ev->etag;
-	upd.is_deleted = m->is_deleted && !restored;
-	upd.left_alone = false;
-	if (!restored && m->remote_hash && strcmp(rh, m->remote_hash) == 0) {
-		if (ev->etag && (!m->etag || strcmp(ev->etag, m->etag) != 0)) {
-			upd.left_alone = m->left_alone;
-			json_array_append_new(c->map_rows, cs_mapping_row(&upd, NULL, run->generation));
-		}
-		return 0;
-	}
-	if (m->is_deleted && !restored)
-		return 0;
-	if (cs_hub_load(run->s->db, m->event_id, &hub, err))
-		return err->code == CS_ENOTFOUND ? 0 : -1;
-	cs_fingerprint(&hub.ev, lh);
-	if (m->left_alone && hub.deleted) {
-		/* an ignored deletion of the Hub copy: the remote goes on alone */
-		upd.remote_hash = rh;
-		upd.left_alone = true;
-		json_array_append_new(c->map_rows, cs_mapping_row(&upd, NULL, run->generation));
-		rc = 0;
-		goto out;
-	}
-	if (restored && !hub.deleted && m->remote_hash && strcmp(rh, m->remote_hash) == 0) {
-		/* back as it was: linked again, the Hub side decides any push */
-		json_array_append_new(c->map_rows, cs_mapping_row(&upd, NULL, run->generation));
-		rc = 0;
-		goto out;
-	}
-	if (!hub.deleted && strcmp(lh, rh) == 0) {
-		/* both sides hold the same content (calsync's own write, its answer lost) */
-		upd.local_hash = rh;
-		upd.remote_hash = rh;
-		json_array_append_new(c->map_rows, cs_mapping_row(&upd, ev->series_id, run->generation));
-		rc = 0;
-		goto out;
-	}
-	if (!(restored && hub.deleted) &&
-	    (hub.deleted || (m->local_hash && strcmp(lh, m->local_hash) != 0))) {
-		json_t *local = cs_event_json(&hub.ev), *ext = cs_event_json(ev);
-
-		json_object_set_new(local, "deleted", json_boolean(hub.deleted));
-		rc = cs_conflict_raise(run->s, run->cal,
-				       hub.deleted ? "delete_conflict" : "update_conflict",
-				       m->event_id, ev->id, local, ext, err);
-		json_decref(local);
-		json_decref(ext);
-		goto out;
-	}
-	/* a remote change, or a restore: the Hub copy (its tombstone lifted) follows */
 	if (ev->series_id && hub_series(c, ev->series_id, &series, err))
+		return -1;
+	if (cs_hub_update(run->s->db, upd->event_id, ev, series ? series : hub->ev.series_id, err))
 		goto out;
-	if (cs_hub_update(run->s->db, m->event_id, ev, series ? series : hub.ev.series_id, err))
-		goto out;
-	upd.local_hash = rh;
-	upd.remote_hash = rh;
-	json_array_append_new(c->map_rows, cs_mapping_row(&upd, ev->series_id, run->generation));
-	touch(c, m->event_id, ev);
+	upd->local_hash = rh;
+	upd->remote_hash = rh;
+	json_array_append_new(c->map_rows, cs_mapping_row(upd, ev->series_id, run->generation));
+	touch(c, upd->event_id, ev);
 	run->s->report.counts.updated++;
 	rc = 0;
 out:
 	free(series);
+	return rc;
+}
+
+/*
+ * A listed remote event that is mapped: a change (or a restore, when its
+ * mapping says it was deleted) compared by fingerprint with what each side
+ * held at the last sync (decide.h).
+ */
+static int change(struct page_ctx *c, cs_event *ev, cs_mapping *m, cs_err *err)
+{
+	char rh[CS_FINGERPRINT_LEN + 1], lh[CS_FINGERPRINT_LEN + 1];
+	cs_pull_run *run = c->run;
+	cs_hubevent hub = {0};
+	cs_mapping upd = *m;
+	cs_pull_facts f = {.remote_cancelled = ev->cancelled, .occurrence = ev->series_id != NULL,
+			   .mapped_deleted = m->is_deleted, .left_alone = m->left_alone};
+	enum cs_action act;
+	int rc = 0;
+
+	if (m->pending_delete && (!ev->cancelled || ev->series_id))
+		json_array_append_new(c->revived, json_string(ev->id)); /* live again */
+	if (ev->cancelled)
+		fill_cancelled_times(ev);
+	cs_fingerprint(ev, rh);
+	f.remote = cs_change_of(rh, m->remote_hash);
+	f.etag_moved = ev->etag && (!m->etag || strcmp(ev->etag, m->etag) != 0);
+	upd.etag = ev->etag;
+	upd.raw = ev->raw;
+	upd.is_deleted = m->is_deleted && ev->cancelled;
+	upd.left_alone = false;
+	act = cs_decide_pull(&f);
+	if (act == CS_ACT_LOAD_HUB) {
+		if (cs_hub_load(run->s->db, m->event_id, &hub, err)) {
+			if (err->code != CS_ENOTFOUND)
+				return -1;
+			f.hub = CS_HUB_MISSING;
+		} else {
+			cs_fingerprint(&hub.ev, lh);
+			f.hub = hub.deleted ? CS_HUB_DELETED : CS_HUB_LIVE;
+			f.local = cs_change_of(lh, m->local_hash);
+			f.equal = strcmp(lh, rh) == 0;
+		}
+		act = cs_decide_pull(&f);
+	}
+	switch (act) {
+	case CS_ACT_TOMBSTONE_HUB:
+		json_array_append_new(c->deleted, json_string(ev->id));
+		break;
+	case CS_ACT_RECORD_ETAG:
+		upd.left_alone = m->left_alone;
+		json_array_append_new(c->map_rows, cs_mapping_row(&upd, NULL, run->generation));
+		break;
+	case CS_ACT_LEAVE_ALONE:
+		upd.remote_hash = rh;
+		upd.left_alone = true;
+		json_array_append_new(c->map_rows, cs_mapping_row(&upd, NULL, run->generation));
+		break;
+	case CS_ACT_RELINK:
+		json_array_append_new(c->map_rows, cs_mapping_row(&upd, NULL, run->generation));
+		break;
+	case CS_ACT_SETTLE_EQUAL:
+		/* both sides hold the same content (calsync's own write, its answer lost) */
+		upd.local_hash = rh;
+		upd.remote_hash = rh;
+		json_array_append_new(c->map_rows, cs_mapping_row(&upd, ev->series_id, run->generation));
+		break;
+	case CS_ACT_UPDATE_CONFLICT:
+	case CS_ACT_DELETE_CONFLICT:
+		rc = conflict(c, act, &hub, m, ev, err);
+		break;
+	case CS_ACT_UPDATE_HUB:
+		rc = update_hub(c, ev, &hub, &upd, rh, err);
+		break;
+	default: /* nothing to do */
+		break;
+	}
 	cs_hubevent_release(&hub);
 	return rc;
 }
@@ -278,11 +312,6 @@ static int apply_item(struct page_ctx *c, cs_event *ev, cs_err *err)
 	m = cs_mapset_find(&c->maps, ev->id);
 	if (m && c->run->full)
 		json_array_append_new(c->seen, json_string(ev->id));
-	if (m && ev->cancelled && !ev->series_id) {
-		if (!m->is_deleted)
-			json_array_append_new(c->deleted, json_string(ev->id));
-		return 0;
-	}
 	return m ? change(c, ev, m, err) : add_new(c, ev, err);
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "conflict.h"
+#include "decide.h"
 #include "fingerprint.h"
 #include "hub.h"
 #include "log.h"
@@ -29,14 +30,6 @@
  */
 #define RECENT_CHANGES_S 3600
 #define MAX_SERIES_DEPTH 2
-
-/* How the remote copy stands when the provider refused a write's precondition. */
-enum remote_state {
-	REMOTE_GONE,       /* deleted there */
-	REMOTE_AS_HUB,     /* it holds the Hub's content: our own earlier write got through */
-	REMOTE_AS_SYNCED,  /* it changed only what calsync does not model */
-	REMOTE_CHANGED     /* what calsync models changed: a conflict */
-};
 
 /* What one push attempt decided (see record()). */
 struct outcome {
@@ -57,7 +50,14 @@ static int record_one(cs_sync *s, cs_calendar *cal, const struct outcome *o,
 {
 	switch (o->kind) {
 	case WROTE:
-		return cs_mapping_save(s->db, cal->id, o->mapping, o->series, 0, err);
+		if (cs_mapping_save(s->db, cal->id, o->mapping, o->series, 0, err))
+			return -1;
+		if (o->mapping->is_deleted || !cs_calendar_can(cal, CS_CAP_SERIES_ONE_RESOURCE))
+			return 0;
+		/* the write moved the etag of the series' whole resource */
+		return cs_mapping_share_resource(s->db, cal->id,
+						 o->series ? o->series : o->mapping->remote_id,
+						 o->mapping->etag, o->mapping->raw, err);
 	case CONFLICT:  /* raised, and the push settled until a person decides */
 		if (cs_conflict_raise(s, cal, o->type, o->hub->ev.id, o->remote_id, o->local,
 				      o->external, err))
@@ -124,33 +124,29 @@ static int held_back(cs_sync *s, const cs_calendar *cal, const cs_hubevent *hub,
 }
 
 /*
- * After a failed precondition: read the remote copy again and say how it
- * stands against lh (the Hub's content) and the remote content of the
- * last sync. A copy that cannot be understood is CS_EREFUSED.
+ * After a failed precondition: read the remote copy again and decide
+ * (decide.h) against lh (the Hub's content) and the remote content of
+ * the last sync. A copy that cannot be understood is CS_EREFUSED.
  */
-static int reread(cs_calendar *cal, const cs_mapping *m, const char *lh, cs_event *remote,
-		  enum remote_state *state, cs_err *err)
+static int reread(cs_calendar *cal, const cs_mapping *m, const char *lh, bool deleting,
+		  cs_event *remote, enum cs_action *act, cs_err *err)
 {
 	char rh[CS_FINGERPRINT_LEN + 1];
+	cs_reread_facts f = {.deleting = deleting, .remote_gone = true};
 
 	if (cal->ops->get(cal->provider, cal->remote_id, m->remote_id, remote, err)) {
 		if (err->code != CS_ENOTFOUND)
 			return -1;
-		*state = REMOTE_GONE;
-		return 0;
-	}
-	if (remote->bad) /* isolated like a bad pulled item */
+	} else if (remote->bad) { /* isolated like a bad pulled item */
 		return cs_err_set(err, CS_EREFUSED, false, "the remote copy cannot be read: %s",
 				  remote->bad);
-	cs_fingerprint(remote, rh);
-	if (remote->cancelled)
-		*state = REMOTE_GONE;
-	else if (strcmp(rh, lh) == 0)
-		*state = REMOTE_AS_HUB;
-	else if (m->remote_hash && strcmp(rh, m->remote_hash) == 0)
-		*state = REMOTE_AS_SYNCED;
-	else
-		*state = REMOTE_CHANGED;
+	} else {
+		cs_fingerprint(remote, rh);
+		f.remote_gone = remote->cancelled;
+		f.equal = strcmp(rh, lh) == 0;
+		f.remote = cs_change_of(rh, m->remote_hash);
+	}
+	*act = cs_decide_reread(&f);
 	return 0;
 }
 
@@ -160,10 +156,11 @@ static int reread(cs_calendar *cal, const cs_mapping *m, const char *lh, cs_even
  * full versions.
  */
 static int raise_conflict(cs_sync *s, cs_calendar *cal, const cs_hubevent *hub,
-			  const cs_mapping *m, const cs_event *remote, bool gone, cs_err *err)
+			  const cs_mapping *m, const cs_event *remote, enum cs_action act, cs_err *err)
 {
+	bool gone = !hub->deleted && act == CS_ACT_DELETE_CONFLICT;
 	struct outcome o = {.kind = CONFLICT, .hub = hub, .remote_id = m->remote_id,
-			    .type = hub->deleted || gone ? "delete_conflict" : "update_conflict",
+			    .type = act == CS_ACT_DELETE_CONFLICT ? "delete_conflict" : "update_conflict",
 			    .local = cs_event_json(&hub->ev), .external = cs_event_json(remote)};
 	int rc;
 
@@ -204,18 +201,18 @@ static int push_delete(cs_sync *s, cs_calendar *cal, const cs_hubevent *hub,
 		       cs_mapping *m, cs_err *err)
 {
 	char lh[CS_FINGERPRINT_LEN + 1];
-	enum remote_state state;
+	enum cs_action act;
 	cs_event remote = {0};
 	int rc = -1;
 
 	if (cal->ops->remove(cal->provider, cal->remote_id, m->remote_id, m->etag, err) == 0)
 		return deleted(s, cal, hub, m, err);
 	cs_fingerprint(&hub->ev, lh);
-	if (err->code != CS_ECONFLICT || reread(cal, m, lh, &remote, &state, err))
+	if (err->code != CS_ECONFLICT || reread(cal, m, lh, true, &remote, &act, err))
 		goto out;
-	if (state == REMOTE_CHANGED)
-		rc = raise_conflict(s, cal, hub, m, &remote, false, err);
-	else if (state == REMOTE_GONE ||
+	if (act == CS_ACT_DELETE_CONFLICT)
+		rc = raise_conflict(s, cal, hub, m, &remote, act, err);
+	else if (act == CS_ACT_SETTLE_EQUAL ||
 		 cal->ops->remove(cal->provider, cal->remote_id, m->remote_id, remote.etag, err) == 0)
 		rc = deleted(s, cal, hub, m, err);
 	else if (err->code == CS_ECONFLICT)
@@ -252,19 +249,23 @@ static int remote_series(cs_sync *s, cs_calendar *cal, const char *hub_series,
 				     hub_series);
 }
 
-/* Write the Hub's content over the remote copy remote_id under etag; *out the answer. */
-static int update_remote(cs_calendar *cal, cs_hubevent *hub, const char *remote_id,
-			 const char *etag, cs_event *out, cs_err *err)
+/*
+ * Write the Hub's content over the remote copy base (its id, under its
+ * etag, merged into the provider's own representation of it); *out the answer.
+ */
+static int update_remote(cs_calendar *cal, cs_hubevent *hub, const cs_event *base,
+			 cs_event *out, cs_err *err)
 {
 	char *hub_id = hub->ev.id;
 	int rc;
 
 	cs_event_release(out);
-	hub->ev.id = (char *)remote_id;  /* borrowed for the call */
-	hub->ev.etag = (char *)etag;
+	hub->ev.id = base->id;  /* borrowed for the call */
+	hub->ev.etag = base->etag;
+	hub->ev.raw = base->raw;
 	rc = cal->ops->update(cal->provider, cal->remote_id, &hub->ev, out, err);
 	hub->ev.id = hub_id;
-	hub->ev.etag = NULL;
+	hub->ev.etag = hub->ev.raw = NULL;
 	return rc;
 }
 
@@ -279,25 +280,27 @@ static int precondition_failed(cs_sync *s, cs_calendar *cal, cs_hubevent *hub,
 			       const cs_mapping *m, const char *lh, cs_event *out, bool *wrote,
 			       bool *conflicted, cs_err *err)
 {
-	enum remote_state state;
+	enum cs_action act;
 	cs_event remote = {0};
 	int rc = -1;
 
-	if (reread(cal, m, lh, &remote, &state, err))
+	if (reread(cal, m, lh, false, &remote, &act, err))
 		goto out;
-	if (state == REMOTE_AS_HUB) {
+	if (act == CS_ACT_SETTLE_EQUAL) {
 		cs_event_release(out);
 		*out = remote;
 		memset(&remote, 0, sizeof(remote));
 		*wrote = false;
 		rc = 0;
-	} else if (state == REMOTE_AS_SYNCED) {
-		rc = update_remote(cal, hub, m->remote_id, remote.etag, out, err);
+	} else if (act == CS_ACT_UPDATE_REMOTE) {
+		rc = update_remote(cal, hub,
+				   &(cs_event){.id = m->remote_id, .etag = remote.etag, .raw = remote.raw},
+				   out, err);
 		if (rc && err->code == CS_ECONFLICT)
 			rc = still_changing(err);
 	} else {
 		*conflicted = true;
-		rc = raise_conflict(s, cal, hub, m, &remote, state == REMOTE_GONE, err);
+		rc = raise_conflict(s, cal, hub, m, &remote, act, err);
 	}
 out:
 	cs_event_release(&remote);
@@ -313,7 +316,7 @@ static int create_remote(cs_calendar *cal, cs_hubevent *hub, const char *lh, cs_
 			 cs_err *err)
 {
 	char rh[CS_FINGERPRINT_LEN + 1];
-	char *id, *etag;
+	cs_event first;
 	int rc;
 
 	cs_event_release(out);
@@ -324,12 +327,10 @@ static int create_remote(cs_calendar *cal, cs_hubevent *hub, const char *lh, cs_
 		return 0;
 	cs_info("calendar %s: event %s was created before with other content; writing it again",
 		cal->id, hub->ev.id);
-	id = out->id;
-	etag = out->etag;
-	out->id = out->etag = NULL;
-	rc = update_remote(cal, hub, id, etag, out, err);
-	free(id);
-	free(etag);
+	first = *out;
+	memset(out, 0, sizeof(*out));
+	rc = update_remote(cal, hub, &first, out, err);
+	cs_event_release(&first);
 	return rc;
 }
 
@@ -344,13 +345,13 @@ static int push_write(cs_sync *s, cs_calendar *cal, cs_hubevent *hub,
 	int rc = -1;
 
 	cs_fingerprint(&hub->ev, lh);
-	if (mapped && m->local_hash && strcmp(lh, m->local_hash) == 0)
-		return settle(s, cal, hub, err); /* nothing changed since the last sync */
 	if (hub_series && remote_series(s, cal, hub_series, depth, &series, err))
 		return -1;
 	hub->ev.series_id = series;
 	if (mapped) {
-		rc = update_remote(cal, hub, m->remote_id, m->etag, &out, err);
+		rc = update_remote(cal, hub,
+				   &(cs_event){.id = m->remote_id, .etag = m->etag, .raw = m->raw},
+				   &out, err);
 		if (rc && err->code == CS_ECONFLICT)
 			rc = precondition_failed(s, cal, hub, m, lh, &out, &wrote, &conflicted, err);
 	}
@@ -371,6 +372,7 @@ static int push_write(cs_sync *s, cs_calendar *cal, cs_hubevent *hub,
 			.local_hash = lh,
 			.remote_hash = rh,
 			.synced_at = hub->updated_at,
+			.raw = out.raw,
 		}; /* borrows every string: never released */
 
 		s->report.counts.pushed += wrote;
@@ -383,6 +385,33 @@ out:
 	cs_event_release(&out);
 	free(series);
 	return rc;
+}
+
+/* The Hub copy against the last sync (no mapping: nothing stored). */
+static enum cs_change local_change(const cs_hubevent *hub, const cs_mapping *m)
+{
+	char lh[CS_FINGERPRINT_LEN + 1];
+
+	cs_fingerprint(&hub->ev, lh);
+	return cs_change_of(lh, m->local_hash);
+}
+
+/* Carry out what the push decides (decide.h). */
+static int act_on(cs_sync *s, cs_calendar *cal, cs_hubevent *hub, cs_mapping *m,
+		  const cs_push_facts *f, int depth, cs_err *err)
+{
+	switch (cs_decide_push(f)) {
+	case CS_ACT_SETTLE:
+		return settle(s, cal, hub, err);
+	case CS_ACT_DELETE_REMOTE:
+		return push_delete(s, cal, hub, m, err);
+	case CS_ACT_UPDATE_REMOTE:
+		return push_write(s, cal, hub, m, true, depth, err);
+	case CS_ACT_CREATE_REMOTE: /* never there, or live again after its remote copy was deleted */
+		return push_write(s, cal, hub, m, false, depth, err);
+	default: /* nothing to do */
+		return 0;
+	}
 }
 
 static int push_depth(cs_sync *s, cs_calendar *cal, const char *event_id,
@@ -402,14 +431,11 @@ static int push_depth(cs_sync *s, cs_calendar *cal, const char *event_id,
 	if (cs_mapping_by_event(s->db, cal->id, event_id, &m, &found, err) ||
 	    held_back(s, cal, &hub, &conflicted, &refused, err))
 		goto out;
-	if (refused)
-		rc = 0; /* refused before, unchanged since: not tried again */
-	else if (conflicted || (found && m.left_alone && (hub.deleted || m.is_deleted)))
-		rc = settle(s, cal, &hub, err); /* a person decides first, or decided to ignore */
-	else if (hub.deleted)
-		rc = found && !m.is_deleted ? push_delete(s, cal, &hub, &m, err) : 0;
-	else /* live again after its remote copy was deleted: (re)created there */
-		rc = push_write(s, cal, &hub, &m, found && !m.is_deleted, depth, err);
+	rc = act_on(s, cal, &hub, &m,
+		    &(cs_push_facts){.refused = refused, .conflicted = conflicted, .mapped = found,
+				     .remote_deleted = m.is_deleted, .left_alone = m.left_alone,
+				     .hub_deleted = hub.deleted, .local = local_change(&hub, &m)},
+		    depth, err);
 	if (rc && err->code == CS_EREFUSED &&
 	    record(s, cal, &(struct outcome){.kind = REFUSED, .hub = &hub, .why = err->msg},
 		   &(cs_err){0}))

@@ -466,6 +466,13 @@ done:
 	return ret;
 }
 
+/* events.list without a sync token lists every event, deleted ones too; each has its own etag. */
+static unsigned g_caps(const cs_provider *g)
+{
+	(void)g;
+	return CS_CAP_LISTS_ALL;
+}
+
 static int g_revoke(cs_provider *g, cs_err *err)
 {
 	return cs_google_revoke(g, err);
@@ -475,6 +482,7 @@ const struct cs_provider_ops cs_google_provider = {
 	.name = "google",
 	.open = g_open,
 	.close = g_close,
+	.caps = g_caps,
 	.list_calendars = g_list,
 	.fetch = g_fetch,
 	.create = g_create,

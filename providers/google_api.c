@@ -177,7 +177,7 @@ int cs_google_take_token(cs_provider *g, json_t *root, cs_err *err)
 		g->creds->refresh_token = r;
 	}
 	g->creds->expires_at = (long long)time(NULL) + lifetime;
-	g->creds->changed = true;
+	cs_creds_refreshed(g->creds);
 	return 0;
 }
 

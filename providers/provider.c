@@ -1,27 +1,44 @@
 /*
  * provider.c - the registry of providers and the memory helpers of the
- * provider-neutral structs (see provider.h).
+ * provider-neutral structs (see provider.h). The production programs know
+ * only the providers listed here; test builds add theirs (cs_provider_add).
  */
 #include "provider.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "banned.h"
 
-extern const struct cs_provider_ops cs_test_provider;
+#define MAX_ADDED 4
+
 extern const struct cs_provider_ops cs_google_provider;
 
 static const struct cs_provider_ops *const registry[] = {
-	&cs_test_provider,
 	&cs_google_provider,
 };
+static const struct cs_provider_ops *added[MAX_ADDED];
+static size_t nadded;
+
+int cs_provider_add(const struct cs_provider_ops *ops, cs_err *err)
+{
+	if (nadded == MAX_ADDED)
+		return cs_err_set(err, CS_ENOMEM, false, "more than %d providers added", MAX_ADDED);
+	added[nadded++] = ops;
+	return 0;
+}
 
 const struct cs_provider_ops *cs_provider_find(const char *name)
 {
+	if (!name)
+		return NULL;
 	for (size_t i = 0; i < sizeof(registry) / sizeof(registry[0]); i++)
-		if (name && strcmp(registry[i]->name, name) == 0)
+		if (strcmp(registry[i]->name, name) == 0)
 			return registry[i];
+	for (size_t i = 0; i < nadded; i++)
+		if (strcmp(added[i]->name, name) == 0)
+			return added[i];
 	return NULL;
 }
 
@@ -30,7 +47,7 @@ void cs_event_release(cs_event *ev)
 	char **strs[] = {&ev->id, &ev->etag, &ev->title, &ev->description,
 			 &ev->location, &ev->start, &ev->end, &ev->timezone,
 			 &ev->recurrence, &ev->series_id, &ev->original_start,
-			 &ev->status, &ev->hub_id, &ev->bad};
+			 &ev->status, &ev->hub_id, &ev->bad, &ev->raw};
 
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(*strs[i]);
@@ -54,11 +71,11 @@ int cs_event_copy(cs_event *dst, const cs_event *src, cs_err *err)
 	char **d[] = {&dst->id, &dst->etag, &dst->title, &dst->description,
 		      &dst->location, &dst->start, &dst->end, &dst->timezone,
 		      &dst->recurrence, &dst->series_id, &dst->original_start,
-		      &dst->status, &dst->hub_id, &dst->bad};
+		      &dst->status, &dst->hub_id, &dst->bad, &dst->raw};
 	const char *s[] = {src->id, src->etag, src->title, src->description,
 			   src->location, src->start, src->end, src->timezone,
 			   src->recurrence, src->series_id, src->original_start,
-			   src->status, src->hub_id, src->bad};
+			   src->status, src->hub_id, src->bad, src->raw};
 
 	memset(dst, 0, sizeof(*dst));
 	dst->all_day = src->all_day;
@@ -137,4 +154,14 @@ void cs_creds_release(cs_creds *creds)
 	free(creds->username);
 	free(creds->url);
 	memset(creds, 0, sizeof(*creds));
+}
+
+void cs_creds_refreshed(cs_creds *creds)
+{
+	cs_err err = {0};
+
+	creds->changed = true;
+	if (creds->store && creds->store(creds, creds->store_ctx, &err))
+		cs_warn("refreshed credentials not stored yet (the next commit stores them): %s",
+			err.msg);
 }

@@ -2,7 +2,8 @@
  * provider.h - the one interface every calendar provider implements (the
  * seed's CalendarSyncProvider, in C). The engine talks only to this
  * interface; adding a provider means one new file here and one line in
- * the registry (provider.c), and no engine code.
+ * the registry (provider.c), and no engine code. What differs between
+ * providers the engine learns from caps(), not from their names.
  *
  * Times in cs_event: a timed event's start/end are UTC instants in RFC 3339
  * ("2026-03-29T00:30:00Z") with the IANA zone it is written in; an all-day
@@ -47,6 +48,13 @@ typedef struct cs_event {
 	char *hub_id;         /* the Family Hub event id stamped on the remote copy */
 	char *bad;            /* not NULL: the item could not be understood, and why */
 	bool existed;         /* create's answer: the event was there already (a retry) */
+	/*
+	 * The provider's own representation of the item (an iCalendar
+	 * resource, say), opaque to the engine, or NULL: filled by fetch, get,
+	 * create and update; the engine keeps it with the mapping and hands the
+	 * last one back in update()'s ev, so that a rewrite merges into it.
+	 */
+	char *raw;
 } cs_event;
 
 typedef struct cs_page {
@@ -70,8 +78,19 @@ typedef struct cs_calendar_list {
 	size_t n;
 } cs_calendar_list;
 
+typedef struct cs_creds cs_creds;
+
+/*
+ * The engine's hook for credentials a provider just refreshed: seal and
+ * store them at once, in a statement of their own (not with the next data
+ * commit, which may never come: a rotated refresh token must not be lost
+ * with a failed write). It may run on any thread that calls the provider;
+ * 0 when stored, and then creds->changed is cleared.
+ */
+typedef int (*cs_creds_store_fn)(cs_creds *creds, void *ctx, cs_err *err);
+
 /* Credentials of one connection, opened from their sealed form. */
-typedef struct cs_creds {
+struct cs_creds {
 	char *access_token;
 	char *refresh_token;
 	long long expires_at; /* unix seconds; 0 when unknown */
@@ -79,15 +98,35 @@ typedef struct cs_creds {
 	char *password;       /* CalDAV: the app password */
 	char *url;            /* CalDAV: the calendar or the discovery entry point */
 	bool changed;         /* the provider refreshed them: seal and store again */
-} cs_creds;
+	cs_creds_store_fn store; /* set by the engine (may be NULL); see cs_creds_refreshed() */
+	void *store_ctx;
+};
 
 typedef struct cs_provider cs_provider;
+
+/* What a provider can do: the flags its caps() answers. */
+enum cs_provider_cap {
+	/*
+	 * A full sync lists every item of the calendar, so one it does not
+	 * list is gone. Without it (a windowed listing, a time-range query)
+	 * absence is no deletion: only items the provider says are deleted are.
+	 */
+	CS_CAP_LISTS_ALL = 1u << 0,
+	/*
+	 * A series and its overrides are one resource with one etag (CalDAV):
+	 * each is still its own cs_event, all carrying the series' etag, and a
+	 * write to one of them moves the etag of all.
+	 */
+	CS_CAP_SERIES_ONE_RESOURCE = 1u << 1
+};
 
 struct cs_provider_ops {
 	const char *name;     /* the external_calendars.provider value */
 	int (*open)(cs_provider **out, const cs_config *cfg, cs_creds *creds, cs_http *http,
 		    cs_err *err);
 	void (*close)(cs_provider *p);
+	/* CS_CAP_* flags for the calendars of this handle (they may depend on the server). */
+	unsigned (*caps)(const cs_provider *p);
 	int (*list_calendars)(cs_provider *p, cs_calendar_list *out, cs_err *err);
 	/*
 	 * One page of changes since sync_token (NULL: everything, a full
@@ -127,6 +166,11 @@ struct cs_provider_ops {
 
 /* The provider registered under name, or NULL. */
 const struct cs_provider_ops *cs_provider_find(const char *name);
+/*
+ * Register one more provider (test builds: tests/provider/testprov.c),
+ * before any thread starts; ops must outlive the program.
+ */
+int cs_provider_add(const struct cs_provider_ops *ops, cs_err *err);
 
 void cs_event_release(cs_event *ev);
 /* Deep copy of src into dst (dst is overwritten, not released). */
@@ -136,5 +180,11 @@ cs_event *cs_page_add(cs_page *page, cs_err *err);
 void cs_page_release(cs_page *page);
 void cs_calendar_list_release(cs_calendar_list *list);
 void cs_creds_release(cs_creds *creds);
+/*
+ * A provider calls this right after it refreshed creds: they are marked
+ * changed and handed to creds->store. When that fails (logged), they stay
+ * changed, and the engine's next commit stores them.
+ */
+void cs_creds_refreshed(cs_creds *creds);
 
 #endif

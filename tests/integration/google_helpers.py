@@ -146,4 +146,5 @@ def connect_google(world, emu, remote_id=None, access_role="owner"):
                         " VALUES (%s, %s, %s, 'google', %s, 'Family', '#4285f4', TRUE, %s)",
           (cal, world.tenant, world.user, remote_id, sealed))
     world.env.update(emu.settings())
+    world.worker_program = "calsync-worker"
     return cal, remote_id

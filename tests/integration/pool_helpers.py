@@ -30,6 +30,9 @@ class World:
         self.r = redis.Redis.from_url(self.redis_url, decode_responses=True)
         self.r.flushdb()
         self.provider_dir = tempfile.mkdtemp(prefix="calsync-testprov-")
+        # the test provider is in the test build of the worker only (connect_google
+        # switches a world of real providers back to the production worker)
+        self.worker_program = "calsync-worker-test"
         self.env = {
             "CALSYNC_DATABASE_URL": self.db_url,
             "CALSYNC_REDIS_URL": self.redis_url,
@@ -93,7 +96,7 @@ class World:
         if name:
             env["CALSYNC_WORKER_NAME"] = name
         log = open(os.path.join(self.provider_dir, f"worker-{len(self.procs)}.log"), "w")
-        proc = subprocess.Popen([os.path.join(self.bin_dir, "calsync-worker")], env=env,
+        proc = subprocess.Popen([os.path.join(self.bin_dir, self.worker_program)], env=env,
                                 stdout=subprocess.DEVNULL, stderr=log)
         log.close()
         self.procs.append(proc)

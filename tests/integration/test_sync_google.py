@@ -368,6 +368,27 @@ def test_a_token_refreshed_in_a_pull_of_several_pages_is_stored(world, emu):
     assert emu.stats()["by_method"].get("POST", 0) == refreshes
 
 
+def test_a_refreshed_token_is_stored_although_the_job_then_fails(world, emu):
+    """The provider refreshes the access token, then every events.list answers 500:
+    the job fails, and the new token was stored the moment it was refreshed (not
+    with a data commit that never comes), so no attempt refreshes it again."""
+    before = emu.stats()["by_method"].get("POST", 0)
+    emu.faults({"method": "GET", "path_regex": "/events$", "status": 500})
+    try:
+        res = run(world)
+    finally:
+        emu.clear_faults()
+    assert res["status"] == "dead", res
+    assert len(world.results_of(res["job_id"])) > 1          # it was tried again
+    (stored,) = query(world.db_url, "SELECT access_token_encrypted IS NOT NULL"
+                                    " AND token_expires_at > now() FROM external_calendars"
+                                    " WHERE id = %s", (world.cal,))
+    assert stored == (True,)
+    assert emu.stats()["by_method"].get("POST", 0) == before + 1   # one refresh in all
+    assert run(world)["status"] == "success"
+    assert emu.stats()["by_method"].get("POST", 0) == before + 1
+
+
 def test_a_worker_thread_holds_one_postgresql_connection(services, bin_dir, emu):
     """A pull of several pages, its next page read ahead, uses the worker thread's
     one PostgreSQL connection: after it the thread still holds exactly one."""

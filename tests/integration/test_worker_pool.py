@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import time
+import uuid
 
 import pytest
 
@@ -224,6 +225,95 @@ def test_a_sync_longer_than_a_second_reports_progress(world):
     assert len(progress) == 1, progress
     assert progress[0]["calendar_id"] == cal and progress[0]["phase"] == "pull"
     assert progress[0]["tenant_id"] == world.tenant and "events_done" in progress[0]
+
+
+@pytest.mark.parametrize("windowed", [False, True])
+def test_a_full_sync_finds_deletions_by_absence_only_where_the_provider_lists_everything(
+        world, windowed):
+    """The test provider's listing holds nothing. Where it declares that a full
+    sync lists everything, the event it no longer lists is gone; where its
+    listing is windowed, absence is no deletion: the Hub event and its mapping stay."""
+    if windowed:
+        world.control("windowed", 1)
+    cal = world.calendar()
+    ev = world.hub_event("Dinner")
+    world.worker("w", **FAST)
+    assert wait_result(world, world.enqueue(INTERACTIVE, "push", calendar_id=cal, event_id=ev),
+                       status="success")[0]["pushed"] == 1
+    res = wait_result(world, world.enqueue(INTERACTIVE, "sync", calendar_id=cal, mode="full"))[0]
+    assert res["status"] == "success", res
+    (deleted,) = query(world.db_url, "SELECT deleted_at IS NOT NULL FROM events WHERE id = %s", (ev,))
+    assert deleted == (not windowed,)
+    assert res["deleted"] == (0 if windowed else 1)
+
+
+def test_the_production_worker_has_no_test_provider(world):
+    """The test provider is linked into the test build of the worker only: the
+    production worker knows no provider 'test' and says so, without retrying."""
+    cal = world.calendar()
+    world.worker_program = "calsync-worker"
+    world.worker("prod", **FAST)
+    res = wait_result(world, world.enqueue(INTERACTIVE, "sync", calendar_id=cal))
+    assert [(r["status"], r["attempt"]) for r in res] == [("dead", 1)], res
+    assert "unknown provider 'test'" in res[0]["error"], res
+    assert world.calls() == []
+
+
+def test_an_update_is_handed_the_representation_the_provider_kept(world):
+    """The provider's own representation of an item (opaque to calsync) is kept
+    with its mapping and handed back to the next update, so that a provider that
+    rewrites the whole item merges into it; the answer's replaces it."""
+    cal = world.calendar()
+    ev = world.hub_event("Dinner")
+    world.worker("w", **FAST)
+
+    def push():
+        job = world.enqueue(INTERACTIVE, "push", calendar_id=cal, event_id=ev)
+        return wait_result(world, job, status="success")[0]["pushed"]
+
+    def kept():
+        return query(world.db_url, "SELECT remote_raw FROM calendar_event_mappings"
+                                   " WHERE event_id = %s", (ev,))
+
+    assert push() == 1 and kept() == [(f"test:{ev}:1",)]
+    query(world.db_url, "UPDATE events SET title = 'Late dinner', updated_at = now() + interval '1 s'"
+                        " WHERE id = %s", (ev,))
+    assert push() == 1
+    with open(os.path.join(world.provider_dir, "update.raw")) as f:
+        assert f.read() == f"test:{ev}:1"
+    assert kept() == [(f"test:{ev}:2",)]
+
+
+def test_a_write_to_one_member_of_a_one_resource_series_moves_the_etag_of_all(world):
+    """Where a series and its overrides are one resource with one etag (CalDAV),
+    a write to an override leaves the series' mapping with the resource's new
+    etag and representation too, so that the next write to it is not refused."""
+    world.control("series_one_resource", 1)
+    cal = world.calendar()
+    series = world.hub_event("Swimming")
+    query(world.db_url, "UPDATE events SET recurrence = 'RRULE:FREQ=WEEKLY;COUNT=4' WHERE id = %s",
+          (series,))
+    override = str(uuid.uuid4())
+    query(world.db_url, "INSERT INTO events(id, tenant_id, created_by, title, start_time, end_time,"
+                        " recurring_event_id, original_start_time) VALUES (%s, %s, %s,"
+                        " 'Swimming (late)', '2026-12-08T19:00Z', '2026-12-08T20:00Z', %s,"
+                        " '2026-12-08T18:00Z')", (override, world.tenant, world.user, series))
+    world.worker("w", **FAST)
+
+    def push(ev):
+        job = world.enqueue(INTERACTIVE, "push", calendar_id=cal, event_id=ev)
+        return wait_result(world, job, status="success")[0]
+
+    def mappings():
+        return dict((str(e), (etag, raw)) for e, etag, raw in query(
+            world.db_url, "SELECT event_id, external_etag, remote_raw FROM calendar_event_mappings"))
+
+    push(override)
+    assert mappings() == {series: ("1", f"test:{override}:1"), override: ("1", f"test:{override}:1")}
+    query(world.db_url, "UPDATE events SET title = 'Swimming (later)', updated_at = now() + interval '1 s'"
+                        " WHERE id = %s", (override,))
+    assert push(override)["pushed"] == 1
+    assert mappings() == {series: ("2", f"test:{override}:2"), override: ("2", f"test:{override}:2")}
 
 
 def dead_letters(world):

@@ -1,16 +1,23 @@
 /*
  * testprov.c - provider "test": a stand-in whose latency and failures the
  * tests control, for exercising the worker pool without a real provider.
- * It is refused unless CALSYNC_TEST_PROVIDER names its control folder.
+ * Only test builds contain it (build/calsync-worker-test: linked in, it
+ * registers itself before main), and it is refused unless
+ * CALSYNC_TEST_PROVIDER names its control folder.
  *
  * In that folder, read at every call:
  *   latency_ms, <calendar>.latency_ms   milliseconds each call takes
  *   <calendar>.fail                      "N CODE": the next N calls fail with
  *                                        CODE (EIO, EAUTH, EINVAL, ERATELIMIT)
+ *   windowed                             "1": a full sync does not list everything
+ *                                        (caps() without CS_CAP_LISTS_ALL)
+ *   series_one_resource                  "1": caps() with CS_CAP_SERIES_ONE_RESOURCE
  *   calls.log                            one line appended per call, when it ends:
  *                                        "<start ms> <end ms> <op> <calendar> <hub id|->"
+ *   update.raw                           written by update: the representation
+ *                                        (cs_event.raw) the engine handed back
  * It stores nothing: fetch finds no changes, create answers id "t<hub id>",
- * get knows no event.
+ * get knows no event. Its representation of an item is "test:<hub id>:<etag>".
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -138,6 +145,12 @@ static void t_close(cs_provider *p)
 	free(p);
 }
 
+static unsigned t_caps(const cs_provider *p)
+{
+	return (read_long(p->dir, NULL, "windowed") == 1 ? 0u : CS_CAP_LISTS_ALL) |
+	       (read_long(p->dir, NULL, "series_one_resource") == 1 ? CS_CAP_SERIES_ONE_RESOURCE : 0u);
+}
+
 static int t_list(cs_provider *p, cs_calendar_list *out, cs_err *err)
 {
 	if (call(p, "list", "account", NULL, err))
@@ -167,6 +180,31 @@ static int t_fetch(cs_provider *p, const char *cal, const char *sync_token,
 	return out->sync_token ? 0 : cs_err_set(err, CS_ENOMEM, false, "out of memory");
 }
 
+/* out's representation: "test:<hub id>:<etag>". */
+static int set_raw(cs_event *out, const char *hub_id, cs_err *err)
+{
+	char raw[256];
+
+	snprintf(raw, sizeof(raw), "test:%s:%s", hub_id ? hub_id : "-", out->etag);
+	free(out->raw);
+	out->raw = strdup(raw);
+	return out->raw ? 0 : cs_err_set(err, CS_ENOMEM, false, "out of memory");
+}
+
+/* Keep the representation update was handed in <dir>/update.raw. */
+static void keep_handed_raw(const cs_provider *p, const cs_event *ev)
+{
+	char path[1100];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/update.raw", p->dir);
+	f = fopen(path, "w");
+	if (!f)
+		return;
+	fputs(ev->raw ? ev->raw : "", f);
+	fclose(f);
+}
+
 static int t_create(cs_provider *p, const char *cal, const cs_event *ev,
 		    const char *hub_id, cs_event *out, cs_err *err)
 {
@@ -179,7 +217,9 @@ static int t_create(cs_provider *p, const char *cal, const cs_event *ev,
 	free(out->etag);
 	out->id = strdup(id);
 	out->etag = strdup("1");
-	return out->id && out->etag ? 0 : cs_err_set(err, CS_ENOMEM, false, "out of memory");
+	if (!out->id || !out->etag)
+		return cs_err_set(err, CS_ENOMEM, false, "out of memory");
+	return set_raw(out, hub_id, err);
 }
 
 static int t_update(cs_provider *p, const char *cal, const cs_event *ev,
@@ -189,10 +229,13 @@ static int t_update(cs_provider *p, const char *cal, const cs_event *ev,
 
 	if (call(p, "update", cal, ev->hub_id, err) || cs_event_copy(out, ev, err))
 		return -1;
+	keep_handed_raw(p, ev);
 	snprintf(etag, sizeof(etag), "%ld", (ev->etag ? strtol(ev->etag, NULL, 10) : 0) + 1);
 	free(out->etag);
 	out->etag = strdup(etag);
-	return out->etag ? 0 : cs_err_set(err, CS_ENOMEM, false, "out of memory");
+	if (!out->etag)
+		return cs_err_set(err, CS_ENOMEM, false, "out of memory");
+	return set_raw(out, ev->hub_id, err);
 }
 
 static int t_get(cs_provider *p, const char *cal, const char *id, cs_event *out, cs_err *err)
@@ -216,10 +259,11 @@ static int t_revoke(cs_provider *p, cs_err *err)
 	return call(p, "revoke", "account", NULL, err);
 }
 
-const struct cs_provider_ops cs_test_provider = {
+static const struct cs_provider_ops cs_test_provider = {
 	.name = "test",
 	.open = t_open,
 	.close = t_close,
+	.caps = t_caps,
 	.list_calendars = t_list,
 	.fetch = t_fetch,
 	.create = t_create,
@@ -228,3 +272,13 @@ const struct cs_provider_ops cs_test_provider = {
 	.remove = t_remove,
 	.revoke = t_revoke,
 };
+
+__attribute__((constructor)) static void register_test_provider(void)
+{
+	cs_err err = {0};
+
+	if (cs_provider_add(&cs_test_provider, &err)) {
+		fprintf(stderr, "test provider: %s\n", err.msg);
+		abort();
+	}
+}
