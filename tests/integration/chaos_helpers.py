@@ -309,6 +309,10 @@ class Snapshot:
         self.conflicts = collections.Counter(dict(query(
             url, "SELECT conflict_type, count(*) FROM calendar_conflicts WHERE tenant_id = %s"
                  " GROUP BY 1", (world.tenant,))))
+        self.false = query(url, "SELECT conflict_type, local_data, external_data FROM"
+                                " calendar_conflicts WHERE tenant_id = %s"
+                                " AND conflict_type <> 'time_overlap' ORDER BY created_at",
+                           (world.tenant,))
         self.compare(events)
         self.duplicates(events)
         self.queues(world.r)
@@ -371,7 +375,29 @@ class Snapshot:
 
     @property
     def false_conflicts(self):
-        return sum(n for t, n in self.conflicts.items() if t != "time_overlap")
+        return len(self.false)
+
+    def conflict_digest(self, top=5):
+        """The false conflicts by what they stored of the remote copy: nothing
+        of its content (a stub), content equal to the Hub's, or different."""
+        def fields(d):
+            out = [normal(d.get(k)) for k in ("title", "description", "location")]
+            for k in ("start", "end"):
+                try:
+                    out.append(datetime.datetime.fromisoformat(d[k]).astimezone(UTC))
+                except (KeyError, TypeError, ValueError):
+                    out.append(d.get(k))
+            return out
+        kinds = collections.Counter(
+            "stub" if "title" not in (ext or {}) else
+            "equal" if fields(loc or {}) == fields(ext) else "differing"
+            for _, loc, ext in self.false)
+        shown = [f"{t}: Hub {(loc or {}).get('title')!r}, remote "
+                 + (repr(ext["title"]) if "title" in (ext or {}) else f"a stub of {sorted(ext or {})}")
+                 for t, loc, ext in self.false[:top]]
+        return (f"remote copy stored as a stub {kinds['stub']}, equal to the Hub's "
+                f"{kinds['equal']}, differing {kinds['differing']}"
+                + "".join("\n      " + s for s in shown))
 
     def converged(self):
         return not self.problems

@@ -63,7 +63,8 @@ def figures(changes, pool, disruptions, snap, converge_s, rounds):
                          for k, (at, n) in disruptions.timings.items()),
              f"  converged: " + (f"after {converge_s:.1f} s ({rounds} sync rounds)" if converge_s
                                  is not None else f"NO, not within {SETTLE_S:.0f} s ({rounds} rounds)"),
-             f"  conflicts: {dict(snap.conflicts) or 0} (false: {snap.false_conflicts})"]
+             f"  conflicts: {dict(snap.conflicts) or 0}; false ones: {snap.false_conflicts}, "
+             + snap.conflict_digest()]
     for kind in ("duplicates", "lost updates", "lost deletions", "lost events", "pending", "queued"):
         items = snap.problems.get(kind, [])
         lines.append(f"  {kind}: {len(items)}" + "".join(f"\n      {p}" for p in items[:8]))
