@@ -7,9 +7,8 @@ convergence check that compares the model, PostgreSQL and the emulator.
 Every event is changed on one side only (its owner): created on one side,
 then changed and maybe deleted by its owner, which is the creating side or,
 once the event has reached it, the other side. So no conflict is legitimate
-(the time_overlap notice aside: pulled events sit on odd hours, Hub-created
-ones on even hours, so there should be none either) and the owner's last
-write is the content both sides must end with.
+(not even a time_overlap notice: no two events ever share an hour) and the
+owner's last write is the content both sides must end with.
 """
 
 import collections
@@ -21,6 +20,7 @@ import time
 import uuid
 
 import psycopg2
+import redis
 
 from calsync_helpers import query, run_tool, wait_for
 from pool_helpers import BACKGROUND, DEAD, INTERACTIVE, RESULTS
@@ -46,11 +46,12 @@ WORKER_SETTINGS = {"CALSYNC_WORKER_CONCURRENCY": 2, "CALSYNC_CLAIM_IDLE_MS": 300
 
 class Pool:
     """calsync-scheduler and `size` workers of world; kill() SIGKILLs one
-    worker (round robin) and starts it again under the same name, as a
-    container restarted in place."""
+    worker and starts it again under the same name, as a container
+    restarted in place."""
 
     def __init__(self, world, bin_dir, services, tmp_path, size):
-        self.world, self.kills, self.size, self.probe = world, 0, size, None
+        self.world, self.size, self.probe = world, size, None
+        self.kills = self.in_hand = 0
         self.kafka = {"brokers": services.env["CALSYNC_KAFKA_BROKERS"],
                       "topic": "chaos-" + uuid.uuid4().hex[:10]}
         create_topic(self.kafka, partitions=3)
@@ -71,11 +72,25 @@ class Pool:
                  timeout=90, interval=0.2, what="the scheduler consuming Kafka")
 
     def kill(self):
-        i = self.kills % self.size
+        """SIGKILL a worker that holds jobs if one does (the next in turn if none)."""
+        turn = [(self.kills + k) % self.size for k in range(self.size)]
+        busy = [i for i in turn if self.holds_jobs(f"chaos-{i}")]
+        i = (busy or turn)[0]
+        self.in_hand += bool(busy)
         self.workers[i].kill()
         self.workers[i].wait()
         self.workers[i] = self.world.worker(f"chaos-{i}", **WORKER_SETTINGS)
         self.kills += 1
+
+    def holds_jobs(self, name):
+        """A thread of the process (consumer <name>-<thread>) has entries
+        pending (read, not acknowledged) right now."""
+        try:
+            return any(c["name"].startswith(name + "-") and c["pending"]
+                       for stream in (INTERACTIVE, BACKGROUND)
+                       for c in self.world.r.xinfo_consumers(stream, GROUP))
+        except redis.ResponseError:  # no stream or group (just flushed)
+            return False
 
     def logs(self):
         """Every worker log (one per start) and the scheduler's."""
@@ -98,9 +113,10 @@ class Ev:
         self.hub_id = self.remote_id = None
 
 
-def slot_times(n, origin, shift_days=0):
-    """Hub-created events on even hours, remote-created ones on odd hours."""
-    start = BASE + datetime.timedelta(days=shift_days + n // 12,
+def slot_times(n, origin, moved=0):
+    """An hour of event n that no other event ever has: Hub-created ones on
+    even hours, remote-created ones on odd hours; moved: 52 weeks later per step."""
+    start = BASE + datetime.timedelta(weeks=52 * moved, days=n // 12,
                                       hours=2 * (n % 12) + (origin == "remote"))
     return start, start + datetime.timedelta(hours=1)
 
@@ -120,7 +136,7 @@ class Changes:
         """calendars: {calendar id: remote id}, the primary one first."""
         self.world, self.emu, self.pool, self.cals = world, emu, pool, calendars
         self.rnd = random.Random(seed)
-        self.events, self.counts, self.elapsed = [], collections.Counter(), 0.0
+        self.events, self.live, self.counts, self.elapsed = [], [], collections.Counter(), 0.0
         self.db = psycopg2.connect(world.db_url)
         self.db.autocommit = True
 
@@ -137,8 +153,8 @@ class Changes:
                               flush=False)
         self.pool.sender.producer.poll(0)
 
-    def content(self, n, origin, version, shift_days=0):
-        start, end = slot_times(n, origin, shift_days)
+    def content(self, n, origin, version, moved=0):
+        start, end = slot_times(n, origin, moved)
         desc = f"note {version}" if self.rnd.random() < 0.5 else None
         return {"title": f"{origin} {n} v{version}", "description": desc,
                 "location": self.rnd.choice([None, "Home", "School", "Pool"]),
@@ -176,12 +192,12 @@ class Changes:
             body.update({k: c[k] for k in ("description", "location") if c[k]})
             ev.remote_id = self.emu.add(self.cals[cal], body)[0]["id"]
         self.events.append(ev)
+        self.live.append(ev)
         self.counts["create " + origin] += 1
 
     def change(self, kind):
         """Update or delete a live event whose owner may act now; False: none found."""
-        live = [e for e in self.events if not e.deleted]
-        for ev in self.rnd.sample(live, min(len(live), 5)):
+        for ev in self.rnd.sample(self.live, min(len(self.live), 5)):
             if self.is_ready(ev):
                 getattr(self, f"{kind}_{ev.owner}")(ev)
                 self.counts[f"{kind} {ev.owner}"] += 1
@@ -207,7 +223,7 @@ class Changes:
 
     def next_content(self, ev):
         version = int(ev.content["title"].rsplit("v", 1)[1]) + 1
-        c = self.content(ev.n, ev.origin, version, shift_days=self.rnd.choice([0, 0, 7, 14]))
+        c = self.content(ev.n, ev.origin, version, moved=self.rnd.choice([0, 0, 1, 2]))
         ev.content = c
         return c
 
@@ -224,14 +240,18 @@ class Changes:
                        description=c["description"], location=c["location"],
                        start=remote_time(c["start"]), end=remote_time(c["end"]))
 
-    def delete_hub(self, ev):
+    def gone(self, ev):
         ev.deleted = True
+        self.live.remove(ev)
+
+    def delete_hub(self, ev):
+        self.gone(ev)
         self.sql("UPDATE events SET deleted_at = now(), updated_at = now() WHERE id = %s",
                  (ev.hub_id,))
         self.publish(ev, "deleted")
 
     def delete_remote(self, ev):
-        ev.deleted = True
+        self.gone(ev)
         self.emu.delete(self.cals[ev.cal], ev.remote_id)
 
 
@@ -306,13 +326,11 @@ class Snapshot:
         self.by_remote = {(m[1], m[2]): m for m in maps}
         self.remote = {cal: {i["id"]: i for i in emu.events(rid, live_only=False)}
                        for cal, rid in calendars.items()}
-        self.conflicts = collections.Counter(dict(query(
-            url, "SELECT conflict_type, count(*) FROM calendar_conflicts WHERE tenant_id = %s"
-                 " GROUP BY 1", (world.tenant,))))
+        # every conflict is a false one here (see the top of this file)
         self.false = query(url, "SELECT conflict_type, local_data, external_data FROM"
-                                " calendar_conflicts WHERE tenant_id = %s"
-                                " AND conflict_type <> 'time_overlap' ORDER BY created_at",
+                                " calendar_conflicts WHERE tenant_id = %s ORDER BY created_at",
                            (world.tenant,))
+        self.conflicts = collections.Counter(t for t, _, _ in self.false)
         self.compare(events)
         self.duplicates(events)
         self.queues(world.r)
@@ -345,24 +363,27 @@ class Snapshot:
                 self.note("pending", ev, "mapping behind the Hub event")
 
     def duplicates(self, events):
+        """Live events on either side that are no copy of a model event, and
+        remote events stamped with the same Hub id (one copy per event)."""
         remote_ids = {(e.cal, e.remote_id) for e in events}
         known_hub = {e.hub_id for e in events} | {m[0] for k, m in self.by_remote.items()
                                                    if k in remote_ids}
         for hub_id, row in self.hub.items():
             if not row[6] and hub_id not in known_hub:
                 self.problems["duplicates"].append(f"Hub event {hub_id} ({row[1]!r}) not in the model")
+        stamps = collections.Counter()
         for cal, items in self.remote.items():
-            stamps = collections.Counter()
             for rid, item in items.items():
                 if item.get("status") == "cancelled":
                     continue
                 stamp = item.get("extendedProperties", {}).get("private", {}).get("familyhub_event_id")
                 stamps[stamp] += stamp is not None
-                if (cal, rid) not in self.by_remote:
-                    self.problems["duplicates"].append(f"remote {rid} ({item.get('summary')!r}) unmapped")
-            for stamp, n in stamps.items():
-                if n > 1:
-                    self.problems["duplicates"].append(f"{n} remote copies of Hub event {stamp}")
+                if (cal, rid) not in remote_ids and stamp not in known_hub:
+                    self.problems["duplicates"].append(f"remote {rid} ({item.get('summary')!r})"
+                                                       " not in the model")
+        for stamp, n in stamps.items():
+            if n > 1:
+                self.problems["duplicates"].append(f"{n} remote copies of Hub event {stamp}")
 
     def queues(self, r):
         for stream in (INTERACTIVE, BACKGROUND):
