@@ -89,7 +89,7 @@ class Pool:
             return any(c["name"].startswith(name + "-") and c["pending"]
                        for stream in (INTERACTIVE, BACKGROUND)
                        for c in self.world.r.xinfo_consumers(stream, GROUP))
-        except redis.ResponseError:  # no stream or group (just flushed)
+        except redis.RedisError:  # no stream or group (just flushed), or Redis restarting
             return False
 
     def logs(self):
@@ -422,6 +422,25 @@ class Snapshot:
 
     def converged(self):
         return not self.problems
+
+
+def settle(world, emu, calendars, events, deadline_s):
+    """Sync rounds until the snapshot converged or deadline_s passed; the
+    last snapshot, the seconds it took (None: not converged), the number of
+    rounds and the statuses of the last round's syncs."""
+    began, rounds = time.monotonic(), 0
+    while True:
+        left = began + deadline_s - time.monotonic()
+        try:
+            statuses = [r["status"] for r in sync_round(world, calendars, timeout=max(left, 5))]
+        except AssertionError:
+            statuses = ["no result"]
+        rounds += 1
+        snap = Snapshot(world, emu, calendars, events)
+        if snap.converged():
+            return snap, time.monotonic() - began, rounds, statuses
+        if left <= 0:
+            return snap, None, rounds, statuses
 
 
 def sync_round(world, calendars, timeout):

@@ -30,7 +30,7 @@ import threading
 import time
 
 from calsync_helpers import query, run_tool
-from chaos_helpers import Changes, Disruptions, Pool, Snapshot, sync_round
+from chaos_helpers import Changes, Disruptions, Pool, settle
 from google_helpers import Emulator, connect_google
 from pool_helpers import DEAD, World
 
@@ -62,8 +62,8 @@ def log_digest(texts, top=12):
 def figures(changes, pool, disruptions, snap, converge_s, rounds):
     lines = [f"chaos: {sum(changes.counts.values())} changes in {changes.elapsed:.1f} s "
              f"({', '.join(f'{k} {n}' for k, n in sorted(changes.counts.items()))})",
-             f"  kills (SIGKILL): {pool.kills}, {pool.in_hand} of a worker holding jobs; disruptions (start after the first change, length): "
-             + ", ".join(f"{k} at {at:.1f} s for {n:.1f} s"
+             f"  kills (SIGKILL): {pool.kills}, {pool.in_hand} of a worker holding jobs;"
+             " disruptions (start after the first change, length): " + ", ".join(f"{k} at {at:.1f} s for {n:.1f} s"
                          for k, (at, n) in disruptions.timings.items()),
              f"  converged: " + (f"after {converge_s:.1f} s ({rounds} sync rounds)" if converge_s
                                  is not None else f"NO, not within {SETTLE_S:.0f} s ({rounds} rounds)"),
@@ -102,7 +102,7 @@ def test_chaos_converges_with_nothing_lost(services, bin_dir, tmp_path, capsys):
         for i in range(CHANGES):
             ahead = began + SECONDS * i / CHANGES - time.monotonic()
             if ahead > 0:
-                time.sleep(ahead)  # the delay between changes that paces the load; no waiting for a result
+                time.sleep(ahead)  # the delay between changes that paces the load
             changes.step()
             disruptions.advance((i + 1) / CHANGES)
         changes.elapsed = time.monotonic() - began
@@ -113,19 +113,7 @@ def test_chaos_converges_with_nothing_lost(services, bin_dir, tmp_path, capsys):
         assert pool.sender.producer.flush(120) == 0 and not pool.sender.failures
         changes.close()
 
-        settled_from, rounds, converge_s, statuses = time.monotonic(), 0, None, []
-        while True:
-            left = settled_from + SETTLE_S - time.monotonic()
-            try:
-                statuses = [r["status"] for r in sync_round(world, cals, timeout=max(left, 5))]
-            except AssertionError:
-                statuses = ["no result"]
-            rounds += 1
-            snap = Snapshot(world, emu, cals, changes.events)
-            if snap.converged() or left <= 0:
-                break
-        if snap.converged():
-            converge_s = time.monotonic() - settled_from
+        snap, converge_s, rounds, statuses = settle(world, emu, cals, changes.events, SETTLE_S)
         report = figures(changes, pool, disruptions, snap, converge_s, rounds)
         dead = sum(pool.probe not in f.get("data", "") for _, f in world.r.xrange(DEAD))
         status = run_tool(bin_dir, "status", env=world.env).stdout
