@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 
+#include <jansson.h>
 #include <libpq-fe.h>
 
 #include "config.h"
@@ -32,6 +33,14 @@ bool cli_flag(int argc, char **argv, const char *name);
 int cli_query(const cs_config *cfg, const char *sql, int n, const char *const *params,
 	      PGresult **res);
 
+/* Print res as a header line and tab-separated rows ("-" for NULL). */
+void cli_print_rows(PGresult *res);
+/*
+ * Put a job of type with data (taken: a job_id is added) on the
+ * interactive stream and print its job id; returns the exit code.
+ */
+int cli_enqueue(const cs_config *cfg, const char *type, json_t *data);
+
 int cmd_migrate(const cs_config *cfg, int argc, char **argv);
 int cmd_config(const cs_config *cfg, int argc, char **argv);
 int cmd_secret(const cs_config *cfg, int argc, char **argv);
@@ -41,5 +50,6 @@ int cmd_watch(const cs_config *cfg, int argc, char **argv);
 int cmd_status(const cs_config *cfg, int argc, char **argv);
 int cmd_conflicts(const cs_config *cfg, int argc, char **argv);
 int cmd_agenda(const cs_config *cfg, int argc, char **argv);
+int cmd_deletions(const cs_config *cfg, int argc, char **argv);
 
 #endif

@@ -16,7 +16,7 @@
 #include "redisconn.h"
 #include "banned.h"
 
-static int enqueue(const cs_config *cfg, const char *type, json_t *data)
+int cli_enqueue(const cs_config *cfg, const char *type, json_t *data)
 {
 	char job_id[CS_UUID_LEN + 1];
 	cs_redis *r = NULL;
@@ -47,7 +47,7 @@ int cmd_enqueue(const cs_config *cfg, int argc, char **argv)
 		return 2;
 	if (!cs_is_uuid(argv[1]))
 		return cli_fail("enqueue: '%s' is not a calendar id (a UUID)", argv[1]);
-	return enqueue(cfg, "sync", json_pack("{s:s, s:s}", "calendar_id", argv[1], "mode",
+	return cli_enqueue(cfg, "sync", json_pack("{s:s, s:s}", "calendar_id", argv[1], "mode",
 					      cli_flag(argc, argv, "--full") ? "full" : "incremental"));
 }
 
@@ -82,7 +82,7 @@ int cmd_resolve(const cs_config *cfg, int argc, char **argv)
 			 "resolved_by", by);
 	if (m)
 		json_object_set_new(data, "merged", m);
-	return enqueue(cfg, "resolve", data);
+	return cli_enqueue(cfg, "resolve", data);
 }
 
 static volatile sig_atomic_t watch_stop;

@@ -26,7 +26,7 @@ int cli_query(const cs_config *cfg, const char *sql, int n, const char *const *p
 	return rc ? cli_fail("%s", err.msg) : 0;
 }
 
-static void print_rows(PGresult *res)
+void cli_print_rows(PGresult *res)
 {
 	int cols = PQnfields(res);
 
@@ -92,7 +92,7 @@ int cmd_status(const cs_config *cfg, int argc, char **argv)
 		  " WHERE $1::uuid IS NULL OR ec.id = $1::uuid ORDER BY ec.created_at",
 		  1, &cal, &res))
 		return 1;
-	print_rows(res);
+	cli_print_rows(res);
 	PQclear(res);
 	if (!cal)
 		print_queue(cfg);
@@ -113,7 +113,7 @@ int cmd_conflicts(const cs_config *cfg, int argc, char **argv)
 		  " AND ($1::uuid IS NULL OR c.tenant_id = $1::uuid) ORDER BY c.created_at",
 		  1, &tenant, &res))
 		return 1;
-	print_rows(res);
+	cli_print_rows(res);
 	PQclear(res);
 	return 0;
 }

@@ -23,6 +23,8 @@ static const struct cli_cmd commands[] = {
 	{"conflicts", cmd_conflicts, "[--tenant <id>]", "pending conflicts"},
 	{"resolve", cmd_resolve, "<conflict-id> local|external|merge|ignore [--merged JSON] [--by <user-id>]",
 	 "queue the resolution of a conflict"},
+	{"deletions", cmd_deletions, "<calendar-id> [--approve | --reject] [--by <user-id>]",
+	 "deletions the mass-deletion guard held: show them, apply them once, or keep the Hub events"},
 	{"agenda", cmd_agenda, "--tenant <id> [--from YYYY-MM-DD] [--days N]",
 	 "the unified calendar of a tenant, with provider badges"},
 	{"watch", cmd_watch, "[--count N] [--from-start]",

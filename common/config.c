@@ -81,7 +81,7 @@ static const struct setting settings[] = {
 	{"CALSYNC_TEST_PROVIDER", S(test_provider), K_STR, "", 0, false, 0, 0,
 	 "tests only: `noop`, or a `file:PATH` of test-provider behaviour; empty in production"},
 	{"CALSYNC_WORKER_CONCURRENCY", S(worker_concurrency), K_INT, "8", 0, false, 1, 256,
-	 "jobs in flight per worker process; each thread holds up to two PostgreSQL connections"},
+	 "jobs in flight per worker process; each thread holds one PostgreSQL connection"},
 	{"CALSYNC_BATCH_SIZE", S(batch_size), K_INT, "64", 0, false, 1, 10000,
 	 "jobs read from a stream in one call (XREADGROUP COUNT)"},
 	{"CALSYNC_SYNC_INTERVAL", S(sync_interval_s), K_INT, "900", 0, false, 1, 86400,
@@ -89,17 +89,20 @@ static const struct setting settings[] = {
 	{"CALSYNC_NIGHTLY_HOUR", S(nightly_hour), K_INT, "3", 0, false, 0, 23,
 	 "local hour (tenant's time zone) of the nightly full sync"},
 	{"CALSYNC_MAX_ATTEMPTS", S(max_attempts), K_INT, "5", 0, false, 1, 100,
-	 "attempts of a failing job before it goes to `calsync:dead`"},
+	 "attempts of a failing job before it goes to `calsync:dead` (a rate limit the provider"
+	 " announced with `Retry-After` uses none: the retry waits what it asked)"},
 	{"CALSYNC_RETRY_BASE_MS", S(retry_base_ms), K_INT, "1000", 0, false, 1, 3600000,
 	 "first retry delay; doubles each attempt, with jitter"},
 	{"CALSYNC_RETRY_MAX_MS", S(retry_max_ms), K_INT, "300000", 0, false, 1, 86400000,
 	 "longest retry delay"},
-	{"CALSYNC_CLAIM_IDLE_MS", S(claim_idle_ms), K_INT, "30000", 0, false, 100, 86400000,
-	 "a job pending this long on a silent worker is taken over"},
+	{"CALSYNC_CLAIM_IDLE_MS", S(claim_idle_ms), K_INT, "45000", 0, false, 100, 86400000,
+	 "a job pending this long on a silent worker is taken over; more than"
+	 " `CALSYNC_HTTP_TIMEOUT_MS`"},
 	{"CALSYNC_CONSUMER_IDLE_MS", S(consumer_idle_ms), K_INT, "3600000", 0, false, 1000, 604800000,
 	 "a consumer of the group with no pending job, silent this long, is removed"},
-	{"CALSYNC_LOCK_TTL_MS", S(lock_ttl_ms), K_INT, "30000", 0, false, 100, 86400000,
-	 "lifetime of a calendar lock, renewed while its job runs"},
+	{"CALSYNC_LOCK_TTL_MS", S(lock_ttl_ms), K_INT, "45000", 0, false, 100, 86400000,
+	 "lifetime of a calendar lock, renewed while its job runs (also during a request);"
+	 " more than `CALSYNC_HTTP_TIMEOUT_MS`"},
 	{"CALSYNC_LEADER_LEASE_MS", S(leader_lease_ms), K_INT, "10000", 0, false, 100, 3600000,
 	 "scheduler leader lease; a dead leader loses it after this"},
 	{"CALSYNC_DRAIN_TIMEOUT_MS", S(drain_timeout_ms), K_INT, "20000", 0, false, 0, 3600000,
@@ -203,6 +206,25 @@ static int load_one(cs_config *cfg, const struct setting *s,
 	return 0;
 }
 
+/*
+ * A worker's lock and claim must outlive one provider request, so that
+ * neither lapses while a request waits even when a renewal comes late.
+ */
+static int check_timing(const cs_config *cfg, cs_err *err)
+{
+	if (cfg->lock_ttl_ms <= cfg->http_timeout_ms)
+		return cs_err_set(err, CS_EINVAL, false,
+				  "CALSYNC_LOCK_TTL_MS (%ld) must be more than CALSYNC_HTTP_TIMEOUT_MS"
+				  " (%ld): a calendar lock must outlive a provider request",
+				  cfg->lock_ttl_ms, cfg->http_timeout_ms);
+	if (cfg->claim_idle_ms <= cfg->http_timeout_ms)
+		return cs_err_set(err, CS_EINVAL, false,
+				  "CALSYNC_CLAIM_IDLE_MS (%ld) must be more than CALSYNC_HTTP_TIMEOUT_MS"
+				  " (%ld): a job's claim must outlive a provider request",
+				  cfg->claim_idle_ms, cfg->http_timeout_ms);
+	return 0;
+}
+
 int cs_config_load(cs_config *cfg, enum cs_program prog, cs_err *err)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -211,6 +233,10 @@ int cs_config_load(cs_config *cfg, enum cs_program prog, cs_err *err)
 			cs_config_release(cfg);
 			return -1;
 		}
+	}
+	if ((prog & CS_PROG_WORKER) && check_timing(cfg, err)) {
+		cs_config_release(cfg);
+		return -1;
 	}
 	return 0;
 }

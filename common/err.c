@@ -70,6 +70,8 @@ const char *cs_err_name(enum cs_errcode code)
 		[CS_ECRYPTO] = "ECRYPTO",
 		[CS_EFENCED] = "EFENCED",
 		[CS_EPROTO] = "EPROTO",
+		[CS_EREFUSED] = "EREFUSED",
+		[CS_EREADONLY] = "EREADONLY",
 	};
 
 	if ((unsigned)code >= sizeof(names) / sizeof(names[0]) || !names[code])

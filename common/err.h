@@ -30,7 +30,9 @@ enum cs_errcode {
 	CS_EGONE,       /* sync token expired: do a full sync */
 	CS_ECRYPTO,     /* a sealed secret does not open */
 	CS_EFENCED,     /* our claim on a job was taken over */
-	CS_EPROTO       /* the peer answered something we cannot understand */
+	CS_EPROTO,      /* the peer answered something we cannot understand */
+	CS_EREFUSED,    /* the provider refused this one item (400, or 403 for it) */
+	CS_EREADONLY    /* the account may only read this calendar */
 };
 
 #define CS_ERR_MSG_MAX 512

@@ -6,6 +6,7 @@
 #include "http.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,9 @@ struct cs_http {
 	char errbuf[CURL_ERROR_SIZE];
 	cs_http_response *resp;        /* the answer being received */
 	bool over_cap;                 /* it passed the body cap */
+	cs_http_guard_fn guard;        /* asked before every request but a GET */
+	void *guard_ctx;
+	atomic_bool in_flight;
 };
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -69,6 +73,17 @@ void cs_http_free(cs_http *h)
 		curl_easy_cleanup(h->curl);
 	free(h->ca_file);
 	free(h);
+}
+
+void cs_http_set_guard(cs_http *h, cs_http_guard_fn fn, void *ctx)
+{
+	h->guard = fn;
+	h->guard_ctx = ctx;
+}
+
+bool cs_http_in_flight(const cs_http *h)
+{
+	return atomic_load(&h->in_flight);
 }
 
 /* ---- one request ------------------------------------------------------ */
@@ -169,6 +184,8 @@ int cs_http_request(cs_http *h, const char *method, const char *url,
 	resp->retry_after_ms = -1;
 	h->errbuf[0] = '\0';
 	cs_http_describe(method, url, what, sizeof(what));
+	if (strcmp(method, "GET") != 0 && h->guard && h->guard(h->guard_ctx, err))
+		return cs_err_prefix(err, "%s not sent", what);
 
 	/* "Expect:" off: no 100-continue round trip before a body */
 	if (!(hdrs = curl_slist_append(NULL, "Expect:")))
@@ -185,7 +202,9 @@ int cs_http_request(cs_http *h, const char *method, const char *url,
 		cs_err_set(err, CS_EINVAL, false, "%s: libcurl refused an option", what);
 		goto done;
 	}
+	atomic_store(&h->in_flight, true);
 	rc = curl_easy_perform(h->curl);
+	atomic_store(&h->in_flight, false);
 	if (rc == CURLE_WRITE_ERROR && h->over_cap) {
 		cs_err_set(err, CS_EPROTO, false, "%s: the answer is larger than %zu bytes",
 			   what, resp->body.cap);

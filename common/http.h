@@ -7,7 +7,7 @@
  * system CA store, plus CALSYNC_CA_FILE when set (it takes the place of
  * libcurl's default bundle file; the system CA directory stays in use, so
  * on Debian the file adds to the system store). A cs_http is used by one
- * thread at a time.
+ * thread at a time (cs_http_in_flight() excepted).
  *
  * cs_http_request() returns 0 whenever the server answered, whatever the
  * status: the caller decides what a status means. It fails (-1) only when
@@ -25,6 +25,7 @@
 #ifndef CS_HTTP_H
 #define CS_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "dynbuf.h"
@@ -50,6 +51,19 @@ void cs_http_free(cs_http *h);
 
 void cs_http_response_init(cs_http_response *r);
 void cs_http_response_release(cs_http_response *r);
+
+/*
+ * A guard the client asks before every request that is not a GET (a
+ * write, or a token refresh): when it fails, the request is not sent and
+ * cs_http_request() fails with the guard's error. It may be called from
+ * whichever thread uses the client. cs_http_set_guard(h, NULL, NULL)
+ * removes it.
+ */
+typedef int (*cs_http_guard_fn)(void *ctx, cs_err *err);
+void cs_http_set_guard(cs_http *h, cs_http_guard_fn fn, void *ctx);
+
+/* Is a request of this client in flight now? Safe to ask from any thread. */
+bool cs_http_in_flight(const cs_http *h);
 
 /*
  * Send one request. method: "GET", "POST", "PUT", "PATCH", "DELETE".

@@ -89,6 +89,46 @@ static long long short_period(struct icalrecurrencetype rule)
 	return unit * (rule.interval > 0 ? rule.interval : 1);
 }
 
+static bool has(const short *list)
+{
+	return list[0] != ICAL_RECURRENCE_ARRAY_MAX;
+}
+
+/*
+ * Refuse what RFC 5545 (3.3.10) says MUST NOT be, and what libical would
+ * scan for ever inside one step: a SECONDLY or MINUTELY rule limited to
+ * some dates (it tries every second or minute until one matches), or a
+ * shorter-than-daily COUNT rule that starts more than CS_RECUR_SCAN_MAX of
+ * its periods before the window (it must be walked from DTSTART).
+ */
+static int check_rule(const struct expansion *x, struct icalrecurrencetype r, long long period,
+		      cs_err *err)
+{
+	bool numbered_day = false, fine = r.freq == ICAL_SECONDLY_RECURRENCE ||
+					  r.freq == ICAL_MINUTELY_RECURRENCE;
+	const char *why = NULL;
+
+	for (int i = 0; i < ICAL_BY_DAY_SIZE && r.by_day[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+		numbered_day = numbered_day || icalrecurrencetype_day_position(r.by_day[i]) != 0;
+	if (numbered_day && r.freq != ICAL_MONTHLY_RECURRENCE && r.freq != ICAL_YEARLY_RECURRENCE)
+		why = "a numbered BYDAY needs FREQ=MONTHLY or YEARLY";
+	else if (has(r.by_week_no) && r.freq != ICAL_YEARLY_RECURRENCE)
+		why = "BYWEEKNO needs FREQ=YEARLY";
+	else if (has(r.by_year_day) && (r.freq == ICAL_DAILY_RECURRENCE ||
+					r.freq == ICAL_WEEKLY_RECURRENCE ||
+					r.freq == ICAL_MONTHLY_RECURRENCE))
+		why = "BYYEARDAY does not go with FREQ=DAILY, WEEKLY or MONTHLY";
+	else if (has(r.by_month_day) && r.freq == ICAL_WEEKLY_RECURRENCE)
+		why = "BYMONTHDAY does not go with FREQ=WEEKLY";
+	else if (fine && (has(r.by_month) || has(r.by_month_day) || has(r.by_year_day) ||
+			  has(r.by_set_pos)))
+		why = "a SECONDLY or MINUTELY rule limited to dates is not expanded";
+	else if (period && r.count > 0 && (x->from - x->dtstart) / period > CS_RECUR_SCAN_MAX)
+		why = "a COUNT rule shorter than daily that starts that long before the window"
+		      " is not expanded";
+	return why ? cs_err_set(err, CS_EINVAL, false, "recurrence: %s", why) : 0;
+}
+
 /*
  * Expand one RRULE. Without COUNT, a window after DTSTART is reached
  * without walking to it: libical's set_start keeps the phase of DAILY
@@ -105,6 +145,8 @@ static int expand_rule(struct expansion *x, struct icalrecurrencetype rule, cs_e
 	long long period = short_period(rule);
 	icalrecur_iterator *it;
 
+	if (check_rule(x, rule, period, err))
+		return -1;
 	if (jump && period) {
 		long long w0 = (long long)icaltime_as_timet(dt);
 		long long steps = ((long long)icaltime_as_timet(from) - w0 + period - 1) / period;

@@ -10,7 +10,11 @@
  * costs what its window holds), stops at the window's end, at `cap`
  * occurrences, and after CS_RECUR_STEPS_MAX iterator steps (a COUNT rule
  * must be walked from its start); RDATE and EXDATE values far outside
- * the window are never converted.
+ * the window are never converted. Rules libical would scan for ever
+ * within one step are refused (CS_EINVAL): those RFC 5545 forbids (a
+ * numbered BYDAY outside MONTHLY/YEARLY, ...), SECONDLY or MINUTELY rules
+ * limited to dates, and COUNT rules shorter than daily that start more
+ * than CS_RECUR_SCAN_MAX periods before the window.
  *
  * Ownership: nothing is kept; out is the caller's array of cap entries.
  */
@@ -22,6 +26,7 @@
 #include "err.h"
 
 #define CS_RECUR_STEPS_MAX 200000
+#define CS_RECUR_SCAN_MAX 1000000
 
 /*
  * The starts (unix seconds) of the event beginning at dtstart in zone tzid

@@ -64,13 +64,18 @@
 	" JOIN external_calendars c ON c.id = tgt.calendar_id AND c.tenant_id = ev.tenant_id" \
 	"   AND " PUSH_CAPABLE("c") " "
 
-/* With m (LEFT JOIN) the mapping of (ev, c): the push of ev to c is pending. */
+/*
+ * With m (LEFT JOIN) the mapping of (ev, c): the push of ev to c is
+ * pending - and c's provider did not refuse this version of ev.
+ */
 #define WITH_MAPPING_PENDING                                                           \
 	"LEFT JOIN calendar_event_mappings m"                                          \
 	"  ON m.event_id = ev.id AND m.external_calendar_id = c.id"                    \
 	" WHERE ((ev.deleted_at IS NULL AND (m.id IS NULL OR m.last_synced_at IS NULL" \
 	"                                    OR m.last_synced_at < ev.updated_at))"    \
-	"   OR (ev.deleted_at IS NOT NULL AND m.id IS NOT NULL AND m.is_deleted IS NOT TRUE))"
+	"   OR (ev.deleted_at IS NOT NULL AND m.id IS NOT NULL AND m.is_deleted IS NOT TRUE))" \
+	" AND NOT EXISTS (SELECT 1 FROM calendar_push_refusals r WHERE r.event_id = ev.id"  \
+	"   AND r.external_calendar_id = c.id AND r.event_updated_at >= ev.updated_at)"
 
 static const char sql_for_event[] =
 	WITH_TARGETS(EV_COLUMNS " WHERE e.id = $1::uuid")

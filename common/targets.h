@@ -22,10 +22,14 @@
  *   - E is live (deleted_at IS NULL) and has no mapping to C, or its
  *     mapping's last_synced_at is NULL or older than E.updated_at; or
  *   - E is tombstoned (deleted_at set) and its mapping to C exists and is
- *     not is_deleted.
- * So a push (or pull) that has written E to C must set the mapping's
- * last_synced_at to at least E.updated_at (and is_deleted after deleting
- * the remote copy), or the push stays pending.
+ *     not is_deleted;
+ * and C's provider has not refused this version of E
+ * (calendar_push_refusals: a refusal stands until E.updated_at passes it).
+ * So every push attempt (or pull) must settle what it decided: set the
+ * mapping's last_synced_at to at least E.updated_at (and is_deleted after
+ * deleting the remote copy), or record the refusal - also when it wrote
+ * nothing (no change, a conflict, a remote copy gone) - or the push stays
+ * pending.
  *
  * Ownership: the lists are the caller's; fill an empty list
  * (zero-initialised, or after release) and free it with its release

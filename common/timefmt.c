@@ -115,30 +115,43 @@ static int bad_input(cs_err *err, const char *what, const char *s, const char *w
 			  strlen(s) > 40 ? "..." : "", why);
 }
 
+/*
+ * "YYYY-MM-DDTHH:MM:SS[.fff]" at *p (a second of 60 allowed); *p is left
+ * after it. NULL, or the reason it is not one.
+ */
+static const char *parse_wall(const char **p, cs_walltime *wt)
+{
+	memset(wt, 0, sizeof(*wt));
+	if (!parse_ymd(p, &wt->year, &wt->month, &wt->day))
+		return "expected a valid YYYY-MM-DD date first";
+	if (**p != 'T' && **p != 't')
+		return "expected 'T' after the date";
+	(*p)++;
+	if (!digits(p, 2, &wt->hour) || !expect(p, ':') || !digits(p, 2, &wt->minute) ||
+	    !expect(p, ':') || !digits(p, 2, &wt->second))
+		return "expected HH:MM:SS after 'T'";
+	if (wt->hour > 23 || wt->minute > 59 || wt->second > 60)
+		return "hour, minute or second out of range";
+	if (**p == '.') {
+		(*p)++;
+		if (!isdigit((unsigned char)**p))
+			return "expected digits after '.'";
+		while (isdigit((unsigned char)**p))
+			(*p)++;
+	}
+	return NULL;
+}
+
 int cs_time_parse_rfc3339(const char *s, long long *out, cs_err *err)
 {
-	const char *p = s;
-	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
+	const char *p = s, *why;
+	int oh = 0, om = 0, sign = 0;
+	cs_walltime wt;
 
 	if (!s)
 		return cs_err_set(err, CS_EINVAL, false, "date-time missing");
-	if (!parse_ymd(&p, &y, &mo, &d))
-		return bad_input(err, "date-time", s, "expected a valid YYYY-MM-DD date first");
-	if (*p != 'T' && *p != 't')
-		return bad_input(err, "date-time", s, "expected 'T' after the date");
-	p++;
-	if (!digits(&p, 2, &h) || !expect(&p, ':') || !digits(&p, 2, &mi) ||
-	    !expect(&p, ':') || !digits(&p, 2, &sec))
-		return bad_input(err, "date-time", s, "expected HH:MM:SS after 'T'");
-	if (h > 23 || mi > 59 || sec > 60)
-		return bad_input(err, "date-time", s, "hour, minute or second out of range");
-	if (*p == '.') {
-		p++;
-		if (!isdigit((unsigned char)*p))
-			return bad_input(err, "date-time", s, "expected digits after '.'");
-		while (isdigit((unsigned char)*p))
-			p++;
-	}
+	if ((why = parse_wall(&p, &wt)))
+		return bad_input(err, "date-time", s, why);
 	if (*p == 'Z' || *p == 'z') {
 		p++;
 	} else if (*p == '+' || *p == '-') {
@@ -154,8 +167,7 @@ int cs_time_parse_rfc3339(const char *s, long long *out, cs_err *err)
 	}
 	if (*p)
 		return bad_input(err, "date-time", s, "unexpected text after the offset");
-	*out = cs_time_from_civil(y, mo, d) + h * 3600LL + mi * 60LL + sec -
-	       sign * (oh * 3600LL + om * 60LL);
+	*out = join_walltime(&wt) - sign * (oh * 3600LL + om * 60LL);
 	return 0;
 }
 
@@ -202,6 +214,21 @@ int cs_time_normalize(const char *s, char buf[CS_TIME_BUFSZ], cs_err *err)
 
 	if (cs_time_parse_rfc3339(s, &t, err))
 		return -1;
+	cs_time_format_utc(t, buf);
+	return 0;
+}
+
+int cs_time_normalize_in(const char *s, const char *tzid, char buf[CS_TIME_BUFSZ],
+			 cs_err *err)
+{
+	const char *p = s;
+	cs_walltime wt;
+	long long t;
+
+	if (!s || !tzid || parse_wall(&p, &wt) || *p)
+		return cs_time_normalize(s, buf, err);
+	if (cs_time_from_local(&wt, tzid, &t, err))
+		return cs_err_prefix(err, "date-time '%.40s' in %.64s", s, tzid);
 	cs_time_format_utc(t, buf);
 	return 0;
 }

@@ -49,6 +49,14 @@ void cs_time_format_utc(long long t, char buf[CS_TIME_BUFSZ]);
 /* Parse any RFC 3339 date-time and write it back in UTC "...Z" form. */
 int cs_time_normalize(const char *s, char buf[CS_TIME_BUFSZ], cs_err *err);
 
+/*
+ * As cs_time_normalize(), and also a date-time without an offset
+ * ("YYYY-MM-DDTHH:MM:SS[.fff]") when tzid (may be NULL) names its zone:
+ * that wall time in tzid, read as cs_time_from_local() does.
+ */
+int cs_time_normalize_in(const char *s, const char *tzid, char buf[CS_TIME_BUFSZ],
+			 cs_err *err);
+
 /* Check a date "YYYY-MM-DD" (a real calendar day); the parts may be NULL. */
 int cs_time_parse_date(const char *s, int *year, int *month, int *day,
 		       cs_err *err);

@@ -9,13 +9,16 @@
  *   CS_EGONE (the engine then does a full sync). Items that cannot be
  *   mapped come back with ev->bad set; they never fail the page.
  * - create: events.insert with an id derived from the Hub event id; a 409
- *   (an earlier attempt got through) fetches that event and returns it, and
- *   restores it when it had been deleted - so a retried create never makes
- *   a second event.
+ *   (an earlier attempt got through) fetches that event and returns it
+ *   (existed), and restores it when it had been deleted - so a retried
+ *   create never makes a second event.
  * - update/remove: PATCH/DELETE under If-Match; 412 -> CS_ECONFLICT.
  *   PATCH, with explicit nulls for what calsync cleared, keeps the fields
- *   calsync does not model (reminders, colour, other apps' properties). A
+ *   calsync does not model (reminders, colour, other apps' properties);
+ *   an event with attendees is read first, so that every attendee who
+ *   stays keeps the response Google holds (PATCH replaces arrays). A
  *   delete of an event that is already gone is a success.
+ * - get: events.get (a deleted event comes back cancelled).
  * - revoke: the OAuth revocation endpoint.
  * OAuth refresh, 401 handling and error mapping live in google_api.c, the
  * JSON mapping in google_json.c.
@@ -276,9 +279,22 @@ static int put_event(cs_provider *g, const char *method, const char *url, const 
 	return -1;
 }
 
+/* GET one event (deleted ones come back cancelled); 404/410 -> CS_ENOTFOUND. */
+static int get_event(cs_provider *g, const char *url, cs_http_response *resp, cs_event *out,
+		     cs_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (cs_google_call(g, "GET", url, NULL, NULL, resp, err))
+		return -1;
+	if (resp->status != 200)
+		return cs_google_api_error(resp, "GET", url, err);
+	return answer_event(resp, "GET", url, out, err);
+}
+
 /*
  * The insert said 409 duplicate: an earlier attempt got through (or the
- * event was created and later deleted). Return the event with that id,
+ * event was created and later deleted). Return the event with that id as
+ * it is (existed: the engine writes the current version when it differs),
  * restoring it when it is cancelled.
  */
 static int adopt_existing(cs_provider *g, const char *url, const char *body,
@@ -286,22 +302,17 @@ static int adopt_existing(cs_provider *g, const char *url, const char *body,
 {
 	cs_event found;
 
-	if (cs_google_call(g, "GET", url, NULL, NULL, resp, err))
-		return -1;
-	if (resp->status == 404) {
-		char what[300];
-
-		cs_http_describe("GET", url, what, sizeof(what));
+	if (get_event(g, url, resp, &found, err)) {
+		cs_event_release(&found);
+		if (err->code != CS_ENOTFOUND)
+			return -1;
 		return cs_err_set(err, CS_ECONFLICT, false,
-				  "Google reported a duplicate on insert but %s is not there "
-				  "(the occurrence may already have another exception)", what);
+				  "Google reported a duplicate on insert but the event is not there "
+				  "(the occurrence may already have another exception): %s", err->msg);
 	}
-	if (resp->status != 200)
-		return cs_google_api_error(resp, "GET", url, err);
-	if (answer_event(resp, "GET", url, &found, err))
-		return -1;
 	if (!found.cancelled) {
 		*out = found;
+		out->existed = true;
 		return 0;
 	}
 	/* deleted since: bring it back under its old id */
@@ -360,6 +371,23 @@ done:
 	return ret;
 }
 
+/*
+ * A PATCH replaces the attendees array: read the stored one first, so
+ * that each attendee who stays keeps the response Google holds.
+ */
+static int keep_attendees(cs_provider *g, const char *url, json_t *body,
+			  cs_http_response *resp, cs_err *err)
+{
+	json_t *root;
+	int rc;
+
+	if (get_json(g, url, resp, &root, err))
+		return -1;
+	rc = cs_google_keep_attendees(body, json_object_get(root, "attendees"), err);
+	json_decref(root);
+	return rc;
+}
+
 static int g_update(cs_provider *g, const char *cal, const cs_event *ev,
 		    cs_event *out, cs_err *err)
 {
@@ -375,19 +403,37 @@ static int g_update(cs_provider *g, const char *cal, const cs_event *ev,
 	cs_dynbuf_init(&url, CS_GOOGLE_URL_CAP);
 	cs_http_response_init(&resp);
 	if (!(body = cs_google_event_to_json(ev, ev->hub_id, err)) ||
-	    cs_google_patch_clears(body, ev, err))
+	    cs_google_patch_clears(body, ev, err) ||
+	    cs_google_events_url(g, &url, cal, ev->id, err) ||
+	    (ev->nattendees && keep_attendees(g, url.data, body, &resp, err)))
 		goto done;
 	if (!(text = json_dumps(body, JSON_COMPACT))) {
 		oom(err);
 		goto done;
 	}
-	if (cs_google_events_url(g, &url, cal, ev->id, err))
-		goto done;
 	ret = put_event(g, "PATCH", url.data, text, ev->etag && *ev->etag ? ev->etag : NULL,
 			&resp, out, err);
 done:
 	free(text);
 	json_decref(body);
+	cs_dynbuf_release(&url);
+	cs_http_response_release(&resp);
+	return ret;
+}
+
+static int g_get(cs_provider *g, const char *cal, const char *id, cs_event *out, cs_err *err)
+{
+	cs_http_response resp;
+	cs_dynbuf url;
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (!id || !*id)
+		return cs_err_set(err, CS_EINVAL, false, "Google get: no event id given");
+	cs_dynbuf_init(&url, CS_GOOGLE_URL_CAP);
+	cs_http_response_init(&resp);
+	if (cs_google_events_url(g, &url, cal, id, err) == 0)
+		ret = get_event(g, url.data, &resp, out, err);
 	cs_dynbuf_release(&url);
 	cs_http_response_release(&resp);
 	return ret;
@@ -433,6 +479,7 @@ const struct cs_provider_ops cs_google_provider = {
 	.fetch = g_fetch,
 	.create = g_create,
 	.update = g_update,
+	.get = g_get,
 	.remove = g_remove,
 	.revoke = g_revoke,
 };

@@ -82,6 +82,10 @@ int cs_google_api_error(const cs_http_response *resp, const char *method,
 		code = CS_ECONFLICT;
 	} else if (st == 401) {
 		code = CS_EAUTH;
+	} else if (st == 403 && strcmp(reason, "requiredAccessLevel") == 0) {
+		code = CS_EREADONLY;   /* "You need to have writer access to this calendar." */
+	} else if (st == 400 || st == 403) {
+		code = CS_EREFUSED;    /* this request's item: a bad attendee, a refused rule */
 	}
 	cs_err_set(err, code, retry, "Google answered %ld%s%s to %s%s%s", st,
 		   *reason ? " " : "", reason, what, *message ? ": " : "", message);

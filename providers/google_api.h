@@ -54,7 +54,10 @@ int cs_google_call(cs_provider *g, const char *method, const char *url,
  * Fill err for a Google error answer (any status >= 300) and return -1:
  * 403 rate/quota reasons and 429 -> CS_ERATELIMIT, 5xx -> CS_EIO (both
  * retryable, with retry_after_ms), 404/410 -> CS_ENOTFOUND, 409/412 ->
- * CS_ECONFLICT, other 4xx -> CS_EINVAL; never retryable unless said.
+ * CS_ECONFLICT, 401 -> CS_EAUTH, 403 requiredAccessLevel -> CS_EREADONLY
+ * (the account may only read the calendar), other 400/403 -> CS_EREFUSED
+ * (Google refuses this one item), other 4xx -> CS_EINVAL; never retryable
+ * unless said.
  */
 int cs_google_api_error(const cs_http_response *resp, const char *method,
 			const char *url, cs_err *err);

@@ -12,6 +12,7 @@
 
 #include "dynbuf.h"
 #include "timefmt.h"
+#include "utf8.h"
 #include "banned.h"
 
 int cs_google_event_id(const char *hub_id, char out[CS_GOOGLE_ID_BUFSZ],
@@ -85,6 +86,7 @@ static int map_time(struct mapper *m, json_t *item, const char *key, char **out,
 		    bool *all_day, char **tz)
 {
 	json_t *obj = json_object_get(item, key), *date, *dt, *zone;
+	const char *zname;
 	char buf[CS_TIME_BUFSZ];
 	cs_err err;
 
@@ -112,14 +114,15 @@ static int map_time(struct mapper *m, json_t *item, const char *key, char **out,
 		return bad(m, "%s has neither date nor dateTime", key);
 	if (!json_is_string(dt))
 		return bad(m, "%s.dateTime is not a string", key);
-	if (cs_time_normalize(json_string_value(dt), buf, &err))
-		return bad(m, "%s.dateTime: %s", key, err.msg);
-	*all_day = false;
 	zone = json_object_get(obj, "timeZone");
 	if (zone && !json_is_null(zone) && !json_is_string(zone))
 		return bad(m, "%s.timeZone is not a string", key);
-	if (tz && zone && json_is_string(zone) && *json_string_value(zone) &&
-	    dup_into(tz, json_string_value(zone)))
+	zname = json_is_string(zone) && *json_string_value(zone) ? json_string_value(zone) : NULL;
+	/* without an offset, dateTime is wall time in timeZone (the Event resource allows it) */
+	if (cs_time_normalize_in(json_string_value(dt), zname, buf, &err))
+		return bad(m, "%s.dateTime: %s", key, err.msg);
+	*all_day = false;
+	if (tz && zname && dup_into(tz, zname))
 		return MAP_OOM;
 	return dup_into(out, buf);
 }
@@ -282,6 +285,7 @@ done:
 			snprintf(reason, sizeof(reason), "Google event '%.80s': %s", id, m.why);
 		else
 			snprintf(reason, sizeof(reason), "Google event without usable id: %s", m.why);
+		cs_utf8_fix(reason, sizeof(reason));   /* the id may have been cut inside a character */
 		out->bad = strdup(reason);
 		if (out->bad)
 			return 0;
@@ -460,5 +464,37 @@ int cs_google_patch_clears(json_t *body, const cs_event *ev, cs_err *err)
 			return cs_err_set(err, CS_ENOMEM, false, "out of memory");
 	if (!ev->nattendees && json_object_set_new(body, "attendees", json_array()))
 		return cs_err_set(err, CS_ENOMEM, false, "out of memory");
+	return 0;
+}
+
+/* The object of remote whose email is address (any case), or NULL. */
+static json_t *attendee_of(json_t *remote, const char *address)
+{
+	json_t *a;
+	size_t i;
+
+	json_array_foreach(remote, i, a) {
+		const char *email = json_string_value(json_object_get(a, "email"));
+
+		if (email && strcasecmp(email, address) == 0)
+			return a;
+	}
+	return NULL;
+}
+
+int cs_google_keep_attendees(json_t *body, json_t *remote, cs_err *err)
+{
+	json_t *list = json_object_get(body, "attendees"), *a;
+	size_t i;
+
+	if (!json_is_array(list) || !json_is_array(remote))
+		return 0;
+	json_array_foreach(list, i, a) {
+		const char *email = json_string_value(json_object_get(a, "email"));
+		json_t *kept = email ? attendee_of(remote, email) : NULL;
+
+		if (kept && json_array_set_new(list, i, json_deep_copy(kept)))
+			return cs_err_set(err, CS_ENOMEM, false, "out of memory");
+	}
 	return 0;
 }

@@ -72,4 +72,14 @@ json_t *cs_google_event_to_json(const cs_event *ev, const char *hub_id,
  */
 int cs_google_patch_clears(json_t *body, const cs_event *ev, cs_err *err);
 
+/*
+ * Make body's attendees (from cs_google_event_to_json) keep what Google
+ * holds for each address (responseStatus, displayName, ...): an address
+ * also in remote (the stored event's attendees array, may be NULL) is
+ * sent as its remote object; new addresses go as {email}; remote
+ * attendees no longer listed are left out. Addresses compare
+ * case-insensitively.
+ */
+int cs_google_keep_attendees(json_t *body, json_t *remote, cs_err *err);
+
 #endif

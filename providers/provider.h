@@ -46,6 +46,7 @@ typedef struct cs_event {
 	bool cancelled;       /* deleted; with series_id: one removed occurrence */
 	char *hub_id;         /* the Family Hub event id stamped on the remote copy */
 	char *bad;            /* not NULL: the item could not be understood, and why */
+	bool existed;         /* create's answer: the event was there already (a retry) */
 } cs_event;
 
 typedef struct cs_page {
@@ -91,19 +92,32 @@ struct cs_provider_ops {
 	/*
 	 * One page of changes since sync_token (NULL: everything, a full
 	 * sync). CS_EGONE when the provider refused the token.
+	 *
+	 * Writes fail with CS_EREFUSED when the provider refuses that one
+	 * item (it is not tried again until it changes) and CS_EREADONLY
+	 * when the account may not write the calendar at all.
 	 */
 	int (*fetch)(cs_provider *p, const char *calendar, const char *sync_token,
 		     const char *page_token, cs_page *out, cs_err *err);
 	/*
 	 * Create ev, made idempotent by hub_id: a retried create must not make a
 	 * second event; it returns the existing one (restored, when it had been
-	 * deleted). *out gets id and etag.
+	 * deleted). *out gets the stored event; out->existed says that it
+	 * was there already, with the content it had (the engine then
+	 * updates it when that differs from ev).
 	 */
 	int (*create)(cs_provider *p, const char *calendar, const cs_event *ev,
 		      const char *hub_id, cs_event *out, cs_err *err);
-	/* Update ev->id under the precondition ev->etag; CS_ECONFLICT when it fails. */
+	/*
+	 * Update ev->id under the precondition ev->etag; CS_ECONFLICT when it
+	 * fails. What the provider keeps per item that calsync does not
+	 * model (an attendee's response, another app's property) is kept.
+	 */
 	int (*update)(cs_provider *p, const char *calendar, const cs_event *ev,
 		      cs_event *out, cs_err *err);
+	/* The stored event id, deleted ones too (out->cancelled); CS_ENOTFOUND when unknown. */
+	int (*get)(cs_provider *p, const char *calendar, const char *id, cs_event *out,
+		   cs_err *err);
 	/* Delete under the precondition etag; an already deleted event is success. */
 	int (*remove)(cs_provider *p, const char *calendar, const char *id,
 		      const char *etag, cs_err *err);

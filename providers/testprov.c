@@ -9,7 +9,8 @@
  *                                        CODE (EIO, EAUTH, EINVAL, ERATELIMIT)
  *   calls.log                            one line appended per call, when it ends:
  *                                        "<start ms> <end ms> <op> <calendar> <hub id|->"
- * It stores nothing: fetch finds no changes, create answers id "t<hub id>".
+ * It stores nothing: fetch finds no changes, create answers id "t<hub id>",
+ * get knows no event.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -194,6 +195,15 @@ static int t_update(cs_provider *p, const char *cal, const cs_event *ev,
 	return out->etag ? 0 : cs_err_set(err, CS_ENOMEM, false, "out of memory");
 }
 
+static int t_get(cs_provider *p, const char *cal, const char *id, cs_event *out, cs_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (call(p, "get", cal, id, err))
+		return -1;
+	return cs_err_set(err, CS_ENOTFOUND, false, "test provider: it stores nothing, %s is unknown",
+			  id);
+}
+
 static int t_remove(cs_provider *p, const char *cal, const char *id,
 		    const char *etag, cs_err *err)
 {
@@ -214,6 +224,7 @@ const struct cs_provider_ops cs_test_provider = {
 	.fetch = t_fetch,
 	.create = t_create,
 	.update = t_update,
+	.get = t_get,
 	.remove = t_remove,
 	.revoke = t_revoke,
 };

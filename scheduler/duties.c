@@ -5,10 +5,12 @@
  * the acknowledged heads of the job streams, and reconcile pending pushes
  * from PostgreSQL so that work lost in Redis is found again.
  *
- * Sync jobs carry their dedup key ("dedup"): the worker deletes it when
- * the job ends, so a calendar never has two waiting sync jobs of a mode.
- * Reconcile's push jobs do not: their key only expires, so a push that
- * keeps failing is offered again at most every CS_PUSH_DEDUP_TTL_S.
+ * Sync jobs and reconcile's push jobs carry their dedup key ("dedup"):
+ * the worker deletes it when the job ends, so a calendar never has two
+ * waiting sync jobs of a mode, nor an event two waiting pushes; a job
+ * whose end was lost leaves its key to expire (CS_PUSH_DEDUP_TTL_S for
+ * pushes). Every push attempt settles what it decided, so a push that
+ * ended is not found pending again unless the event changed.
  * Reconcile walks all events in chunks (one chunk per step), so that its
  * cost per step stays small however many events there are.
  */

@@ -81,10 +81,12 @@ static void renew(cs_sched *s)
 	s->next_lease = sent + s->cfg->leader_lease_ms / 3;
 }
 
-static void acquire(cs_sched *s)
+/* true when the lease was just taken: this process became the leader. */
+static bool acquire(cs_sched *s)
 {
 	long long sent = cs_sched_now();
 	redisReply *rep = NULL;
+	bool taken;
 	cs_err err;
 
 	s->next_lease = sent + follower_period(s);
@@ -94,27 +96,28 @@ static void acquire(cs_sched *s)
 		freeReplyObject(rep);
 		cs_sched_redis_failed(s, &err);
 		cs_sched_trouble(&s->lease_trouble, "cannot try the leader lease: %s", err.msg);
-		return;
+		return false;
 	}
-	if (rep->type == REDIS_REPLY_STATUS && strcmp(rep->str, "OK") == 0) {
+	taken = rep->type == REDIS_REPLY_STATUS && strcmp(rep->str, "OK") == 0;
+	if (taken) {
 		s->leader = true;
 		s->lease_until = sent + s->cfg->leader_lease_ms;
 		s->next_lease = sent + s->cfg->leader_lease_ms / 3;
 		cs_info("leader lease acquired as %s (lease %ld ms)", s->id,
 			s->cfg->leader_lease_ms);
-		cs_duties_reset(s);
 	}
 	freeReplyObject(rep);
+	return taken;
 }
 
-void cs_leader_tick(cs_sched *s)
+bool cs_leader_tick(cs_sched *s)
 {
 	if (cs_sched_now() < s->next_lease)
-		return;
-	if (s->leader)
-		renew(s);
-	else
-		acquire(s);
+		return false;
+	if (!s->leader)
+		return acquire(s);
+	renew(s);
+	return false;
 }
 
 void cs_leader_release(cs_sched *s)

@@ -41,7 +41,8 @@ static void run(cs_sched *s)
 {
 	while (!*s->stop) {
 		cs_groups_maintain(s);
-		cs_leader_tick(s);
+		if (cs_leader_tick(s))
+			cs_duties_reset(s);     /* a new leader: every duty is due now */
 		if (cs_leader_active(s))
 			cs_duties_run(s);
 		cs_consumer_step(s, LOOP_POLL_MS);

@@ -5,6 +5,8 @@
  *
  * Push jobs from messages carry no dedup key: pushing an event twice is
  * harmless (the worker pushes its current state), losing a push is not.
+ * Reconcile's push jobs carry theirs ("dedup"), which the worker deletes
+ * when the job ends, as for sync jobs.
  */
 #include "sched.h"
 
@@ -32,8 +34,8 @@ int cs_pushes_enqueue(cs_sched *s, const char *calendar_id, const char *event_id
 	int rc;
 
 	cs_uuid_v4(job_id);
-	o = json_pack("{s:s, s:s, s:s}", "job_id", job_id, "calendar_id", calendar_id,
-		      "event_id", event_id);
+	o = json_pack("{s:s, s:s, s:s, s:s*}", "job_id", job_id, "calendar_id", calendar_id,
+		      "event_id", event_id, "dedup", dedup_key);
 	if (o)
 		data = json_dumps(o, JSON_COMPACT);
 	json_decref(o);

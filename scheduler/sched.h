@@ -10,6 +10,9 @@
  *
  * Times named *_at or next_* are CLOCK_MONOTONIC milliseconds (cs_sched_now).
  *
+ * Dependencies go one way: duties.c asks leader.c whether the lease still
+ * holds, and main.c tells duties.c when this process became the leader.
+ *
  * Ownership: main.c creates the connections and frees them; the parts
  * only borrow them. A message in hand (held) is owned by consumer.c.
  */
@@ -94,7 +97,8 @@ void cs_sched_trouble(cs_throttle *t, const char *fmt, ...)
 void cs_sched_redis_failed(cs_sched *s, const cs_err *err);
 
 /* leader.c */
-void cs_leader_tick(cs_sched *s);
+/* Renew or try the lease when due; true when this process just became the leader. */
+bool cs_leader_tick(cs_sched *s);
 bool cs_leader_active(const cs_sched *s);
 void cs_leader_release(cs_sched *s);
 

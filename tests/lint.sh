@@ -21,6 +21,9 @@ for f in $(git ls-files '*.c' '*.h'); do
 done
 # Files stay small enough to read in one sitting.
 git ls-files '*.c' '*.h' | xargs wc -l | awk '$2 != "total" && $1 > 800 {print "lint: " $2 " has " $1 " lines"; bad=1} END {exit bad}' || status=1
+# Dependencies between the program's C files go one way (no circles).
+circles=$(python3 tests/tools/dependency_cycles.py $(git ls-files 'common/*.c' 'worker/*.c' \
+	'scheduler/*.c' 'providers/*.c' 'cli/*.c')) || fail "$circles"
 # Tests poll with a deadline instead of sleeping a fixed time.
 git ls-files 'tests/*.py' | xargs grep -nE 'time\.sleep\(' | grep -viE 'poll|deadline|latency|delay|inject' \
 	&& fail "fixed sleeps in tests"

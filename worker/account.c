@@ -3,7 +3,8 @@
  * `discover` (list the calendars an account offers, for the backend's
  * calendar-selection step), `disconnect` (revoke the grant where the
  * provider allows it, remove the connection, optionally tombstone the
- * events that came from it), and `noop`.
+ * events that came from it - kept, their mappings are set aside for a
+ * later reconnect), and `noop`.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "handlers.h"
 #include "ids.h"
 #include "log.h"
+#include "mapping.h"
 #include "banned.h"
 
 int cs_handle_noop(cs_worker *w, cs_job *job, cs_err *err)
@@ -135,7 +137,8 @@ static int disconnect(cs_worker *w, cs_job *job, cs_calendar *cal, cs_err *err)
 	}
 	if (cs_db_begin(w->db, err))
 		return -1;
-	if (cs_db_exec(w->db, &res, err,
+	if ((!json_is_true(remove) && cs_mapping_detach(w->db, cal->id, err)) ||
+	    cs_db_exec(w->db, &res, err,
 		       "WITH gone AS (UPDATE events e SET deleted_at = NOW(), updated_at = NOW()"
 		       " FROM calendar_event_mappings m WHERE $2::boolean AND m.event_id = e.id"
 		       " AND m.external_calendar_id = $1 AND m.sync_direction = 'from_external'"

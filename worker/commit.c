@@ -1,8 +1,8 @@
 /*
  * commit.c - the Lua scripts around a batch of jobs (see commit.h).
- * Keys used: calsync:lock:<calendar> (owner string, expires),
- * calsync:fence:<calendar> (a counter: each lock taken gets the next
- * number, the fencing token PostgreSQL checks at commit).
+ * Keys used: calsync:lock:<calendar> (owner string, expires). The fencing
+ * token of a lock is not kept in Redis: PostgreSQL hands it out
+ * (cs_worker_take_fence), so it survives the loss of Redis.
  */
 #include "commit.h"
 
@@ -18,11 +18,7 @@ static cs_script lock_script = {
 	"lock",
 	"local out = {}\n"
 	"for i = 2, #ARGV, 2 do\n"
-	"  if redis.call('SET', 'calsync:lock:' .. ARGV[i], ARGV[i + 1], 'NX', 'PX', ARGV[1]) then\n"
-	"    out[#out + 1] = redis.call('INCR', 'calsync:fence:' .. ARGV[i])\n"
-	"  else\n"
-	"    out[#out + 1] = 0\n"
-	"  end\n"
+	"  out[#out + 1] = redis.call('SET', 'calsync:lock:' .. ARGV[i], ARGV[i + 1], 'NX', 'PX', ARGV[1]) and 1 or 0\n"
 	"end\n"
 	"return out\n",
 	""};
@@ -32,7 +28,7 @@ static cs_script heartbeat_script = {
 	"local alive = 1\n"
 	"if ARGV[4] ~= '' then\n"
 	"  local k = 'calsync:lock:' .. ARGV[4]\n"
-	"  if redis.call('GET', k) == ARGV[5] then redis.call('PEXPIRE', k, ARGV[3]) else alive = 0 end\n"
+	"  if redis.call('GET', k) == ARGV[5] then redis.call('PEXPIRE', k, ARGV[3]) else return 0 end\n"
 	"end\n"
 	"for i = 6, #ARGV, 3 do\n"
 	"  local p = redis.call('XPENDING', ARGV[i], ARGV[1], ARGV[i + 1], ARGV[i + 1], 1, ARGV[2])\n"
@@ -155,16 +151,11 @@ int cs_commit_lock(cs_redis *r, const cs_config *cfg, const char *consumer,
 		cs_err_set(err, CS_EREDIS, true, "lock script: unexpected reply");
 		goto out;
 	}
-	for (int i = 0; i < nasked; i++) {
-		asked[i]->fence = rep->element[i]->integer;
-		asked[i]->has_lock = asked[i]->fence > 0;
-	}
-	for (int i = 0; i < n; i++) {
-		if (jobs[i]->lock_job && jobs[i]->lock_job != jobs[i]) {
-			jobs[i]->fence = jobs[i]->lock_job->fence;
+	for (int i = 0; i < nasked; i++)
+		asked[i]->has_lock = rep->element[i]->integer == 1;
+	for (int i = 0; i < n; i++)
+		if (jobs[i]->lock_job && jobs[i]->lock_job != jobs[i])
 			jobs[i]->has_lock = jobs[i]->lock_job->has_lock;
-		}
-	}
 	rc = 0;
 out:
 	if (rep)
@@ -240,6 +231,13 @@ long long cs_retry_delay_ms(const cs_config *cfg, int attempt, long rnd)
 	return d / 2 + (long long)(rnd % (d / 2 + 1));
 }
 
+long long cs_job_retry_wait_ms(const cs_config *cfg, const cs_job *job, long rnd)
+{
+	long long d = cs_retry_delay_ms(cfg, job->attempt, rnd);
+
+	return d > job->retry_after_ms ? d : job->retry_after_ms;
+}
+
 const char *cs_job_dedup_key(const cs_job *job)
 {
 	const char *dedup = cs_job_str(job, "dedup");
@@ -275,7 +273,7 @@ static int finish_args(const cs_config *cfg, const char *consumer, cs_job *job, 
 	args[9] = strdup(job->type);
 	if (job->outcome == CS_OUT_RETRY) {
 		data = cs_job_retry_data(job);
-		when += cs_retry_delay_ms(cfg, job->attempt, random());
+		when += cs_job_retry_wait_ms(cfg, job, random());
 	} else if (job->outcome == CS_OUT_DEFER) {
 		when += 50 + random() % 50;
 	}

@@ -24,13 +24,21 @@
  */
 long long cs_retry_delay_ms(const cs_config *cfg, int attempt, long rnd);
 
+/*
+ * When a failed job is tried again, in ms from now: the backoff of its
+ * attempt, or longer when the provider asked for it (Retry-After, capped
+ * at CS_HTTP_RETRY_AFTER_MAX_MS where it was read).
+ */
+long long cs_job_retry_wait_ms(const cs_config *cfg, const cs_job *job, long rnd);
+
 /* The lock owner string of a job: "<consumer>/<entry id>". */
 void cs_lock_owner(const char *consumer, const cs_job *job, char *buf, size_t n);
 
 /*
  * Try the calendar lock of every job that has a calendar and no lock yet;
- * jobs that get it have has_lock and fence set. Jobs whose calendar is
- * busy (also by an earlier job of the same batch) are left without.
+ * jobs that get it have has_lock set (their fencing token comes from
+ * PostgreSQL when they start: cs_worker_take_fence). Jobs whose calendar
+ * is busy (also by an earlier job of the same batch) are left without.
  */
 int cs_commit_lock(cs_redis *r, const cs_config *cfg, const char *consumer,
 		   cs_job **jobs, int n, cs_err *err);

@@ -19,14 +19,17 @@ int cs_conflict_raise(cs_worker *w, cs_job *job, const cs_calendar *cal, const c
 	PGresult *res = NULL;
 	int rc;
 
-	rc = cs_db_exec(w->db, &res, err,
-			"INSERT INTO calendar_conflicts (tenant_id, event_id, external_calendar_id,"
-			" external_event_id, conflict_type, local_data, external_data)"
-			" SELECT $1::uuid, $2::uuid, $3::uuid, $4::text, $5::text, $6::jsonb, $7::jsonb"
-			" WHERE NOT EXISTS (SELECT 1 FROM calendar_conflicts WHERE status = 'pending'"
-			"  AND event_id IS NOT DISTINCT FROM $2::uuid AND external_calendar_id = $3::uuid"
-			"  AND conflict_type = $5::text)",
-			7, params);
+	/* a job that lost its calendar raises nothing: its view may be stale */
+	rc = cs_keeper_check(w->keeper, err);
+	if (rc == 0)
+		rc = cs_db_exec(w->db, &res, err,
+				"INSERT INTO calendar_conflicts (tenant_id, event_id, external_calendar_id,"
+				" external_event_id, conflict_type, local_data, external_data)"
+				" SELECT $1::uuid, $2::uuid, $3::uuid, $4::text, $5::text, $6::jsonb, $7::jsonb"
+				" WHERE NOT EXISTS (SELECT 1 FROM calendar_conflicts WHERE status = 'pending'"
+				"  AND event_id IS NOT DISTINCT FROM $2::uuid AND external_calendar_id = $3::uuid"
+				"  AND conflict_type = $5::text)",
+				7, params);
 	if (rc == 0)
 		job->counts.conflicts += cs_db_rows(res);
 	PQclear(res);

@@ -2,7 +2,8 @@
  * conflict.h - recording a conflict (contract 5.5): it changes neither
  * side and is stored with both versions as JSON. A pair (event, calendar)
  * that already has a pending conflict of the same type is not asked about
- * again.
+ * again. A job that no longer holds its calendar's lock raises none
+ * (CS_EFENCED, keeper.h).
  *
  * Announcing: before a job's end, cs_conflicts_collect() gathers its
  * calendar's stored conflicts not yet announced - committed ones only, so

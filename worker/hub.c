@@ -16,6 +16,17 @@
 	"CASE WHEN " txt " IS NULL THEN NULL WHEN " allday " THEN (" txt "::date)::timestamp" \
 	" AT TIME ZONE 'UTC' ELSE " txt "::timestamptz END"
 
+/*
+ * The zone of e: its own; for a timed series or override without one, its
+ * series' zone or else the tenant's - a series written in UTC would move
+ * its wall time at every DST change.
+ */
+#define ZONE                                                                        \
+	"CASE WHEN e.is_all_day OR COALESCE(e.timezone, '') <> '' OR"               \
+	" (COALESCE(e.recurrence, '') = '' AND e.recurring_event_id IS NULL) THEN e.timezone" \
+	" ELSE COALESCE(NULLIF((SELECT s.timezone FROM events s WHERE s.id = e.recurring_event_id),"\
+	" ''), t.timezone) END"
+
 static char *dup_col(PGresult *res, int col)
 {
 	const char *v = cs_db_get(res, 0, col);
@@ -56,11 +67,11 @@ int cs_hub_load(cs_db *db, const char *id, cs_hubevent *out, cs_err *err)
 	if (cs_db_exec(db, &res, err,
 		       "SELECT e.id, e.tenant_id, e.created_by, e.title, e.description, e.location,"
 		       " e.is_all_day, " TIME_TEXT("e.start_time") ", " TIME_TEXT("e.end_time") ","
-		       " e.timezone, e.recurrence, e.recurring_event_id,"
+		       " " ZONE ", e.recurrence, e.recurring_event_id,"
 		       " " TIME_TEXT("e.original_start_time") ","
 		       " array_to_string(e.attendees, E'\\n'), e.status, e.deleted_at IS NOT NULL,"
 		       " e.updated_at::text"
-		       " FROM events e WHERE e.id = $1",
+		       " FROM events e LEFT JOIN tenants t ON t.id = e.tenant_id WHERE e.id = $1",
 		       1, &id))
 		return -1;
 	if (PQntuples(res) != 1) {

@@ -5,7 +5,9 @@
  * In a cs_hubevent, ev.id is the Hub event id and ev.series_id the Hub id
  * of its series (for an override). A timed event's times are UTC
  * instants; an all-day event is stored as midnight UTC of its dates (end
- * exclusive), so its dates never move with a zone.
+ * exclusive), so its dates never move with a zone. A timed series (or
+ * override) stored without a zone is loaded in its series' zone, else the
+ * tenant's (tenants.timezone), so that its wall time holds across DST.
  *
  * Ownership: cs_hub_load() fills a caller-owned cs_hubevent, freed with
  * cs_hubevent_release(). JSON values returned are new references.

@@ -148,7 +148,7 @@ char *cs_job_retry_data(const cs_job *job)
 
 	if (!d)
 		return NULL;
-	json_object_set_new(d, "attempt", json_integer(job->attempt + 1));
+	json_object_set_new(d, "attempt", json_integer(job->attempt + (job->rate_limited ? 0 : 1)));
 	json_object_set_new(d, "last_error", json_string(job->error));
 	s = json_dumps(d, JSON_COMPACT);
 	json_decref(d);

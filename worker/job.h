@@ -47,6 +47,8 @@ typedef struct cs_job {
 	const char *status;     /* success, partial, failed, retrying, dead */
 	cs_counts counts;
 	char error[CS_ERR_MSG_MAX];
+	int retry_after_ms;     /* >0: the provider asked to wait this long before a retry */
+	bool rate_limited;      /* the provider announced a rate limit: the retry costs no attempt */
 	long long started_ms;
 	long long duration_ms;
 	json_t *conflicts;      /* array of conflict announcements, or NULL */
@@ -65,7 +67,10 @@ const char *cs_job_str(const cs_job *job, const char *key);
 
 /* The sync_result JSON of an ended job (caller frees). */
 char *cs_job_result_json(const cs_job *job, const char *worker);
-/* The data to store when the job is tried again (caller frees). */
+/*
+ * The data to store when the job is tried again (caller frees): the next
+ * attempt number, or the same one after an announced rate limit.
+ */
 char *cs_job_retry_data(const cs_job *job);
 /* The calsync:dead entry of the job (caller frees). */
 char *cs_job_dead_json(const cs_job *job, const char *worker);

@@ -10,7 +10,7 @@
 
 #define MAPPING_COLUMNS                                                              \
 	"event_id, external_event_id, external_etag, sync_direction, local_hash,"    \
-	" remote_hash, COALESCE(is_deleted, FALSE), pending_delete"
+	" remote_hash, COALESCE(is_deleted, FALSE), pending_delete, left_alone"
 
 static char *col(PGresult *res, int row, int c)
 {
@@ -29,6 +29,7 @@ static void fill(cs_mapping *m, PGresult *res, int row)
 	m->remote_hash = col(res, row, 5);
 	m->is_deleted = strcmp(PQgetvalue(res, row, 6), "t") == 0;
 	m->pending_delete = strcmp(PQgetvalue(res, row, 7), "t") == 0;
+	m->left_alone = strcmp(PQgetvalue(res, row, 8), "t") == 0;
 }
 
 void cs_mapping_release(cs_mapping *m)
@@ -149,6 +150,7 @@ json_t *cs_mapping_row(const cs_mapping *m, const char *series, long long genera
 	cs_json_put(o, "local_hash", m->local_hash);
 	cs_json_put(o, "remote_hash", m->remote_hash);
 	json_object_set_new(o, "is_deleted", json_boolean(m->is_deleted));
+	json_object_set_new(o, "left_alone", json_boolean(m->left_alone));
 	cs_json_put(o, "series", series);
 	json_object_set_new(o, "generation", json_integer(generation));
 	cs_json_put(o, "synced_at", m->synced_at);
@@ -160,13 +162,14 @@ int cs_mapping_insert(cs_db *db, const char *cal, const char *rows, cs_err *err)
 	return cs_db_exec(db, NULL, err,
 			  "INSERT INTO calendar_event_mappings (event_id, external_calendar_id,"
 			  " external_event_id, external_etag, sync_direction, local_hash, remote_hash,"
-			  " is_deleted, remote_series_id, seen_generation, last_synced_at)"
+			  " is_deleted, remote_series_id, seen_generation, last_synced_at, left_alone)"
 			  " SELECT x.event_id, $1, x.remote_id, x.etag, x.direction, x.local_hash,"
 			  " x.remote_hash, x.is_deleted, x.series, x.generation,"
-			  " COALESCE(x.synced_at, NOW())"
+			  " COALESCE(x.synced_at, NOW()), COALESCE(x.left_alone, FALSE)"
 			  " FROM jsonb_to_recordset($2::jsonb) AS x(event_id uuid, remote_id text,"
 			  " etag text, direction text, local_hash text, remote_hash text,"
-			  " is_deleted boolean, series text, generation bigint, synced_at timestamptz)"
+			  " is_deleted boolean, series text, generation bigint, synced_at timestamptz,"
+			  " left_alone boolean)"
 			  " ON CONFLICT (event_id, external_calendar_id) DO UPDATE SET"
 			  " external_event_id = EXCLUDED.external_event_id,"
 			  " external_etag = EXCLUDED.external_etag, local_hash = EXCLUDED.local_hash,"
@@ -176,6 +179,7 @@ int cs_mapping_insert(cs_db *db, const char *cal, const char *rows, cs_err *err)
 			  " seen_generation = GREATEST(EXCLUDED.seen_generation,"
 			  "  calendar_event_mappings.seen_generation),"
 			  " pending_delete = FALSE, last_synced_at = EXCLUDED.last_synced_at,"
+			  " left_alone = EXCLUDED.left_alone,"
 			  " updated_at = NOW()",
 			  2, (const char *const[]){cal, rows});
 }
@@ -195,4 +199,91 @@ int cs_mapping_save(cs_db *db, const char *cal, const cs_mapping *m, const char 
 	rc = cs_mapping_insert(db, cal, text, err);
 	free(text);
 	return rc;
+}
+
+int cs_mapping_leave_alone(cs_db *db, const char *cal, const char *event_id, bool remote_gone,
+			   cs_err *err)
+{
+	return cs_db_exec(db, NULL, err,
+			  "UPDATE calendar_event_mappings SET left_alone = TRUE, is_deleted = $3::boolean,"
+			  " pending_delete = FALSE, updated_at = NOW()"
+			  " WHERE external_calendar_id = $1 AND event_id = $2",
+			  3, (const char *const[]){cal, event_id, remote_gone ? "t" : "f"});
+}
+
+int cs_mapping_keep_held(cs_db *db, const char *cal, const char *ids, int *n, cs_err *err)
+{
+	PGresult *res = NULL;
+
+	if (cs_db_exec(db, &res, err,
+		       "UPDATE calendar_event_mappings SET pending_delete = FALSE, is_deleted = TRUE,"
+		       " left_alone = FALSE, last_synced_at = '" CS_MAPPING_UNSYNCED "', updated_at = NOW()"
+		       " WHERE external_calendar_id = $1 AND pending_delete"
+		       " AND external_event_id IN (SELECT jsonb_array_elements_text($2::jsonb))",
+		       2, (const char *const[]){cal, ids}))
+		return -1;
+	*n = cs_db_rows(res);
+	PQclear(res);
+	return 0;
+}
+
+int cs_mapping_detach(cs_db *db, const char *cal, cs_err *err)
+{
+	return cs_db_exec(db, NULL, err,
+			  "INSERT INTO calendar_detached_mappings (tenant_id, provider,"
+			  " provider_calendar_id, external_event_id, event_id, source_calendar_id,"
+			  " external_etag, sync_direction, local_hash, remote_hash, is_deleted,"
+			  " left_alone, remote_series_id, last_synced_at)"
+			  " SELECT c.tenant_id, c.provider, c.provider_calendar_id, m.external_event_id,"
+			  " m.event_id, c.id, m.external_etag, m.sync_direction, m.local_hash,"
+			  " m.remote_hash, COALESCE(m.is_deleted, FALSE), m.left_alone,"
+			  " m.remote_series_id, m.last_synced_at"
+			  " FROM calendar_event_mappings m JOIN external_calendars c"
+			  " ON c.id = m.external_calendar_id WHERE c.id = $1"
+			  " ON CONFLICT (tenant_id, provider, provider_calendar_id, external_event_id)"
+			  " DO UPDATE SET event_id = EXCLUDED.event_id,"
+			  " source_calendar_id = EXCLUDED.source_calendar_id,"
+			  " external_etag = EXCLUDED.external_etag,"
+			  " sync_direction = EXCLUDED.sync_direction, local_hash = EXCLUDED.local_hash,"
+			  " remote_hash = EXCLUDED.remote_hash, is_deleted = EXCLUDED.is_deleted,"
+			  " left_alone = EXCLUDED.left_alone,"
+			  " remote_series_id = EXCLUDED.remote_series_id,"
+			  " last_synced_at = EXCLUDED.last_synced_at, detached_at = NOW()",
+			  1, &cal);
+}
+
+int cs_mapping_reattach(cs_db *db, const char *cal, int *n, cs_err *err)
+{
+	PGresult *res = NULL;
+
+	*n = 0;
+	if (cs_db_exec(db, &res, err,
+		       "WITH d AS (DELETE FROM calendar_detached_mappings d USING external_calendars c"
+		       "  WHERE c.id = $1 AND d.tenant_id = c.tenant_id AND d.provider = c.provider"
+		       "  AND d.provider_calendar_id = c.provider_calendar_id RETURNING d.*),"
+		       " m AS (INSERT INTO calendar_event_mappings (event_id, external_calendar_id,"
+		       "  external_event_id, external_etag, sync_direction, local_hash, remote_hash,"
+		       "  is_deleted, left_alone, remote_series_id, seen_generation, last_synced_at)"
+		       "  SELECT d.event_id, $1, d.external_event_id, d.external_etag, d.sync_direction,"
+		       "  d.local_hash, d.remote_hash, d.is_deleted, d.left_alone, d.remote_series_id, 0,"
+		       "  d.last_synced_at FROM d ON CONFLICT DO NOTHING RETURNING event_id),"
+		       " e AS (UPDATE events e SET source_calendar_id = $1 FROM d"
+		       "  WHERE e.id = d.event_id AND e.source_calendar_id = d.source_calendar_id"
+		       "  AND e.id IN (SELECT event_id FROM m))"
+		       " SELECT count(*) FROM m",
+		       1, &cal))
+		return -1;
+	*n = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return 0;
+}
+
+int cs_mapping_settle(cs_db *db, const char *cal, const char *event_id, const char *updated_at,
+		      cs_err *err)
+{
+	return cs_db_exec(db, NULL, err,
+			  "UPDATE calendar_event_mappings SET last_synced_at = GREATEST(last_synced_at,"
+			  " $3::timestamptz), updated_at = NOW()"
+			  " WHERE external_calendar_id = $1 AND event_id = $2",
+			  3, (const char *const[]){cal, event_id, updated_at});
 }

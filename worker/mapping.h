@@ -24,8 +24,16 @@ typedef struct cs_mapping {
 	char *remote_hash;
 	bool is_deleted;
 	bool pending_delete;
-	const char *synced_at;  /* for saving: the Hub updated_at written; NULL: now */
+	bool left_alone;        /* an ignored delete_conflict: neither side is written */
+	/* for saving: the Hub updated_at written; NULL: now; CS_MAPPING_UNSYNCED: never */
+	const char *synced_at;
 } cs_mapping;
+
+/*
+ * synced_at of a mapping whose Hub side still has to be pushed: the two
+ * sides' contents differ, whatever the clocks say (a push is pending).
+ */
+#define CS_MAPPING_UNSYNCED "-infinity"
 
 typedef struct cs_mapset {
 	cs_mapping *items;
@@ -53,9 +61,43 @@ int cs_mapping_by_remote(cs_db *db, const char *cal, const char *remote_id, cs_m
  */
 int cs_mapping_save(cs_db *db, const char *cal, const cs_mapping *m, const char *series,
 		    long long generation, cs_err *err);
+/*
+ * A push that wrote nothing still settles: the mapping of (event, calendar)
+ * counts as synced with the Hub version of updated_at (everything else
+ * stays as it was). No mapping: nothing to do.
+ */
+int cs_mapping_settle(cs_db *db, const char *cal, const char *event_id, const char *updated_at,
+		      cs_err *err);
 /* Insert (or update) many: rows is the JSON text of an array of cs_mapping_row() objects. */
 int cs_mapping_insert(cs_db *db, const char *cal, const char *rows, cs_err *err);
 json_t *cs_mapping_row(const cs_mapping *m, const char *series, long long generation);
+
+/*
+ * Leave the pair of (event, cal) alone after an ignored delete_conflict;
+ * remote_gone: the remote copy is the side that is gone.
+ */
+int cs_mapping_leave_alone(cs_db *db, const char *cal, const char *event_id, bool remote_gone,
+			   cs_err *err);
+
+/*
+ * Held deletions a person rejected (ids: a JSON array of remote ids): the
+ * Hub events stay, their remote copies count as gone and are pending, so
+ * the push re-creates (or, where it still exists, finds) them. *n: how many.
+ */
+int cs_mapping_keep_held(cs_db *db, const char *cal, const char *ids, int *n, cs_err *err);
+
+/*
+ * Disconnecting cal with its events kept: set its mappings aside by
+ * (tenant, provider, provider calendar id), as they leave with the
+ * connection.
+ */
+int cs_mapping_detach(cs_db *db, const char *cal, cs_err *err);
+/*
+ * Take back, for cal, the mappings set aside when a connection of the same
+ * provider calendar was removed (their events kept), with the state they
+ * had; the events it pulled count as pulled from cal. *n: how many.
+ */
+int cs_mapping_reattach(cs_db *db, const char *cal, int *n, cs_err *err);
 
 void cs_mapping_release(cs_mapping *m);
 

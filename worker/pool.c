@@ -96,11 +96,12 @@ static void *thread_main(void *arg)
 	consumer_name(t->cfg, t->index, w.consumer, sizeof(w.consumer));
 	if (cs_redis_new(&w.redis, t->cfg->redis_url, &err) ||
 	    cs_db_new(&w.db, t->cfg->database_url, &err) ||
-	    cs_db_new(&w.side_db, t->cfg->database_url, &err) ||
-	    cs_http_new(&w.http, t->cfg->http_timeout_ms, t->cfg->ca_file, &err)) {
+	    cs_http_new(&w.http, t->cfg->http_timeout_ms, t->cfg->ca_file, &err) ||
+	    cs_keeper_new(&w.keeper, t->cfg, w.consumer, w.http, &err)) {
 		cs_error("worker thread %d cannot start: %s", t->index, err.msg);
 		goto out;
 	}
+	cs_http_set_guard(w.http, cs_keeper_guard, w.keeper);
 	while (!*t->stop) {
 		int rc;
 
@@ -136,7 +137,7 @@ out:
 	cs_joblist_release(&jobs);
 	cs_redis_free(w.redis);
 	cs_db_free(w.db);
-	cs_db_free(w.side_db);
+	cs_keeper_free(w.keeper);
 	cs_http_free(w.http);
 	atomic_fetch_sub(t->running, 1);
 	return NULL;

@@ -1,7 +1,11 @@
 /*
  * progress.c - what a running job does besides its work: keep its lock
  * and claims alive, tell the UI how far it got (sync_progress), and check
- * its fencing token before it commits (see worker.h).
+ * its fencing token before it commits (see worker.h). The tokens are
+ * handed out by PostgreSQL, the source of truth: a counter on the
+ * calendar's state row that each new lock holder raises, so a new lock
+ * always gets a token above anything PostgreSQL has accepted - also after
+ * Redis lost its data.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +23,6 @@ int cs_worker_progress(cs_worker *w, cs_job *job, int events_done,
 		       const char *phase, cs_err *err)
 {
 	long long now = cs_now_ms();
-	bool alive = true;
 	json_t *o;
 	char *s;
 	int rc = 0;
@@ -27,12 +30,8 @@ int cs_worker_progress(cs_worker *w, cs_job *job, int events_done,
 	if (now - w->last_progress_ms < PROGRESS_EVERY_MS)
 		return 0;
 	w->last_progress_ms = now;
-	if (cs_commit_heartbeat(w->redis, w->cfg, w->consumer, job, w->batch, w->nbatch,
-				&alive, err))
+	if (cs_keeper_beat(w->keeper, err))
 		return -1;
-	if (!alive)
-		return cs_err_set(err, CS_EFENCED, false,
-				  "the job's lock or claim was lost to another worker");
 	if (now - job->started_ms < PROGRESS_EVERY_MS)
 		return 0;
 	o = json_pack("{s:s, s:s?, s:s?, s:i, s:s}", "job_id", job->job_id,
@@ -44,6 +43,24 @@ int cs_worker_progress(cs_worker *w, cs_job *job, int events_done,
 	free(s);
 	json_decref(o);
 	return rc;
+}
+
+int cs_worker_take_fence(cs_worker *w, cs_job *job, cs_err *err)
+{
+	PGresult *res = NULL;
+
+	job->fence = 0;
+	if (cs_db_exec(w->db, &res, err,
+		       "INSERT INTO calendar_sync_states (external_calendar_id, fence)"
+		       " SELECT id, 1 FROM external_calendars WHERE id = $1"
+		       " ON CONFLICT (external_calendar_id)"
+		       " DO UPDATE SET fence = calendar_sync_states.fence + 1 RETURNING fence",
+		       1, (const char *const[]){job->calendar_id}))
+		return -1;
+	if (PQntuples(res) == 1)
+		job->fence = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return 0;
 }
 
 int cs_worker_fence(cs_worker *w, cs_job *job, cs_err *err)

@@ -1,9 +1,8 @@
 /*
  * pull.c - the pull loop (see pull.h): pages in, each in its own
- * transaction with the token that follows it (the pages after it are read
- * on a helper thread meanwhile, pull_ahead.c; with more pages to come, every
- * other page is applied by the lane on a second connection, pull_lane.c);
- * in the last page's transaction the end of the pull: deletions found
+ * transaction with the token that follows it, on the worker thread's one
+ * connection (the page after it is read on a helper thread meanwhile,
+ * pull_ahead.c); in the last page's transaction the end of the pull: deletions found
  * (marked by the pages, or by a full sync's comparison) go through the
  * mass-deletion guard, overrides are linked to their series, and the new
  * sync token is stored.
@@ -20,7 +19,6 @@
 #include "log.h"
 #include "mapping.h"
 #include "pull_ahead.h"
-#include "pull_lane.h"
 #include "pull_page.h"
 #include "banned.h"
 
@@ -28,8 +26,14 @@
 /* A pull that created this many events refreshes the planner's statistics. */
 #define ANALYZE_AFTER 1000
 
-int cs_pull_save_state(cs_pull_run *run, const char *page_token, const char *sync_token,
-		       bool ended, cs_err *err)
+/*
+ * In the page's transaction, as its last statements: check that the job
+ * still holds the calendar (the fence: CS_EFENCED when a newer job took
+ * over), then store where the pull stands - the next page's token, or when
+ * the pull ended the new sync token (NULL: keep the old one).
+ */
+static int save_state(cs_pull_run *run, const char *page_token, const char *sync_token,
+		      bool ended, cs_err *err)
 {
 	char gen[24];
 	const char *params[6] = {run->cal->id, page_token, sync_token, gen,
@@ -115,6 +119,66 @@ out:
 	return rc;
 }
 
+/*
+ * The latest decision of a person on held deletions (`calsync deletions`),
+ * applied once to those of its remote ids still held: approved ones are
+ * deleted, rejected ones kept. Every open decision is then recorded as
+ * applied.
+ */
+static int apply_review(cs_pull_run *run, cs_err *err)
+{
+	const char *params[2] = {run->cal->id, NULL};
+	PGresult *res = NULL, *held = NULL;
+	json_t *ids = NULL, *v;
+	char count[16];
+	size_t i;
+	int rc = -1, n = 0;
+
+	if (cs_db_exec(run->w->db, &res, err,
+		       "SELECT decision, external_event_ids::text FROM calendar_deletion_reviews"
+		       " WHERE external_calendar_id = $1 AND applied_at IS NULL"
+		       " ORDER BY decided_at DESC LIMIT 1",
+		       1, params))
+		return -1;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return 0;
+	}
+	params[1] = PQgetvalue(res, 0, 1);
+	if (strcmp(PQgetvalue(res, 0, 0), "reject") == 0) {
+		if (cs_mapping_keep_held(run->w->db, run->cal->id, params[1], &n, err))
+			goto out;
+	} else {
+		if (cs_db_exec(run->w->db, &held, err,
+			       "SELECT COALESCE(json_agg(external_event_id), '[]')::text"
+			       " FROM calendar_event_mappings WHERE external_calendar_id = $1"
+			       " AND pending_delete AND external_event_id IN"
+			       " (SELECT jsonb_array_elements_text($2::jsonb))",
+			       2, params))
+			goto out;
+		ids = json_loads(PQgetvalue(held, 0, 0), 0, NULL);
+		json_array_foreach(ids, i, v) {
+			if (delete_one(run, json_string_value(v), err))
+				goto out;
+			n++;
+		}
+	}
+	snprintf(count, sizeof(count), "%d", n);
+	params[1] = count;
+	rc = cs_db_exec(run->w->db, NULL, err,
+			"UPDATE calendar_deletion_reviews SET applied_at = NOW(),"
+			" applied_count = $2::int WHERE external_calendar_id = $1 AND applied_at IS NULL",
+			2, params);
+	if (rc == 0)
+		cs_info("calendar %s: a person's decision on held deletions applied to %d events",
+			run->cal->id, n);
+out:
+	json_decref(ids);
+	PQclear(held);
+	PQclear(res);
+	return rc;
+}
+
 /* Deletions behind the guard; true in *held when the guard held them back. */
 static int apply_deletions(cs_pull_run *run, bool *held, cs_err *err)
 {
@@ -135,7 +199,8 @@ static int apply_deletions(cs_pull_run *run, bool *held, cs_err *err)
 		       " AND NOT COALESCE(is_deleted, FALSE) AND NOT pending_delete",
 		       2, params))
 		return -1;
-	if (cs_db_exec(run->w->db, &res, err,
+	if (apply_review(run, err) ||
+	    cs_db_exec(run->w->db, &res, err,
 		       "SELECT array_to_json(array_agg(external_event_id)) FROM calendar_event_mappings"
 		       " WHERE external_calendar_id = $1 AND pending_delete",
 		       1, params))
@@ -159,7 +224,8 @@ static int apply_deletions(cs_pull_run *run, bool *held, cs_err *err)
 		*held = true;
 		snprintf(run->job->error, sizeof(run->job->error),
 			 "mass-deletion guard: the provider would delete %ld of %ld events at"
-			 " once; nothing was deleted and the sync token was kept", pending, live);
+			 " once; nothing was deleted and the sync token was kept"
+			 " (calsync deletions %s [--approve|--reject])", pending, live, run->cal->id);
 		cs_warn("calendar %s: %s", run->cal->id, run->job->error);
 	} else {
 		json_array_foreach(ids, i, v)
@@ -194,7 +260,7 @@ static int finish(cs_pull_run *run, const char *sync_token, cs_err *err)
 
 	if (apply_deletions(run, &held, err) ||
 	    ((run->orphans || run->full) && link_overrides(run, err)) ||
-	    cs_pull_save_state(run, NULL, held ? NULL : sync_token, true, err))
+	    save_state(run, NULL, held ? NULL : sync_token, true, err))
 		return -1;
 	if (held)
 		run->job->status = "partial";
@@ -202,41 +268,20 @@ static int finish(cs_pull_run *run, const char *sync_token, cs_err *err)
 }
 
 /*
- * A page in one transaction on the pull's own connection: its items; then,
- * once the lane's page (the one before) has committed, the fence and the
- * next page's token - or, after the last page, the end of the pull.
+ * A page in one transaction: its items, then the fence and the next
+ * page's token - or, after the last page, the end of the pull.
  */
-static int apply_here(cs_pull_run *run, cs_page *page, cs_pull_lane *lane,
-		      cs_pull_ahead *ahead, cs_err *err)
+static int apply(cs_pull_run *run, cs_page *page, cs_pull_ahead *ahead, cs_err *err)
 {
-	if (cs_pull_lane_shares(lane, page) && cs_pull_lane_wait(lane, run, err))
-		return -1;
 	if (cs_db_begin(run->w->db, err))
 		return -1;
-	if (cs_pull_apply_page(run, page, err) || cs_pull_lane_wait(lane, run, err) ||
-	    (page->next_page ? cs_pull_save_state(run, page->next_page, NULL, false, err)
+	if (cs_pull_apply_page(run, page, err) ||
+	    (page->next_page ? save_state(run, page->next_page, NULL, false, err)
 			     : finish(run, page->sync_token, err))) {
 		cs_db_rollback(run->w->db);
 		return -1;
 	}
 	return commit(run, ahead, err);
-}
-
-/* With more pages to come, the lane applies this one while the next is applied here. */
-static bool hand_to_lane(cs_pull_run *run, cs_pull_lane *lane, cs_page *page, char **page_token)
-{
-	char *next;
-
-	if (!page->next_page || lane->running)
-		return false;
-	next = strdup(page->next_page);
-	if (!next || !cs_pull_lane_start(lane, run, page)) {
-		free(next);
-		return false;
-	}
-	free(*page_token);
-	*page_token = next;
-	return true;
 }
 
 /*
@@ -262,12 +307,31 @@ void cs_pull_refresh_statistics(cs_worker *w)
 		cs_warn("refreshing statistics: %s", err.msg);
 }
 
+/*
+ * Before a full sync starts: the mappings a removed connection of the same
+ * provider calendar left (its events kept) are this calendar's again, so
+ * the pull finds the kept events instead of creating second copies. One
+ * statement of its own, without the fence: moving the rows set aside is
+ * the same whichever job of the calendar does it, and it holds no lock
+ * that a stalled job could keep.
+ */
+static int reattach(cs_pull_run *run, cs_err *err)
+{
+	int n = 0;
+
+	if (cs_mapping_reattach(run->w->db, run->cal->id, &n, err))
+		return -1;
+	if (n)
+		cs_info("calendar %s: %d events kept from an earlier connection are linked again",
+			run->cal->id, n);
+	return 0;
+}
+
 int cs_pull(cs_worker *w, cs_job *job, cs_calendar *cal, bool full, cs_err *err)
 {
 	cs_pull_run run = {.w = w, .job = job, .cal = cal};
 	char *page_token = cal->page_token ? strdup(cal->page_token) : NULL;
 	cs_pull_ahead ahead = {0};
-	cs_pull_lane lane = {0};
 	const char *token;
 	cs_page page;
 	int rc = -1, got;
@@ -282,20 +346,21 @@ int cs_pull(cs_worker *w, cs_job *job, cs_calendar *cal, bool full, cs_err *err)
 		run.full = full || !cal->sync_token;
 	}
 	run.generation = cal->generation + (page_token ? 0 : run.full);
-	run.single = job->attempt > 1;  /* a retry applies its pages one at a time */
+	if (run.full && !page_token && reattach(&run, err))
+		return -1;
 	for (int n = 0; n < MAX_PAGES; n++) {
 		token = run.full ? NULL : cal->sync_token;
 		if (!cs_pull_ahead_take(&ahead, &page, &got, err)) {
 			cs_pull_ahead_release(&ahead);
 			got = cs_pull_fetch(&run, token, page_token, &page, err);
-			/* the pages after it are read while this one is applied */
+			/* the page after it is read while this one is applied */
 			if (!got && page.next_page)
 				cs_pull_ahead_start(&ahead, &run, token, page.next_page);
 		}
 		if (got) {
 			cs_page_release(&page);
 			cs_pull_ahead_release(&ahead);
-			if (err->code != CS_EGONE || run.full || cs_pull_lane_wait(&lane, &run, err))
+			if (err->code != CS_EGONE || run.full)
 				goto out;
 			cs_info("calendar %s: sync token refused; doing a full sync", cal->id);
 			run.full = true;
@@ -304,9 +369,7 @@ int cs_pull(cs_worker *w, cs_job *job, cs_calendar *cal, bool full, cs_err *err)
 			page_token = NULL;
 			continue;
 		}
-		if (hand_to_lane(&run, &lane, &page, &page_token))
-			continue;
-		if (apply_here(&run, &page, &lane, &ahead, err) ||
+		if (apply(&run, &page, &ahead, err) ||
 		    cs_worker_progress(w, job, run.done, "pull", err)) {
 			cs_page_release(&page);
 			goto out;
@@ -323,7 +386,6 @@ int cs_pull(cs_worker *w, cs_job *job, cs_calendar *cal, bool full, cs_err *err)
 	cs_err_set(err, CS_EPROTO, true, "calendar %s: more than %d pages", cal->id, MAX_PAGES);
 out:
 	cs_pull_ahead_release(&ahead);
-	cs_pull_lane_wait(&lane, &run, &(cs_err){0}); /* idle unless the pull failed */
 	if (job->counts.created >= ANALYZE_AFTER)
 		w->stale_statistics = true;
 	free(page_token);

@@ -1,8 +1,8 @@
 /*
  * pull_ahead.c - the pages of a pull read ahead on a helper thread (see
  * pull_ahead.h). The thread carries the job's log context, follows the
- * page tokens while fewer than CS_READ_AHEAD reads wait, and ends after a
- * last page, a failed read, or when the pull asks it to stop.
+ * page tokens while no read waits to be taken, and ends after a last page,
+ * a failed read, or when the pull asks it to stop.
  */
 #include "pull_ahead.h"
 
@@ -20,7 +20,7 @@ int cs_pull_fetch(cs_pull_run *run, const char *sync_token, const char *page_tok
 				    page_token, page, err);
 }
 
-/* Read one page into the queue (a->mu held on entry and on return). */
+/* Read one page into the slot (a->mu held on entry and on return). */
 static void read_one(cs_pull_ahead *a)
 {
 	char *token = a->page_token;
@@ -40,8 +40,8 @@ static void read_one(cs_pull_ahead *a)
 		cs_page_release(&r.page);
 		r.rc = cs_err_set(&r.err, CS_ENOMEM, true, "out of memory");
 	}
-	a->q[(a->head + a->n) % CS_READ_AHEAD] = r;
-	a->n++;
+	a->read = r;
+	a->waiting = true;
 	pthread_cond_broadcast(&a->cv);
 }
 
@@ -52,7 +52,7 @@ static void *reader(void *arg)
 	cs_log_context(a->run->job->job_id, a->run->cal->id);
 	pthread_mutex_lock(&a->mu);
 	while (!a->stop && a->page_token) {
-		if (a->n == CS_READ_AHEAD)
+		if (a->waiting)
 			pthread_cond_wait(&a->cv, &a->mu);
 		else
 			read_one(a);
@@ -90,25 +90,21 @@ bool cs_pull_ahead_start(cs_pull_ahead *a, cs_pull_run *run, const char *sync_to
 
 bool cs_pull_ahead_take(cs_pull_ahead *a, cs_page *page, int *rc, cs_err *err)
 {
-	struct cs_read *r;
-
 	if (!a->running)
 		return false;
 	pthread_mutex_lock(&a->mu);
-	while (a->n == 0 && !a->ended)
+	while (!a->waiting && !a->ended)
 		pthread_cond_wait(&a->cv, &a->mu);
-	if (a->n == 0) {        /* the reader ended without a read: nothing to take */
+	if (!a->waiting) {      /* the reader ended without a read: nothing to take */
 		pthread_mutex_unlock(&a->mu);
 		return false;
 	}
-	r = &a->q[a->head];
-	*page = r->page;
-	*rc = r->rc;
-	if (r->rc)
-		*err = r->err;
-	memset(r, 0, sizeof(*r));
-	a->head = (a->head + 1) % CS_READ_AHEAD;
-	a->n--;
+	*page = a->read.page;
+	*rc = a->read.rc;
+	if (a->read.rc)
+		*err = a->read.err;
+	memset(&a->read, 0, sizeof(a->read));
+	a->waiting = false;
 	pthread_cond_broadcast(&a->cv);
 	pthread_mutex_unlock(&a->mu);
 	return true;
@@ -149,8 +145,8 @@ void cs_pull_ahead_release(cs_pull_ahead *a)
 	pthread_cond_broadcast(&a->cv);
 	pthread_mutex_unlock(&a->mu);
 	pthread_join(a->thread, NULL);
-	for (int i = 0; i < a->n; i++)
-		cs_page_release(&a->q[(a->head + i) % CS_READ_AHEAD].page);
+	if (a->waiting)
+		cs_page_release(&a->read.page);
 	free(a->page_token);
 	pthread_cond_destroy(&a->cv);
 	pthread_mutex_destroy(&a->provider);

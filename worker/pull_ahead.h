@@ -1,11 +1,11 @@
 /*
- * pull_ahead.h - the pages of a pull read ahead on a helper thread
- * (pull_ahead.c) while earlier pages are applied to PostgreSQL, so that
- * the provider's answers and their parsing overlap the database work.
+ * pull_ahead.h - the next page of a pull read ahead on a helper thread
+ * (pull_ahead.c) while the page before it is applied to PostgreSQL, so
+ * that the provider's answers and their parsing overlap the database work.
  *
- * The reader follows the page tokens on its own and keeps at most
- * CS_READ_AHEAD pages waiting; it stops after a last page (no next
- * token) or a failed read, whose error the pull takes in order.
+ * The reader follows the page tokens on its own and keeps at most one
+ * page waiting; it stops after a last page (no next token) or a failed
+ * read, whose error the pull takes in order.
  *
  * The provider is used by one thread at a time: the reader holds the
  * provider lock while it reads, and the pull stores refreshed credentials
@@ -23,8 +23,6 @@
 #include <pthread.h>
 
 #include "pull_page.h"
-
-#define CS_READ_AHEAD 2
 
 struct cs_read {
 	cs_page page;
@@ -44,8 +42,8 @@ typedef struct cs_pull_ahead {
 	bool stop;              /* the pull asks the reader to stop */
 	bool ended;             /* the reader stopped */
 	bool creds_changed;     /* a read refreshed the credentials */
-	struct cs_read q[CS_READ_AHEAD];
-	int head, n;            /* reads waiting: q[head], q[head + 1], ... */
+	struct cs_read read;    /* the read waiting to be taken, when waiting */
+	bool waiting;
 } cs_pull_ahead;
 
 /*

@@ -3,7 +3,8 @@
  * pull_page.h). New events and their mappings are inserted in one
  * statement for the whole page; changes are compared by fingerprint
  * with what each side held at the last sync: a remote change updates the
- * Hub copy unless the Hub copy changed too (then an update_conflict);
+ * Hub copy unless the Hub copy changed too (then an update_conflict -
+ * unless both now hold the same content, which is never a conflict);
  * a remote deletion is only marked here and applied when the pull ends.
  */
 #include "pull_page.h"
@@ -76,19 +77,26 @@ static void fill_cancelled_times(cs_event *ev)
 		ev->all_day = true;
 }
 
-/* A new mapping of remote ev to our own Hub event hub_id: both sides hold ev's content. */
-static void add_mapping(struct page_ctx *c, const cs_event *ev, const char *hub_id)
+/*
+ * A new mapping of remote ev to our own Hub event hub: the remote holds
+ * ev's content; a Hub copy that differs from it (edited since it was
+ * written there) is pending, so the newer Hub version is pushed.
+ */
+static void add_mapping(struct page_ctx *c, const cs_event *ev, const cs_event *hub)
 {
-	char fp[CS_FINGERPRINT_LEN + 1];
+	char fp[CS_FINGERPRINT_LEN + 1], lh[CS_FINGERPRINT_LEN + 1];
 	cs_mapping m = {0};
 
 	cs_fingerprint(ev, fp);
-	m.event_id = (char *)hub_id;      /* borrowed: m is never released */
+	cs_fingerprint(hub, lh);
+	m.event_id = hub->id;             /* borrowed: m is never released */
 	m.remote_id = ev->id;
 	m.etag = ev->etag;
 	m.direction = (char *)"to_external";
 	m.local_hash = fp;
 	m.remote_hash = fp;
+	if (strcmp(fp, lh) != 0)
+		m.synced_at = CS_MAPPING_UNSYNCED;
 	json_array_append_new(c->map_rows, cs_mapping_row(&m, ev->series_id, c->run->generation));
 }
 
@@ -106,8 +114,9 @@ static void touch(struct page_ctx *c, const char *hub_id, const cs_event *ev)
 /* Our own pushed event whose mapping was lost (a crash after the create): link it. */
 static int relink(struct page_ctx *c, cs_event *ev, bool *done, cs_err *err)
 {
-	const char *params[2] = {ev->hub_id, c->run->cal->tenant_id};
+	const char *params[3] = {ev->hub_id, c->run->cal->tenant_id, c->run->cal->id};
 	PGresult *res = NULL;
+	cs_hubevent hub;
 
 	*done = false;
 	if (!cs_is_uuid(ev->hub_id))
@@ -116,13 +125,16 @@ static int relink(struct page_ctx *c, cs_event *ev, bool *done, cs_err *err)
 		       "SELECT 1 FROM events e WHERE e.id = $1 AND e.tenant_id = $2 AND NOT EXISTS"
 		       " (SELECT 1 FROM calendar_event_mappings m WHERE m.event_id = e.id"
 		       "  AND m.external_calendar_id = $3)",
-		       3, (const char *const[]){params[0], params[1], c->run->cal->id}))
+		       3, params))
 		return -1;
 	*done = PQntuples(res) == 1;
 	PQclear(res);
 	if (!*done)
 		return 0;
-	add_mapping(c, ev, ev->hub_id);
+	if (cs_hub_load(c->run->w->db, ev->hub_id, &hub, err))
+		return -1;
+	add_mapping(c, ev, &hub.ev);
+	cs_hubevent_release(&hub);
 	return 0;
 }
 
@@ -159,9 +171,15 @@ static int add_new(struct page_ctx *c, cs_event *ev, cs_err *err)
 	return 0;
 }
 
+/*
+ * A listed remote event that is mapped: a change (or a restore, when its
+ * mapping says it was deleted) compared by fingerprint with what each side
+ * held at the last sync.
+ */
 static int change(struct page_ctx *c, cs_event *ev, cs_mapping *m, cs_err *err)
 {
 	char rh[CS_FINGERPRINT_LEN + 1], lh[CS_FINGERPRINT_LEN + 1];
+	bool restored = m->is_deleted && !ev->cancelled;
 	cs_pull_run *run = c->run;
 	cs_hubevent hub = {0};
 	cs_mapping upd = *m;
@@ -174,17 +192,44 @@ static int change(struct page_ctx *c, cs_event *ev, cs_mapping *m, cs_err *err)
 		fill_cancelled_times(ev);
 	cs_fingerprint(ev, rh);
 	upd.etag = ev->etag;
-	if (m->remote_hash && strcmp(rh, m->remote_hash) == 0) {
-		if (ev->etag && (!m->etag || strcmp(ev->etag, m->etag) != 0))
+	upd.is_deleted = m->is_deleted && !restored;
+	upd.left_alone = false;
+	if (!restored && m->remote_hash && strcmp(rh, m->remote_hash) == 0) {
+		if (ev->etag && (!m->etag || strcmp(ev->etag, m->etag) != 0)) {
+			upd.left_alone = m->left_alone;
 			json_array_append_new(c->map_rows, cs_mapping_row(&upd, NULL, run->generation));
+		}
 		return 0;
 	}
-	if (m->is_deleted)
+	if (m->is_deleted && !restored)
 		return 0;
 	if (cs_hub_load(run->w->db, m->event_id, &hub, err))
 		return err->code == CS_ENOTFOUND ? 0 : -1;
 	cs_fingerprint(&hub.ev, lh);
-	if (hub.deleted || (m->local_hash && strcmp(lh, m->local_hash) != 0)) {
+	if (m->left_alone && hub.deleted) {
+		/* an ignored deletion of the Hub copy: the remote goes on alone */
+		upd.remote_hash = rh;
+		upd.left_alone = true;
+		json_array_append_new(c->map_rows, cs_mapping_row(&upd, NULL, run->generation));
+		rc = 0;
+		goto out;
+	}
+	if (restored && !hub.deleted && m->remote_hash && strcmp(rh, m->remote_hash) == 0) {
+		/* back as it was: linked again, the Hub side decides any push */
+		json_array_append_new(c->map_rows, cs_mapping_row(&upd, NULL, run->generation));
+		rc = 0;
+		goto out;
+	}
+	if (!hub.deleted && strcmp(lh, rh) == 0) {
+		/* both sides hold the same content (calsync's own write, its answer lost) */
+		upd.local_hash = rh;
+		upd.remote_hash = rh;
+		json_array_append_new(c->map_rows, cs_mapping_row(&upd, ev->series_id, run->generation));
+		rc = 0;
+		goto out;
+	}
+	if (!(restored && hub.deleted) &&
+	    (hub.deleted || (m->local_hash && strcmp(lh, m->local_hash) != 0))) {
 		json_t *local = cs_event_json(&hub.ev), *ext = cs_event_json(ev);
 
 		json_object_set_new(local, "deleted", json_boolean(hub.deleted));
@@ -195,6 +240,7 @@ static int change(struct page_ctx *c, cs_event *ev, cs_mapping *m, cs_err *err)
 		json_decref(ext);
 		goto out;
 	}
+	/* a remote change, or a restore: the Hub copy (its tombstone lifted) follows */
 	if (ev->series_id && hub_series(c, ev->series_id, &series, err))
 		goto out;
 	if (cs_hub_update(run->w->db, m->event_id, ev, series ? series : hub.ev.series_id, err))

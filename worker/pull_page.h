@@ -14,22 +14,12 @@ typedef struct cs_pull_run {
 	cs_job *job;
 	cs_calendar *cal;
 	bool full;
-	bool single;            /* pages one at a time: no lane (pull_lane.h) */
 	long long generation;
 	int done;               /* items seen */
 	int bad;                /* items skipped as unreadable */
 	int orphans;            /* overrides stored before their series was known */
 	char first_bad[256];
 } cs_pull_run;
-
-/*
- * In the caller's transaction, as its last statements: check that the
- * job still holds the calendar (the fence: CS_EFENCED when a newer job
- * took over), then store where the pull stands - the next page's token,
- * or when the pull ended the new sync token (NULL: keep the old one).
- */
-int cs_pull_save_state(cs_pull_run *run, const char *page_token, const char *sync_token,
-		       bool ended, cs_err *err);
 
 /* Apply the items of page (in the caller's transaction). */
 int cs_pull_apply_page(cs_pull_run *run, cs_page *page, cs_err *err);

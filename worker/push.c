@@ -1,6 +1,15 @@
-/* push.c - Hub events out to a calendar (see push.h). */
+/*
+ * push.c - Hub events out to a calendar (see push.h). Every attempt ends
+ * by recording what it decided, in one transaction only our lock may
+ * commit (record()), so that only a real change is pending again
+ * (targets.h): a write stores the mapping; no change, a pending
+ * conflict or a remote copy gone for good settle the mapping as synced
+ * with this version; a refusal by the provider is stored against this
+ * version; a calendar the account may only read becomes pull-only.
+ */
 #include "push.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,7 +18,6 @@
 #include "hub.h"
 #include "log.h"
 #include "mapping.h"
-#include "pull.h"
 #include "targets.h"
 #include "banned.h"
 
@@ -22,33 +30,66 @@
 #define RECENT_CHANGES_S 3600
 #define MAX_SERIES_DEPTH 2
 
+/* How the remote copy stands when the provider refused a write's precondition. */
+enum remote_state {
+	REMOTE_GONE,       /* deleted there */
+	REMOTE_AS_HUB,     /* it holds the Hub's content: our own earlier write got through */
+	REMOTE_AS_SYNCED,  /* it changed only what calsync does not model */
+	REMOTE_CHANGED     /* what calsync models changed: a conflict */
+};
+
+/* What one push attempt decided (see record()). */
+struct outcome {
+	enum { WROTE, SETTLED, CONFLICT, REFUSED, READ_ONLY } kind;
+	const cs_hubevent *hub;      /* the version decided on (not READ_ONLY) */
+	const cs_mapping *mapping;   /* WROTE: the mapping as synced now */
+	const char *series;          /* WROTE: the remote series of an override, or NULL */
+	const char *type, *remote_id; /* CONFLICT */
+	json_t *local, *external;    /* CONFLICT: both versions */
+	const char *why;             /* REFUSED: the provider's answer */
+};
+
 static int push_depth(cs_worker *w, cs_job *job, cs_calendar *cal, const char *event_id,
 		      int depth, cs_err *err);
 
-/* Is a Hub change of this event on this calendar waiting for a person's decision? */
-static int in_conflict(cs_worker *w, const cs_calendar *cal, const char *event_id, bool *yes,
-		       cs_err *err)
+static int record_one(cs_worker *w, cs_job *job, cs_calendar *cal, const struct outcome *o,
+		      cs_err *err)
 {
-	PGresult *res = NULL;
-
-	if (cs_db_exec(w->db, &res, err,
-		       "SELECT 1 FROM calendar_conflicts WHERE event_id = $1"
-		       " AND external_calendar_id = $2 AND status = 'pending'"
-		       " AND conflict_type IN ('update_conflict', 'delete_conflict')",
-		       2, (const char *const[]){event_id, cal->id}))
-		return -1;
-	*yes = PQntuples(res) > 0;
-	PQclear(res);
-	return 0;
+	switch (o->kind) {
+	case WROTE:
+		return cs_mapping_save(w->db, cal->id, o->mapping, o->series, 0, err);
+	case CONFLICT:  /* raised, and the push settled until a person decides */
+		if (cs_conflict_raise(w, job, cal, o->type, o->hub->ev.id, o->remote_id, o->local,
+				      o->external, err))
+			return -1;
+		return cs_mapping_settle(w->db, cal->id, o->hub->ev.id, o->hub->updated_at, err);
+	case SETTLED:
+		return cs_mapping_settle(w->db, cal->id, o->hub->ev.id, o->hub->updated_at, err);
+	case REFUSED:
+		return cs_db_exec(w->db, NULL, err,
+				  "INSERT INTO calendar_push_refusals (event_id, external_calendar_id,"
+				  " event_updated_at, error) VALUES ($1, $2, $3::timestamptz, $4)"
+				  " ON CONFLICT (event_id, external_calendar_id) DO UPDATE SET"
+				  " event_updated_at = EXCLUDED.event_updated_at, error = EXCLUDED.error,"
+				  " refused_at = NOW()",
+				  4, (const char *const[]){o->hub->ev.id, cal->id, o->hub->updated_at,
+							   o->why});
+	case READ_ONLY:
+		return cs_db_exec(w->db, NULL, err,
+				  "UPDATE external_calendars SET sync_direction = 'pull_only',"
+				  " updated_at = NOW() WHERE id = $1",
+				  1, (const char *const[]){cal->id});
+	}
+	return cs_err_set(err, CS_EINVAL, false, "push: unknown outcome %d", (int)o->kind);
 }
 
-/* Record the mapping after a write, in a transaction only our lock may commit. */
-static int save(cs_worker *w, cs_job *job, cs_calendar *cal, cs_mapping *m, const char *series,
-		cs_err *err)
+/* Record what a push attempt decided, in a transaction only our lock may commit. */
+static int record(cs_worker *w, cs_job *job, cs_calendar *cal, const struct outcome *o,
+		  cs_err *err)
 {
 	if (cs_db_begin(w->db, err))
 		return -1;
-	if (cs_worker_fence(w, job, err) || cs_mapping_save(w->db, cal->id, m, series, 0, err) ||
+	if (cs_worker_fence(w, job, err) || record_one(w, job, cal, o, err) ||
 	    cs_calendar_store_creds(w, cal, err) || cs_db_commit(w->db, err)) {
 		cs_db_rollback(w->db);
 		return -1;
@@ -56,41 +97,132 @@ static int save(cs_worker *w, cs_job *job, cs_calendar *cal, cs_mapping *m, cons
 	return 0;
 }
 
-/* The remote said its copy changed since our last sync: a conflict, found by a pull. */
-static int precondition_failed(cs_worker *w, cs_job *job, cs_calendar *cal,
-			       const cs_hubevent *hub, const cs_mapping *m, cs_err *err)
+static int settle(cs_worker *w, cs_job *job, cs_calendar *cal, const cs_hubevent *hub,
+		  cs_err *err)
 {
-	cs_err pull_err;
-	bool pending = false;
-	json_t *local, *ext;
+	return record(w, job, cal, &(struct outcome){.kind = SETTLED, .hub = hub}, err);
+}
+
+/* What holds a push back: a pending conflict, or a refusal of this version. */
+static int held_back(cs_worker *w, const cs_calendar *cal, const cs_hubevent *hub,
+		     bool *conflicted, bool *refused, cs_err *err)
+{
+	PGresult *res = NULL;
+
+	if (cs_db_exec(w->db, &res, err,
+		       "SELECT EXISTS (SELECT 1 FROM calendar_conflicts WHERE event_id = $1"
+		       "  AND external_calendar_id = $2 AND status = 'pending'"
+		       "  AND conflict_type IN ('update_conflict', 'delete_conflict')),"
+		       " EXISTS (SELECT 1 FROM calendar_push_refusals WHERE event_id = $1"
+		       "  AND external_calendar_id = $2 AND event_updated_at >= $3::timestamptz)",
+		       3, (const char *const[]){hub->ev.id, cal->id, hub->updated_at}))
+		return -1;
+	*conflicted = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	*refused = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+	PQclear(res);
+	return 0;
+}
+
+/*
+ * After a failed precondition: read the remote copy again and say how it
+ * stands against lh (the Hub's content) and the remote content of the
+ * last sync. A copy that cannot be understood is CS_EREFUSED.
+ */
+static int reread(cs_calendar *cal, const cs_mapping *m, const char *lh, cs_event *remote,
+		  enum remote_state *state, cs_err *err)
+{
+	char rh[CS_FINGERPRINT_LEN + 1];
+
+	if (cal->ops->get(cal->provider, cal->remote_id, m->remote_id, remote, err)) {
+		if (err->code != CS_ENOTFOUND)
+			return -1;
+		*state = REMOTE_GONE;
+		return 0;
+	}
+	if (remote->bad) /* isolated like a bad pulled item */
+		return cs_err_set(err, CS_EREFUSED, false, "the remote copy cannot be read: %s",
+				  remote->bad);
+	cs_fingerprint(remote, rh);
+	if (remote->cancelled)
+		*state = REMOTE_GONE;
+	else if (strcmp(rh, lh) == 0)
+		*state = REMOTE_AS_HUB;
+	else if (m->remote_hash && strcmp(rh, m->remote_hash) == 0)
+		*state = REMOTE_AS_SYNCED;
+	else
+		*state = REMOTE_CHANGED;
+	return 0;
+}
+
+/*
+ * The remote copy changed what calsync models, or is gone (cancelled, or
+ * unknown: remote empty) while the Hub changed it: a conflict with both
+ * full versions.
+ */
+static int raise_conflict(cs_worker *w, cs_job *job, cs_calendar *cal, const cs_hubevent *hub,
+			  const cs_mapping *m, const cs_event *remote, bool gone, cs_err *err)
+{
+	struct outcome o = {.kind = CONFLICT, .hub = hub, .remote_id = m->remote_id,
+			    .type = hub->deleted || gone ? "delete_conflict" : "update_conflict",
+			    .local = cs_event_json(&hub->ev), .external = cs_event_json(remote)};
 	int rc;
 
-	cs_info("calendar %s: the remote copy of event %s changed; looking for the conflict",
+	cs_info("calendar %s: the remote copy of event %s changed since the last sync: a conflict",
 		cal->id, hub->ev.id);
-	if (cs_calendar_pulls(cal) && cs_pull(w, job, cal, false, &pull_err) == 0 &&
-	    in_conflict(w, cal, hub->ev.id, &pending, err))
-		return -1;
-	if (pending)
-		return 0;
-	local = cs_event_json(&hub->ev);
-	ext = json_pack("{s:s, s:s?, s:s}", "id", m->remote_id, "etag", m->etag, "note",
-			"the provider refused the change: its copy changed since the last sync");
-	rc = cs_conflict_raise(w, job, cal, hub->deleted ? "delete_conflict" : "update_conflict",
-			       hub->ev.id, m->remote_id, local, ext, err);
-	json_decref(local);
-	json_decref(ext);
+	json_object_set_new(o.local, "deleted", json_boolean(hub->deleted));
+	json_object_set_new(o.external, "deleted", json_boolean(gone));
+	rc = record(w, job, cal, &o, err);
+	json_decref(o.local);
+	json_decref(o.external);
 	return rc;
 }
 
-static int push_delete(cs_worker *w, cs_job *job, cs_calendar *cal, const cs_hubevent *hub,
-		       cs_mapping *m, cs_err *err)
+/* A write refused under the fresh etag too: the remote changes right now; try later. */
+static int still_changing(cs_err *err)
 {
-	if (cal->ops->remove(cal->provider, cal->remote_id, m->remote_id, m->etag, err))
-		return err->code == CS_ECONFLICT ? precondition_failed(w, job, cal, hub, m, err) : -1;
+	err->retryable = true;
+	return cs_err_prefix(err, "the remote copy changed again while it was re-read");
+}
+
+/* The remote copy is deleted: the mapping says so. */
+static int deleted(cs_worker *w, cs_job *job, cs_calendar *cal, const cs_hubevent *hub,
+		   cs_mapping *m, cs_err *err)
+{
 	m->is_deleted = true;
 	m->synced_at = hub->updated_at;
 	job->counts.pushed++;
-	return save(w, job, cal, m, NULL, err);
+	return record(w, job, cal, &(struct outcome){.kind = WROTE, .hub = hub, .mapping = m}, err);
+}
+
+/*
+ * Delete the remote copy under the stored etag. When that fails its
+ * precondition, the copy is read again: gone already - done; holding
+ * what calsync wrote or the Hub held (only what calsync does not model
+ * changed) - deleted under the fresh etag; changed - a conflict.
+ */
+static int push_delete(cs_worker *w, cs_job *job, cs_calendar *cal, const cs_hubevent *hub,
+		       cs_mapping *m, cs_err *err)
+{
+	char lh[CS_FINGERPRINT_LEN + 1];
+	enum remote_state state;
+	cs_event remote = {0};
+	int rc = -1;
+
+	if (cal->ops->remove(cal->provider, cal->remote_id, m->remote_id, m->etag, err) == 0)
+		return deleted(w, job, cal, hub, m, err);
+	cs_fingerprint(&hub->ev, lh);
+	if (err->code != CS_ECONFLICT || reread(cal, m, lh, &remote, &state, err))
+		goto out;
+	if (state == REMOTE_CHANGED)
+		rc = raise_conflict(w, job, cal, hub, m, &remote, false, err);
+	else if (state == REMOTE_GONE ||
+		 cal->ops->remove(cal->provider, cal->remote_id, m->remote_id, remote.etag, err) == 0)
+		rc = deleted(w, job, cal, hub, m, err);
+	else if (err->code == CS_ECONFLICT)
+		rc = still_changing(err);
+out:
+	cs_event_release(&remote);
+	return rc;
 }
 
 /* The remote id of the series of an override, pushing the series first. */
@@ -102,7 +234,8 @@ static int remote_series(cs_worker *w, cs_job *job, cs_calendar *cal, const char
 
 	*out = NULL;
 	if (depth >= MAX_SERIES_DEPTH)
-		return cs_err_set(err, CS_EINVAL, false, "series %s is itself an override", hub_series);
+		return cs_err_set(err, CS_EREFUSED, false, "series %s is itself an override",
+				  hub_series);
 	if (cs_mapping_by_event(w->db, cal->id, hub_series, &sm, &found, err))
 		return -1;
 	if (!found) {
@@ -115,8 +248,89 @@ static int remote_series(cs_worker *w, cs_job *job, cs_calendar *cal, const char
 		sm.remote_id = NULL;
 	}
 	cs_mapping_release(&sm);
-	return *out ? 0 : cs_err_set(err, CS_EINVAL, false, "series %s is not on the calendar",
+	return *out ? 0 : cs_err_set(err, CS_EREFUSED, false, "series %s is not on the calendar",
 				     hub_series);
+}
+
+/* Write the Hub's content over the remote copy remote_id under etag; *out the answer. */
+static int update_remote(cs_calendar *cal, cs_hubevent *hub, const char *remote_id,
+			 const char *etag, cs_event *out, cs_err *err)
+{
+	char *hub_id = hub->ev.id;
+	int rc;
+
+	cs_event_release(out);
+	hub->ev.id = (char *)remote_id;  /* borrowed for the call */
+	hub->ev.etag = (char *)etag;
+	rc = cal->ops->update(cal->provider, cal->remote_id, &hub->ev, out, err);
+	hub->ev.id = hub_id;
+	hub->ev.etag = NULL;
+	return rc;
+}
+
+/*
+ * The update of a mapped event failed its precondition. Read the remote
+ * copy again: it holds the Hub's content already (our own write got
+ * through: *out is it, nothing to write); it changed only what calsync
+ * does not model (write again under the fresh etag); it changed, or is
+ * gone while the Hub changed it (a conflict, *conflicted).
+ */
+static int precondition_failed(cs_worker *w, cs_job *job, cs_calendar *cal, cs_hubevent *hub,
+			       const cs_mapping *m, const char *lh, cs_event *out, bool *wrote,
+			       bool *conflicted, cs_err *err)
+{
+	enum remote_state state;
+	cs_event remote = {0};
+	int rc = -1;
+
+	if (reread(cal, m, lh, &remote, &state, err))
+		goto out;
+	if (state == REMOTE_AS_HUB) {
+		cs_event_release(out);
+		*out = remote;
+		memset(&remote, 0, sizeof(remote));
+		*wrote = false;
+		rc = 0;
+	} else if (state == REMOTE_AS_SYNCED) {
+		rc = update_remote(cal, hub, m->remote_id, remote.etag, out, err);
+		if (rc && err->code == CS_ECONFLICT)
+			rc = still_changing(err);
+	} else {
+		*conflicted = true;
+		rc = raise_conflict(w, job, cal, hub, m, &remote, state == REMOTE_GONE, err);
+	}
+out:
+	cs_event_release(&remote);
+	return rc;
+}
+
+/*
+ * Create the event (made idempotent by its Hub id). A retried create
+ * adopts the copy its first attempt made: when that holds other content
+ * (the Hub changed in between), the current version is written over it.
+ */
+static int create_remote(cs_calendar *cal, cs_hubevent *hub, const char *lh, cs_event *out,
+			 cs_err *err)
+{
+	char rh[CS_FINGERPRINT_LEN + 1];
+	char *id, *etag;
+	int rc;
+
+	cs_event_release(out);
+	if (cal->ops->create(cal->provider, cal->remote_id, &hub->ev, hub->ev.hub_id, out, err))
+		return -1;
+	cs_fingerprint(out, rh);
+	if (!out->existed || strcmp(rh, lh) == 0)
+		return 0;
+	cs_info("calendar %s: event %s was created before with other content; writing it again",
+		cal->id, hub->ev.id);
+	id = out->id;
+	etag = out->etag;
+	out->id = out->etag = NULL;
+	rc = update_remote(cal, hub, id, etag, out, err);
+	free(id);
+	free(etag);
+	return rc;
 }
 
 static int push_write(cs_worker *w, cs_job *job, cs_calendar *cal, cs_hubevent *hub,
@@ -125,35 +339,28 @@ static int push_write(cs_worker *w, cs_job *job, cs_calendar *cal, cs_hubevent *
 	char lh[CS_FINGERPRINT_LEN + 1], rh[CS_FINGERPRINT_LEN + 1];
 	char *series = NULL, *hub_series = hub->ev.series_id;
 	const char *direction = mapped ? m->direction : "to_external";
+	bool wrote = true, conflicted = false;
 	cs_event out = {0};
 	int rc = -1;
 
 	cs_fingerprint(&hub->ev, lh);
 	if (mapped && m->local_hash && strcmp(lh, m->local_hash) == 0)
-		return 0; /* nothing changed since the last sync */
+		return settle(w, job, cal, hub, err); /* nothing changed since the last sync */
 	if (hub_series && remote_series(w, job, cal, hub_series, depth, &series, err))
 		return -1;
 	hub->ev.series_id = series;
 	if (mapped) {
-		char *hub_id = hub->ev.id;
-
-		hub->ev.id = m->remote_id;  /* borrowed for the call */
-		hub->ev.etag = m->etag;
-		rc = cal->ops->update(cal->provider, cal->remote_id, &hub->ev, &out, err);
-		hub->ev.id = hub_id;
-		hub->ev.etag = NULL;
+		rc = update_remote(cal, hub, m->remote_id, m->etag, &out, err);
+		if (rc && err->code == CS_ECONFLICT)
+			rc = precondition_failed(w, job, cal, hub, m, lh, &out, &wrote, &conflicted, err);
 	}
 	if (!mapped || (rc && err->code == CS_ENOTFOUND)) {
 		mapped = false; /* never there, or deleted there: (re)create it */
-		rc = cal->ops->create(cal->provider, cal->remote_id, &hub->ev, hub->ev.hub_id, &out,
-				      err);
+		rc = create_remote(cal, hub, lh, &out, err);
 	}
 	hub->ev.series_id = hub_series;
-	if (rc) {
-		if (mapped && err->code == CS_ECONFLICT)
-			rc = precondition_failed(w, job, cal, hub, m, err);
+	if (rc || conflicted)
 		goto out;
-	}
 	cs_fingerprint(&out, rh);
 	{
 		cs_mapping rec = {
@@ -166,8 +373,11 @@ static int push_write(cs_worker *w, cs_job *job, cs_calendar *cal, cs_hubevent *
 			.synced_at = hub->updated_at,
 		}; /* borrows every string: never released */
 
-		job->counts.pushed++;
-		rc = save(w, job, cal, &rec, series, err);
+		job->counts.pushed += wrote;
+		rc = record(w, job, cal,
+			    &(struct outcome){.kind = WROTE, .hub = hub, .mapping = &rec,
+					      .series = series},
+			    err);
 	}
 out:
 	cs_event_release(&out);
@@ -180,7 +390,7 @@ static int push_depth(cs_worker *w, cs_job *job, cs_calendar *cal, const char *e
 {
 	cs_hubevent hub = {0};
 	cs_mapping m = {0};
-	bool found = false, conflicted = false;
+	bool found = false, conflicted = false, refused = false;
 	int rc = -1;
 
 	if (cs_hub_load(w->db, event_id, &hub, err))
@@ -190,41 +400,113 @@ static int push_depth(cs_worker *w, cs_job *job, cs_calendar *cal, const char *e
 		goto out;
 	}
 	if (cs_mapping_by_event(w->db, cal->id, event_id, &m, &found, err) ||
-	    in_conflict(w, cal, event_id, &conflicted, err))
+	    held_back(w, cal, &hub, &conflicted, &refused, err))
 		goto out;
-	if (conflicted)
-		rc = 0;
+	if (refused)
+		rc = 0; /* refused before, unchanged since: not tried again */
+	else if (conflicted || (found && m.left_alone && (hub.deleted || m.is_deleted)))
+		rc = settle(w, job, cal, &hub, err); /* a person decides first, or decided to ignore */
 	else if (hub.deleted)
 		rc = found && !m.is_deleted ? push_delete(w, job, cal, &hub, &m, err) : 0;
-	else if (found && m.is_deleted)
-		rc = 0; /* its remote copy is gone for good */
-	else
-		rc = push_write(w, job, cal, &hub, &m, found, depth, err);
+	else /* live again after its remote copy was deleted: (re)created there */
+		rc = push_write(w, job, cal, &hub, &m, found && !m.is_deleted, depth, err);
+	if (rc && err->code == CS_EREFUSED &&
+	    record(w, job, cal, &(struct outcome){.kind = REFUSED, .hub = &hub, .why = err->msg},
+		   &(cs_err){0}))
+		cs_warn("calendar %s: the refusal of event %s was not recorded; it is tried again",
+			cal->id, event_id);
 out:
 	cs_mapping_release(&m);
 	cs_hubevent_release(&hub);
 	return rc;
 }
 
+/* Add a note to the job's report: it ends partial. */
+static void note(cs_job *job, const char *text)
+{
+	size_t n = strlen(job->error);
+
+	job->status = "partial";
+	snprintf(job->error + n, sizeof(job->error) - n, "%s%s", n ? "; " : "", text);
+}
+
+/*
+ * Push one event, isolating what concerns it alone: a refusal of this
+ * event (*refused; err says why) or of every write to the calendar (the
+ * calendar becomes pull-only, reported once) ends the attempt with 0.
+ */
+static int push_isolated(cs_worker *w, cs_job *job, cs_calendar *cal, const char *event_id,
+			 bool *refused, cs_err *err)
+{
+	char text[CS_ERR_MSG_MAX + 128];
+	char *pull_only;
+
+	*refused = false;
+	if (push_depth(w, job, cal, event_id, 0, err) == 0)
+		return 0;
+	if (err->code == CS_EREFUSED) {
+		cs_warn("calendar %s: event %s is not pushed until it changes: %s", cal->id,
+			event_id, err->msg);
+		*refused = true;
+		return 0;
+	}
+	if (err->code != CS_EREADONLY)
+		return -1;
+	snprintf(text, sizeof(text), "the account may only read this calendar: it is synced"
+		 " pull-only from now on (%s)", err->msg);
+	if (!(pull_only = strdup("pull_only")))
+		return cs_err_set(err, CS_ENOMEM, true, "out of memory");
+	if (record(w, job, cal, &(struct outcome){.kind = READ_ONLY}, err)) {
+		free(pull_only);
+		return -1;
+	}
+	free(cal->direction);
+	cal->direction = pull_only;
+	cs_warn("calendar %s: %s", cal->id, text);
+	note(job, text);
+	return 0;
+}
+
 int cs_push_event(cs_worker *w, cs_job *job, cs_calendar *cal, const char *event_id,
 		  cs_err *err)
 {
-	return push_depth(w, job, cal, event_id, 0, err);
+	char text[CS_ERR_MSG_MAX + 128];
+	bool refused;
+
+	if (push_isolated(w, job, cal, event_id, &refused, err))
+		return -1;
+	if (refused) {
+		snprintf(text, sizeof(text), "the provider refused event %s: %s", event_id, err->msg);
+		note(job, text);
+	}
+	return 0;
 }
 
 int cs_push_pending(cs_worker *w, cs_job *job, cs_calendar *cal, bool all, cs_err *err)
 {
+	char first[CS_ERR_MSG_MAX + 128] = "";
 	cs_idlist list = {0};
-	int rc = 0, done = 0;
+	int rc = 0, done = 0, refused = 0;
 
 	if (cs_targets_pending_for_calendar(w->db, cal->id, PUSH_BATCH,
 					    all ? 0 : RECENT_CHANGES_S, &list, err))
 		return -1;
-	for (int i = 0; rc == 0 && i < list.n; i++) {
-		rc = cs_push_event(w, job, cal, list.ids[i], err);
+	for (int i = 0; rc == 0 && i < list.n && cs_calendar_pushes(cal); i++) {
+		bool one;
+
+		rc = push_isolated(w, job, cal, list.ids[i], &one, err);
+		if (one && refused++ == 0)
+			snprintf(first, sizeof(first), "event %s: %s", list.ids[i], err->msg);
 		if (rc == 0)
 			rc = cs_worker_progress(w, job, ++done, "push", err);
 	}
 	cs_idlist_release(&list);
+	if (rc == 0 && refused) {
+		char text[sizeof(first) + 64];
+
+		snprintf(text, sizeof(text), "the provider refused %d event%s (first: %s)", refused,
+			 refused == 1 ? "" : "s", first);
+		note(job, text);
+	}
 	return rc;
 }

@@ -1,9 +1,16 @@
 /*
- * push.h - writing Hub events to a calendar (contract 5.2-5.4): creates
- * made idempotent by the Hub event id, updates and deletes under the
- * provider's precondition (a failed one is a conflict, never an
- * overwrite), nothing at all when the Hub copy did not change since the
- * last sync (no echo).
+ * push.h - writing Hub events to a calendar (contract 5.2-5.4, 5.11):
+ * creates made idempotent by the Hub event id, updates and deletes under
+ * the provider's precondition (a failed one is never an overwrite: the
+ * remote copy is read again, and only a change of what calsync models is
+ * a conflict), nothing at all when the Hub copy did not change since the
+ * last sync (no echo). Every attempt settles what it decided, so that
+ * only a real change is pending again (targets.h).
+ *
+ * One event the provider refuses is isolated (rule 5.11): it is recorded
+ * against its version and not pushed again until it changes, and the job
+ * ends partial naming it; a calendar the account may only read becomes
+ * pull_only, reported once in the job's result. Neither fails the call.
  */
 #ifndef CS_PUSH_H
 #define CS_PUSH_H

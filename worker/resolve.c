@@ -2,7 +2,8 @@
  * resolve.c - the `resolve` job (contract 5.5): `local` writes the Hub
  * version to the provider, `external` the provider version to the Hub,
  * `merge` the given fields to both, `ignore` leaves both and stops asking
- * (the mapping takes both current versions as the synced state). The
+ * (the mapping takes both current versions as the synced state; after a
+ * delete_conflict the pair is left alone: the side that is gone stays gone). The
  * conflict row records who resolved it and how.
  */
 #include <stdio.h>
@@ -128,7 +129,10 @@ static const char *apply(cs_worker *w, cs_job *job, cs_calendar *cal, struct con
 	    cs_event_from_json(c->external, &ext, err))
 		goto out;
 	if (strcmp(resolution, "ignore") == 0) {
-		if (settle(w, cal, c, &hub.ev, &ext, false, err) == 0)
+		/* a deletion ignored stays one-sided: neither tombstoned nor re-created */
+		if (settle(w, cal, c, &hub.ev, &ext, false, err) == 0 &&
+		    (strcmp(c->type, "delete_conflict") != 0 ||
+		     cs_mapping_leave_alone(w->db, cal->id, c->event_id, remote_gone, err) == 0))
 			status = "ignored";
 	} else if (strcmp(resolution, "external") == 0) {
 		if (remote_gone ? cs_hub_tombstone(w->db, c->event_id, err) == 0 :

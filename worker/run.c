@@ -16,9 +16,11 @@
 
 void cs_run_classify(const cs_config *cfg, cs_job *job, const cs_err *err)
 {
+	job->retry_after_ms = err->retry_after_ms > 0 ? err->retry_after_ms : 0;
+	job->rate_limited = err->code == CS_ERATELIMIT && err->retryable && job->retry_after_ms > 0;
 	if (err->code == CS_EFENCED)
 		cs_job_end(job, CS_OUT_ACK, "failed", err->msg); /* the finish is refused */
-	else if (err->retryable && job->attempt < cfg->max_attempts)
+	else if (job->rate_limited || (err->retryable && job->attempt < cfg->max_attempts))
 		cs_job_end(job, CS_OUT_RETRY, "retrying", err->msg);
 	else if (err->code == CS_EAUTH)
 		cs_job_end(job, CS_OUT_ACK, "failed", err->msg);
@@ -47,10 +49,11 @@ void cs_run_prepare(cs_worker *w, cs_job *job)
 		cs_run_classify(w->cfg, job, &err);
 }
 
-static void run_one(cs_worker *w, cs_job *job, volatile sig_atomic_t *stop)
+static void run_one(cs_worker *w, cs_joblist *jobs, cs_job *job, volatile sig_atomic_t *stop)
 {
 	const struct cs_handler *h = cs_dispatch_find(job->type);
 	cs_err err;
+	int rc;
 
 	if (job->outcome != CS_OUT_NONE)
 		return;
@@ -66,7 +69,12 @@ static void run_one(cs_worker *w, cs_job *job, volatile sig_atomic_t *stop)
 	cs_err_clear(&err);
 	job->started_ms = cs_now_ms();
 	w->last_progress_ms = job->started_ms;
-	if (h->run(w, job, &err) == 0)
+	cs_keeper_begin(w->keeper, job, jobs->items, jobs->n);
+	rc = job->has_lock ? cs_worker_take_fence(w, job, &err) : 0;
+	if (rc == 0)
+		rc = h->run(w, job, &err);
+	cs_keeper_end(w->keeper);
+	if (rc == 0)
 		cs_job_end(job, CS_OUT_ACK, job->status ? job->status : "success", job->error);
 	else
 		cs_run_classify(w->cfg, job, &err);
@@ -128,13 +136,8 @@ int cs_run_batch(cs_worker *w, cs_joblist *jobs, volatile sig_atomic_t *stop, cs
 		cs_run_prepare(w, jobs->items[i]);
 	if (cs_commit_lock(w->redis, w->cfg, w->consumer, jobs->items, jobs->n, err))
 		return -1;
-	w->batch = jobs->items;
-	w->nbatch = jobs->n;
-	w->last_beat_ms = cs_now_ms();
 	for (int i = 0; i < jobs->n; i++)
-		run_one(w, jobs->items[i], stop);
-	w->batch = NULL;
-	w->nbatch = 0;
+		run_one(w, jobs, jobs->items[i], stop);
 	gather_conflicts(w, jobs);
 	fenced = calloc((size_t)jobs->n, sizeof(bool));
 	rc = cs_commit_finish(w->redis, w->cfg, w->consumer, jobs->items, jobs->n, fenced, err);

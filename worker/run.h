@@ -20,7 +20,11 @@ int cs_run_batch(cs_worker *w, cs_joblist *jobs, volatile sig_atomic_t *stop, cs
  */
 void cs_run_prepare(cs_worker *w, cs_job *job);
 
-/* The outcome of a handler's error: retry, dead, or a plain failure. */
+/*
+ * The outcome of a handler's error: retry, dead, or a plain failure. A
+ * rate limit the provider announced (CS_ERATELIMIT with Retry-After) is
+ * always retried, after the time it asked for, without using an attempt.
+ */
 void cs_run_classify(const cs_config *cfg, cs_job *job, const cs_err *err);
 
 #endif

@@ -2,8 +2,8 @@
  * worker.h - what a job handler gets: the thread's connections and
  * settings (cs_worker), and the handler table entry (dispatch.c).
  *
- * Each worker thread owns one cs_worker: its PostgreSQL and Redis
- * connections and its HTTP client are never used by two threads at once
+ * Each worker thread owns one cs_worker: its one PostgreSQL connection,
+ * its Redis connection and its HTTP client are never used by two threads at once
  * (a pull's helper thread borrows the client while the pull itself works
  * on the database). The settings and the keyring are shared read-only.
  */
@@ -14,6 +14,7 @@
 #include "db.h"
 #include "http.h"
 #include "job.h"
+#include "keeper.h"
 #include "redisconn.h"
 #include "secret.h"
 
@@ -21,13 +22,10 @@ typedef struct cs_worker {
 	const cs_config *cfg;
 	const cs_keyring *keys;
 	cs_db *db;
-	cs_db *side_db;         /* a second connection: a pull's lane (pull_lane.h) */
 	cs_redis *redis;
 	cs_http *http;          /* providers borrow it: connections outlive a job */
 	char consumer[160];     /* this thread's consumer name in the group */
-	cs_job **batch;         /* the batch in hand, for heartbeats */
-	int nbatch;
-	long long last_beat_ms;
+	cs_keeper *keeper;      /* keeps the running job's lock and claims (keeper.h) */
 	long long last_progress_ms;
 	bool stale_statistics;  /* a pull created many rows: see cs_pull_refresh_statistics() */
 } cs_worker;
@@ -54,10 +52,19 @@ const struct cs_handler *cs_dispatch_find(const char *type);
  * Called by long-running handlers: at most once a second it keeps the
  * job's lock and claims alive and, once the job has run a second,
  * publishes sync_progress. Fails with CS_EFENCED when the job was taken
- * over: the handler must stop without committing.
+ * over: the handler must stop without committing. While a provider
+ * request is in flight, the keeper renews the lock instead (keeper.h).
  */
 int cs_worker_progress(cs_worker *w, cs_job *job, int events_done,
 		       const char *phase, cs_err *err);
+
+/*
+ * When a job that holds its calendar's lock starts: its fencing token,
+ * the next number of the calendar's counter in PostgreSQL (job->fence; 0
+ * when the calendar does not exist). Every later holder gets a higher
+ * one, so from then on a job that lost the lock cannot commit.
+ */
+int cs_worker_take_fence(cs_worker *w, cs_job *job, cs_err *err);
 
 /*
  * Inside the handler's PostgreSQL transaction, before COMMIT: record the

@@ -57,7 +57,7 @@ static int call(const struct cs_provider_ops *ops, cs_provider *p, uint8_t op, c
 	int rc;
 
 	sample(&ev);
-	switch (op % 7) {
+	switch (op % 8) {
 	case 0:
 		rc = ops->list_calendars(p, &list, err);
 		for (size_t i = 0; rc == 0 && i < list.n; i++)
@@ -67,7 +67,7 @@ static int call(const struct cs_provider_ops *ops, cs_provider *p, uint8_t op, c
 		return rc;
 	case 1:
 	case 2:
-		rc = ops->fetch(p, "primary", op % 7 == 2 ? "sync-token" : NULL,
+		rc = ops->fetch(p, "primary", op % 8 == 2 ? "sync-token" : NULL,
 				op & 8 ? "page-token" : NULL, &page, err);
 		for (size_t i = 0; rc == 0 && i < page.n; i++)
 			check_event(&page.items[i]);
@@ -82,6 +82,9 @@ static int call(const struct cs_provider_ops *ops, cs_provider *p, uint8_t op, c
 		break;
 	case 5:
 		return ops->remove(p, "primary", ev.id, ev.etag, err);
+	case 6:
+		rc = ops->get(p, "primary", ev.id, &out, err);
+		break;
 	default:
 		return ops->revoke(p, err);
 	}

@@ -38,6 +38,10 @@ static void times(const char *tz, const char *s)
 	}
 	if (cs_time_parse_date(s, NULL, NULL, NULL, &err))
 		FUZZ_ASSERT(fuzz_text_ok(err.msg));
+	if (cs_time_normalize_in(s, tz, buf, &err) == 0)   /* a wall time in the zone, too */
+		FUZZ_ASSERT(cs_time_parse_rfc3339(buf, &back, &err) == 0);
+	else
+		FUZZ_ASSERT(fuzz_text_ok(err.msg));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)

@@ -6,8 +6,9 @@
 # FUZZ_CORPUS_OUT/<name> (default: a scratch folder removed at the end), never
 # into the seed corpus. A crash, a leak, a sanitizer report or a broken
 # invariant fails the target and leaves its input in FUZZ_ARTIFACTS (default
-# build-fuzz/artifacts). Prints each target's executions and coverage, and
-# ends with "fuzz: N passed, N failed".
+# build-fuzz/artifacts); an input that takes over 30 s counts as a stall.
+# Prints each target's executions and coverage, and ends with
+# "fuzz: N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build-fuzz}
@@ -25,7 +26,7 @@ for bin in "$build"/fuzz_*; do
 	name=${bin##*/fuzz_}
 	mkdir -p "$out/$name"
 	log="$scratch/$name.log"
-	if "$bin" "${limit[@]}" -dict="tests/fuzz/$name.dict" -print_final_stats=1 \
+	if "$bin" "${limit[@]}" -timeout=30 -dict="tests/fuzz/$name.dict" -print_final_stats=1 \
 		-artifact_prefix="$artifacts/$name-" "$out/$name" "tests/fuzz/corpus/$name" \
 		>"$log" 2>&1; then
 		passed=$((passed + 1)); verdict=ok

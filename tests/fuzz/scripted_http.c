@@ -1,4 +1,4 @@
-/* scripted_http.c - cs_http_new/free/request answering from a script (see scripted_http.h). */
+/* scripted_http.c - cs_http_new/free/request (and the guard) answering from a script (see scripted_http.h). */
 #include "scripted_http.h"
 
 #include <ctype.h>
@@ -8,7 +8,8 @@
 #include "http.h"
 
 struct cs_http {
-	int unused;
+	cs_http_guard_fn guard;
+	void *guard_ctx;
 };
 
 static const uint8_t *script;
@@ -38,6 +39,18 @@ int cs_http_new(cs_http **out, long timeout_ms, const char *ca_file, cs_err *err
 void cs_http_free(cs_http *h)
 {
 	free(h);
+}
+
+void cs_http_set_guard(cs_http *h, cs_http_guard_fn fn, void *ctx)
+{
+	h->guard = fn;
+	h->guard_ctx = ctx;
+}
+
+bool cs_http_in_flight(const cs_http *h)
+{
+	(void)h;
+	return false;   /* a scripted answer is there at once */
 }
 
 /* "STATUS[ RETRY-AFTER]" at the start of an answer: its length, 0 when it is not one. */
@@ -79,7 +92,6 @@ int cs_http_request(cs_http *h, const char *method, const char *url,
 	size_t n, skip;
 	char what[300];
 
-	(void)h;
 	(void)headers;
 	(void)body;
 	(void)body_len;
@@ -87,6 +99,8 @@ int cs_http_request(cs_http *h, const char *method, const char *url,
 	resp->status = 200;
 	resp->retry_after_ms = -1;
 	cs_http_describe(method, url, what, sizeof(what));
+	if (strcmp(method, "GET") != 0 && h->guard && h->guard(h->guard_ctx, err))
+		return cs_err_prefix(err, "%s not sent", what);
 	if (!script || script_pos > script_len || (script_pos == script_len && requests > 0))
 		return cs_err_set(err, CS_EIO, true, "%s: connection dropped (script ended)", what);
 	requests++;

@@ -87,12 +87,12 @@ class Emulator:
             "CALSYNC_GOOGLE_CLIENT_SECRET": CLIENT_SECRET,
         }
 
-    def account(self, calendar_id, refresh_token):
+    def account(self, calendar_id, refresh_token, access_role="owner"):
         self.call("POST", "/_emu/accounts", {
             "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
             "refresh_token": refresh_token,
             "calendars": [{"id": calendar_id, "summary": "Family", "primary": True,
-                           "accessRole": "owner", "timeZone": "Europe/London"}]})
+                           "accessRole": access_role, "timeZone": "Europe/London"}]})
 
     def _events_path(self, cal):
         return "/_emu/calendars/%s/events" % urllib.parse.quote(cal, safe="")
@@ -124,11 +124,19 @@ class Emulator:
         self.call("DELETE", "/_emu/faults")
 
 
-def connect_google(world, emu, remote_id=None):
+@pytest.fixture(scope="module")
+def emu():
+    """A module's own Emulator, stopped when the module is done."""
+    e = Emulator()
+    yield e
+    e.stop()
+
+
+def connect_google(world, emu, remote_id=None, access_role="owner"):
     """A google calendar for world's tenant, with its refresh token sealed."""
     remote_id = remote_id or "family-%s@group.calendar.google.com" % uuid.uuid4().hex[:8]
     refresh = "1//refresh-" + uuid.uuid4().hex
-    emu.account(remote_id, refresh)
+    emu.account(remote_id, refresh, access_role)
     sealed = run_tool(world.bin_dir, "secret", "seal", "--tenant", world.tenant,
                       env=world.env, input=refresh, check=True).stdout.strip()
     cal = str(uuid.uuid4())

@@ -675,6 +675,21 @@ def test_repeat_item(emu):
     emu.request("DELETE", "/_emu/faults")
 
 
+def test_local_times(emu):
+    zoned, plain = bulk(emu, [event(1, start={"dateTime": "2025-07-01T10:00:00+01:00", "timeZone": "Europe/London"},
+                                    end={"dateTime": "2025-07-01T11:00:00Z", "timeZone": "Europe/London"}),
+                              event(2)])
+    set_faults(emu, {"path_regex": "/events$", "action": "local_times", "event_id": zoned["id"]},
+               {"path_regex": "/events$", "action": "local_times", "event_id": plain["id"]})
+    items, _, _ = emu.list_all()
+    served = {e["id"]: e for e in items}
+    assert served[zoned["id"]]["start"] == {"dateTime": "2025-07-01T10:00:00", "timeZone": "Europe/London"}
+    assert served[zoned["id"]]["end"] == {"dateTime": "2025-07-01T12:00:00", "timeZone": "Europe/London"}
+    # without a timeZone the offset is all that places the time: kept
+    assert served[plain["id"]]["start"] == plain["start"]
+    emu.request("DELETE", "/_emu/faults")
+
+
 def test_token_endpoint_faults(emu):
     set_faults(emu, {"method": "POST", "path_regex": "^/token$", "status": 503, "times": 1})
     assert emu.refresh().status == 503

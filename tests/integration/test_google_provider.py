@@ -292,10 +292,14 @@ def test_rate_limits_and_server_errors_are_retryable(bin_dir, base_url, emu, rul
 
 
 def test_other_4xx_is_not_retryable(bin_dir, base_url, emu):
-    # writing to a reader calendar: 403 requiredAccessLevel
+    # writing to a reader calendar: 403 requiredAccessLevel, the calendar is read-only
     res = check(bin_dir, base_url, "create", SHARED, str(uuid.uuid4()), event=timed())
-    assert res.error["code"] == "EINVAL" and not res.error["retryable"]
+    assert res.error["code"] == "EREADONLY" and not res.error["retryable"]
     assert "requiredAccessLevel" in res.error["message"]
+    # an event Google refuses (an attendee without an address): 400, that event only
+    res = check(bin_dir, base_url, "create", PRIMARY, str(uuid.uuid4()),
+                event=timed(attendees=["not-an-address"]))
+    assert res.error["code"] == "EREFUSED" and not res.error["retryable"]
     # a calendar the account does not have: 404
     res = check(bin_dir, base_url, "fetch", "nobody@example.com")
     assert res.error["code"] == "ENOTFOUND" and not res.error["retryable"]

@@ -9,8 +9,9 @@ import subprocess
 from calsync_helpers import fresh_database, query, run_tool
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-FILES = len([f for f in os.listdir(os.path.join(REPO, "migrations")) if f.endswith(".sql")])
-NEXT = "%03d" % (FILES + 1)     # the number a new migration would take
+SQL_FILES = [f for f in os.listdir(os.path.join(REPO, "migrations")) if f.endswith(".sql")]
+FILES = len(SQL_FILES)
+NEXT = "%03d" % (max(int(f[:3]) for f in SQL_FILES) + 1)   # the number a new migration would take
 
 
 def columns(url, table):

@@ -151,7 +151,8 @@ def csecret(tmp_path_factory):
     subprocess.run([cc, "-std=c11", "-D_DEFAULT_SOURCE",
                     "-D_POSIX_C_SOURCE=200809L", "-O1", "-shared", "-fPIC",
                     "-I", str(ROOT / "common"), str(ROOT / "common/secret.c"),
-                    str(ROOT / "common/err.c"), "-o", str(lib), *flags],
+                    str(ROOT / "common/err.c"), str(ROOT / "common/utf8.c"), "-o", str(lib),
+                    *flags],
                    check=True)
     so = ctypes.CDLL(str(lib))
     vp, cp, sz = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t

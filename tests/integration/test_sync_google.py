@@ -6,19 +6,11 @@ mass-deletion guard, refused credentials."""
 
 import uuid
 
-import psycopg2
 import pytest
 
-from calsync_helpers import query, wait_for
-from google_helpers import Emulator, connect_google
+from calsync_helpers import query, run_tool, wait_for
+from google_helpers import connect_google, emu  # noqa: F401 (a fixture)
 from pool_helpers import INTERACTIVE, World
-
-
-@pytest.fixture(scope="module")
-def emu():
-    e = Emulator()
-    yield e
-    e.stop()
 
 
 @pytest.fixture
@@ -321,14 +313,13 @@ def test_a_failed_later_page_resumes_from_the_stored_page_token(world, emu):
     assert run(world)["created"] == 0
 
 
-def test_pages_applied_side_by_side_give_what_one_page_gives(services, bin_dir, emu):
-    """With more pages to come, every other page is applied on the worker's second
-    connection while the next is applied on the first; overrides whose series is
+def test_pages_applied_in_order_give_what_one_page_gives(services, bin_dir, emu):
+    """Pages are applied one after the other, in order; overrides whose series is
     on another page are linked at the end."""
     w = World(services, bin_dir, redis_db=4)
     try:
         w.cal, w.remote = connect_google(w, emu)
-        w.worker("lanes", CALSYNC_LOG_LEVEL="debug", CALSYNC_WORKER_CONCURRENCY=1)
+        w.worker("pages", CALSYNC_WORKER_CONCURRENCY=1)
         (master,) = emu.add(w.remote, dict(
             summary="Yoga", recurrence=["RRULE:FREQ=WEEKLY;COUNT=4"],
             start={"dateTime": "2026-12-02T19:00:00Z", "timeZone": "Europe/London"},
@@ -346,7 +337,6 @@ def test_pages_applied_side_by_side_give_what_one_page_gives(services, bin_dir, 
         finally:
             emu.clear_faults()
         assert res["status"] == "success" and res["created"] == 7, res
-        assert w.log(0).count("applied on the second connection") == 2   # pages 1 and 3 of 4
         rows = hub(w)
         assert [(r[0], r[6]) for r in rows] == [
             ("Lesson 0", False), ("Lesson 1", False), ("Yoga", False), ("Lesson 2", False),
@@ -378,26 +368,28 @@ def test_a_token_refreshed_in_a_pull_of_several_pages_is_stored(world, emu):
     assert emu.stats()["by_method"].get("POST", 0) == refreshes
 
 
-def test_without_a_second_connection_pages_are_applied_one_at_a_time(services, bin_dir, emu):
-    """PostgreSQL refuses the worker's second connection (its role may hold one):
-    the pull applies its pages one after the other instead of failing."""
+def test_a_worker_thread_holds_one_postgresql_connection(services, bin_dir, emu):
+    """A pull of several pages, its next page read ahead, uses the worker thread's
+    one PostgreSQL connection: after it the thread still holds exactly one."""
     w = World(services, bin_dir, redis_db=4)
     role = "calsync_one_" + uuid.uuid4().hex[:8]     # generated here, not data
     try:
-        query(w.db_url, f'CREATE ROLE "{role}" LOGIN CONNECTION LIMIT 1')
+        query(w.db_url, f'CREATE ROLE "{role}" LOGIN')
         query(w.db_url, f'GRANT ALL ON ALL TABLES IN SCHEMA public TO "{role}"')
         w.cal, w.remote = connect_google(w, emu)
         w.worker("one", CALSYNC_DATABASE_URL=w.db_url.replace("postgres@", role + "@", 1),
                  CALSYNC_WORKER_CONCURRENCY=1)
-        emu.add(w.remote, *lessons(6))
+        emu.add(w.remote, *lessons(8))
         emu.faults(SHORT_PAGES)
         try:
             _, res = first_result(w)
         finally:
             emu.clear_faults()
-        assert res["status"] == "success" and res["created"] == 6, res     # on its first attempt
-        assert "pages are applied one at a time" in w.log(0)
-        assert sorted(r[0] for r in hub(w)) == ["Lesson %d" % i for i in range(6)]
+        assert res["status"] == "success" and res["created"] == 8, res
+        assert sorted(r[0] for r in hub(w)) == ["Lesson %d" % i for i in range(8)]
+        (held,) = query(w.db_url, "SELECT count(*) FROM pg_stat_activity WHERE usename = %s",
+                        (role,))
+        assert held == (1,), held
     finally:
         w.stop()
         query(w.db_url, f'DROP OWNED BY "{role}"')
@@ -405,8 +397,7 @@ def test_without_a_second_connection_pages_are_applied_one_at_a_time(services, b
 
 
 def test_an_event_listed_twice_is_applied_once(world, emu):
-    """Once twice on one page, once again on the next page (which then waits for the
-    page before it instead of being applied beside it)."""
+    """Once twice on one page, once again on the next page."""
     first, *_ = emu.add(world.remote, *lessons(4))
     emu.faults({"method": "GET", "path_regex": "/events$", "action": "repeat_item", "event_id": first["id"]},
                SHORT_PAGES)
@@ -417,31 +408,6 @@ def test_an_event_listed_twice_is_applied_once(world, emu):
     assert res["status"] == "success" and res["created"] == 4, res     # on its first attempt
     assert sorted(r[0] for r in hub(world)) == ["Lesson %d" % i for i in range(4)]
     assert query(world.db_url, "SELECT count(*) FROM calendar_conflicts")[0][0] == 0
-
-
-def test_a_page_that_cannot_lock_a_row_is_retried_one_page_at_a_time(world, emu):
-    """The backstop of the second connection: its page gives up on a row lock, the
-    job is retried, and the retry applies its pages one after the other."""
-    added = emu.add(world.remote, *lessons(4))
-    assert run(world)["created"] == 4
-    for ev in added:
-        emu.patch(world.remote, ev["id"], summary=ev["summary"] + " (moved)")
-    emu.faults(SHORT_PAGES)
-    holder = psycopg2.connect(world.db_url)
-    try:
-        cur = holder.cursor()         # another writer holds the first page's first event
-        cur.execute("SELECT e.id FROM events e JOIN calendar_event_mappings m ON m.event_id = e.id"
-                    " WHERE m.external_event_id = %s FOR UPDATE", (added[0]["id"],))
-        job, first = first_result(world)
-        holder.rollback()
-        assert first["status"] == "retrying" and "lock" in first["error"], first
-        res = wait_for(lambda: [r for r in world.results_of(job) if r["status"] != "retrying"],
-                       timeout=60, what="the retry")[-1]
-    finally:
-        holder.close()
-        emu.clear_faults()
-    assert res["status"] == "success" and res["updated"] == 4, res
-    assert sorted(r[0] for r in hub(world)) == ["Lesson %d (moved)" % i for i in range(4)]
 
 
 def test_one_garbage_item_is_skipped_and_the_job_ends_partial(world, emu):
@@ -466,14 +432,24 @@ def test_an_expired_sync_token_leads_to_a_full_sync_that_finds_deletions(world, 
     assert [(r[0], r[8]) for r in hub(world)] == [("Keep", False), ("Gone", True)]
 
 
-def test_the_mass_deletion_guard_stops_a_sudden_empty_calendar(world, emu):
-    items = emu.add(world.remote, *[timed(f"Event {i}", f"2026-12-20T{8 + i % 12:02d}:00:00Z",
-                                          f"2026-12-20T{8 + i % 12:02d}:30:00Z") for i in range(12)])
+def held_deletions(world, emu):
+    """12 events pulled, 10 of them deleted on Google: the guard holds the pull."""
+    items = emu.add(world.remote, *[timed(f"Event {i}", f"2026-12-20T{8 + i:02d}:00:00Z",
+                                          f"2026-12-20T{8 + i:02d}:30:00Z") for i in range(12)])
     run(world)
     for it in items[:10]:
         emu.delete(world.remote, it["id"])
     res = run(world)
     assert res["status"] == "partial" and "mass-deletion guard" in res["error"], res
+    assert "calsync deletions" in res["error"]
+    shown = run_tool(world.bin_dir, "deletions", world.cal, env=world.env, check=True).stdout
+    assert shown.startswith("10 deletions held on calendar %s\n" % world.cal)
+    assert all(it["id"] in shown for it in items[:10]) and items[10]["id"] not in shown
+    return items
+
+
+def test_the_mass_deletion_guard_stops_a_sudden_empty_calendar(world, emu):
+    held_deletions(world, emu)
     assert query(world.db_url, "SELECT count(*) FROM events WHERE deleted_at IS NULL") == [(12,)]
 
 
@@ -553,3 +529,212 @@ def test_a_hub_edit_keeps_what_calsync_does_not_model_on_google(world, emu):
     (remote,) = emu.events(world.remote)
     assert remote["summary"] == "Violin lesson" and "location" not in remote
     assert remote["colorId"] == "5" and remote["reminders"]["overrides"][0]["minutes"] == 30
+
+
+def test_a_date_time_without_offset_is_read_in_its_time_zone(world, emu):
+    """Google's Event resource: "a time zone offset is required unless a time zone
+    is explicitly specified in timeZone" - such an item is pulled, not skipped."""
+    (a,) = emu.add(world.remote, timed("Recital", "2026-07-01T17:00:00Z", "2026-07-01T18:30:00Z",
+                                       tz="America/New_York"))
+    emu.faults({"method": "GET", "path_regex": "/events$", "action": "local_times", "event_id": a["id"]})
+    try:
+        res = run(world)
+    finally:
+        emu.clear_faults()
+    assert res["status"] == "success" and res["created"] == 1, res
+    assert hub(world) == [("Recital", "2026-07-01 17:00:00+00", "2026-07-01 18:30:00+00", False,
+                           "America/New_York", None, False, "confirmed", False)]
+
+
+def test_a_series_without_a_zone_is_written_in_the_tenants_zone(world, emu):
+    """Written in UTC, its 09:00 would be 10:00 after the clocks change; the tenant's
+    zone (Europe/London) keeps the wall time. Its override follows the series."""
+    series = hub_event(world, "Choir", "2026-10-19T08:00Z", "2026-10-19T09:00Z", tz=None,
+                       recurrence="RRULE:FREQ=WEEKLY;COUNT=4")
+    query(world.db_url, "INSERT INTO events(id, tenant_id, created_by, title, start_time, end_time,"
+                        " recurring_event_id, original_start_time) VALUES (%s,%s,%s,'Choir (hall)',"
+                        " '2026-11-02T10:00Z', '2026-11-02T11:00Z', %s, '2026-11-02T09:00Z')",
+          (str(uuid.uuid4()), world.tenant, world.user, series))
+    res = run(world)
+    assert res["status"] == "success" and res["pushed"] == 2, res
+    remote = {e["id"]: e for e in emu.events(world.remote)}
+    master = remote["fh" + series.replace("-", "")]
+    assert master["start"]["timeZone"] == master["end"]["timeZone"] == "Europe/London"
+    (override,) = [e for e in remote.values() if e.get("recurringEventId") == master["id"]]
+    assert override["start"]["timeZone"] == "Europe/London"
+    writes = emu.writes()
+    again = run(world, mode="full")                   # no echo, nothing rewritten
+    assert (again["created"], again["updated"], again["pushed"]) == (0, 0, 0), again
+    assert emu.writes() == writes
+
+
+def test_an_ignored_delete_conflict_stays_ignored(world, emu):
+    """Hub edited, Google deleted: ignored means left alone on both sides - the next
+    full sync does not tombstone the Hub copy and nothing re-creates it on Google."""
+    (a,) = emu.add(world.remote, timed("Tutor", "2026-12-21T16:00:00Z", "2026-12-21T17:00:00Z"))
+    run(world)
+    query(world.db_url, "UPDATE events SET location = 'Library', updated_at = NOW()")
+    emu.delete(world.remote, a["id"])
+    assert run(world)["conflicts"] == 1
+    ((conflict, kind),) = query(world.db_url, "SELECT id, conflict_type FROM calendar_conflicts")
+    assert kind == "delete_conflict"
+    assert run(world, "resolve", conflict_id=conflict, resolution="ignore",
+               resolved_by=world.user)["status"] == "success"
+    writes = emu.writes()
+    for mode in ("full", "incremental", "full"):
+        res = run(world, mode=mode)
+        assert (res["status"], res["deleted"], res["pushed"], res["conflicts"]) == \
+            ("success", 0, 0, 0), res
+    assert query(world.db_url, "SELECT location, deleted_at IS NULL FROM events") == [("Library", True)]
+    assert emu.events(world.remote) == [] and emu.writes() == writes
+
+
+def test_an_ignored_hub_deletion_is_not_pushed(world, emu):
+    """Hub deleted, Google edited: after ignore the Hub copy stays deleted and the
+    Google copy stays as it is - no remote delete, no new conflict."""
+    (a,) = emu.add(world.remote, timed("Chess", "2026-12-21T18:00:00Z", "2026-12-21T19:00:00Z"))
+    run(world)
+    query(world.db_url, "UPDATE events SET deleted_at = NOW(), updated_at = NOW()")
+    emu.patch(world.remote, a["id"], location="Club room")
+    assert run(world)["conflicts"] == 1
+    ((conflict, kind),) = query(world.db_url, "SELECT id, conflict_type FROM calendar_conflicts")
+    assert kind == "delete_conflict"
+    assert run(world, "resolve", conflict_id=conflict, resolution="ignore",
+               resolved_by=world.user)["status"] == "success"
+    writes = emu.writes()
+    for mode in ("incremental", "full"):
+        res = run(world, mode=mode)
+        assert (res["status"], res["pushed"], res["conflicts"]) == ("success", 0, 0), res
+    assert query(world.db_url, "SELECT deleted_at IS NOT NULL FROM events") == [(True,)]
+    assert [e.get("location") for e in emu.events(world.remote)] == ["Club room"]
+    assert emu.writes() == writes
+
+
+def test_an_event_restored_on_google_comes_back_in_the_hub(world, emu):
+    (a,) = emu.add(world.remote, timed("Book club", "2026-12-22T19:00:00Z", "2026-12-22T21:00:00Z"))
+    run(world)
+    emu.delete(world.remote, a["id"])
+    assert run(world)["deleted"] == 1
+    assert query(world.db_url, "SELECT deleted_at IS NOT NULL FROM events") == [(True,)]
+    emu.patch(world.remote, a["id"], status="confirmed", summary="Book club (back)")
+    res = run(world)
+    assert res["status"] == "success" and res["created"] == 0, res
+    assert query(world.db_url, "SELECT title, deleted_at IS NULL FROM events") == [("Book club (back)", True)]
+    writes = emu.writes()
+    again = run(world, mode="full")                   # settled: nothing on either side
+    assert (again["updated"], again["deleted"], again["pushed"]) == (0, 0, 0), again
+    assert emu.writes() == writes
+
+
+def test_a_hub_event_whose_tombstone_is_lifted_comes_back_on_google(world, emu):
+    ev = hub_event(world, "Carol service", "2026-12-23T18:00Z", "2026-12-23T19:00Z")
+    run(world)
+    query(world.db_url, "UPDATE events SET deleted_at = NOW(), updated_at = NOW() WHERE id = %s", (ev,))
+    assert run(world)["pushed"] == 1 and emu.events(world.remote) == []
+    query(world.db_url, "UPDATE events SET deleted_at = NULL, updated_at = NOW() WHERE id = %s", (ev,))
+    res = run(world)
+    assert res["status"] == "success" and res["pushed"] == 1, res
+    remote = emu.events(world.remote)
+    assert [(e["id"], e["summary"]) for e in remote] == [("fh" + ev.replace("-", ""), "Carol service")]
+    writes = emu.writes()
+    assert run(world, mode="full")["pushed"] == 0 and emu.writes() == writes
+
+
+def test_a_pulled_event_whose_hub_tombstone_is_lifted_is_pushed_again(world, emu):
+    (a,) = emu.add(world.remote, timed("Match", "2026-12-24T10:00:00Z", "2026-12-24T11:00:00Z"))
+    run(world)
+    query(world.db_url, "UPDATE events SET deleted_at = NOW(), updated_at = NOW()")
+    assert run(world)["pushed"] == 1 and emu.events(world.remote) == []
+    query(world.db_url, "UPDATE events SET deleted_at = NULL, updated_at = NOW()")
+    assert run(world)["pushed"] == 1
+    assert [e["summary"] for e in emu.events(world.remote)] == ["Match"]
+    assert run(world, mode="full")["created"] == 0          # no second Hub copy either
+    assert query(world.db_url, "SELECT count(*) FROM events WHERE deleted_at IS NULL") == [(1,)]
+
+
+def test_reconnecting_a_calendar_links_the_kept_events(world, emu):
+    """disconnect with remove_events false, then the same Google calendar connected
+    again: the kept events are linked to their remote copies, with what changed
+    on either side meanwhile synced - never a second copy of each."""
+    a, b = emu.add(world.remote, timed("Rehearsal", "2026-12-26T10:00:00Z", "2026-12-26T11:00:00Z"),
+                   timed("Concert", "2026-12-27T19:00:00Z", "2026-12-27T21:00:00Z"))
+    hub_event(world, "Pack instruments", "2026-12-26T08:00Z", "2026-12-26T09:00Z")
+    assert run(world)["pushed"] == 1
+    assert run(world, "disconnect", remove_events=False)["status"] == "success"
+    query(world.db_url, "UPDATE events SET location = 'Hall B', updated_at = NOW() WHERE title = 'Concert'")
+    emu.patch(world.remote, a["id"], summary="Rehearsal (long)")
+    world.cal, _ = connect_google(world, emu, remote_id=world.remote)
+    res = run(world)
+    assert res["status"] == "success" and (res["created"], res["updated"], res["pushed"]) == (0, 1, 1), res
+    assert sorted(query(world.db_url, "SELECT title, location FROM events WHERE deleted_at IS NULL")) == [
+        ("Concert", "Hall B"), ("Pack instruments", None), ("Rehearsal (long)", None)]
+    remote = {e["summary"]: e for e in emu.events(world.remote)}
+    assert sorted(remote) == ["Concert", "Pack instruments", "Rehearsal (long)"]
+    assert remote["Concert"].get("location") == "Hall B"
+    assert query(world.db_url, "SELECT count(*) FROM calendar_event_mappings WHERE external_calendar_id = %s",
+                 (world.cal,)) == [(3,)]
+    assert query(world.db_url, "SELECT count(*) FROM unified_calendar_events WHERE provider = 'google'") == [(2,)]
+    writes = emu.writes()
+    again = run(world, mode="full")
+    assert (again["created"], again["updated"], again["pushed"]) == (0, 0, 0) and emu.writes() == writes
+
+
+def test_a_relinked_event_keeps_the_newer_hub_version(world, emu):
+    """The mapping of a pushed event is lost (as a crash after the create leaves it)
+    and the Hub edits the event: the pull links it again and the edit is pushed."""
+    ev = hub_event(world, "Vet", "2026-12-28T09:00Z", "2026-12-28T09:30Z")
+    assert run(world)["pushed"] == 1
+    query(world.db_url, "DELETE FROM calendar_event_mappings")
+    query(world.db_url, "UPDATE events SET title = 'Vet (bring the cat)', updated_at = NOW() WHERE id = %s", (ev,))
+    res = run(world, mode="full")
+    assert res["status"] == "success" and res["created"] == 0 and res["pushed"] == 1, res
+    assert [e["summary"] for e in emu.events(world.remote)] == ["Vet (bring the cat)"]
+    assert query(world.db_url, "SELECT title FROM events") == [("Vet (bring the cat)",)]
+
+
+def decide(world, flag):
+    out = run_tool(world.bin_dir, "deletions", world.cal, flag, "--by", world.user,
+                   env=world.env, check=True).stdout
+    job = out.strip().splitlines()[-1]
+    res = wait_for(lambda: [r for r in world.results_of(job) if r["status"] != "retrying"],
+                   timeout=60, what="the sync that applies the decision")[-1]
+    assert res["status"] == "success", res
+    assert query(world.db_url, "SELECT decision, decided_by::text, applied_count"
+                               " FROM calendar_deletion_reviews") == [(flag[2:], world.user, 10)]
+    return res
+
+
+def test_held_deletions_approved_are_applied_once(world, emu):
+    held_deletions(world, emu)
+    res = decide(world, "--approve")
+    assert res["deleted"] == 10, res
+    assert query(world.db_url, "SELECT count(*) FROM events WHERE deleted_at IS NULL") == [(2,)]
+    shown = run_tool(world.bin_dir, "deletions", world.cal, env=world.env, check=True).stdout
+    assert shown.startswith("0 deletions held")
+    again = run_tool(world.bin_dir, "deletions", world.cal, "--approve", env=world.env)
+    assert again.returncode == 1 and "nothing is held" in again.stderr
+    assert run(world)["deleted"] == 0
+
+
+def test_held_deletions_rejected_keep_the_hub_events_and_come_back_on_google(world, emu):
+    held_deletions(world, emu)
+    res = decide(world, "--reject")
+    assert (res["deleted"], res["pushed"]) == (0, 10), res
+    assert query(world.db_url, "SELECT count(*) FROM events WHERE deleted_at IS NULL") == [(12,)]
+    assert sorted(e["summary"] for e in emu.events(world.remote)) == sorted("Event %d" % i for i in range(12))
+    writes = emu.writes()
+    again = run(world, mode="full")                    # one copy of each, on both sides
+    assert (again["created"], again["deleted"], again["pushed"]) == (0, 0, 0), again
+    assert emu.writes() == writes
+    assert query(world.db_url, "SELECT count(*) FROM events") == [(12,)]
+
+
+def test_the_deletions_command_refuses_what_it_cannot_do(world):
+    assert run_tool(world.bin_dir, "deletions", "--help").returncode == 0
+    assert run_tool(world.bin_dir, "deletions", env=world.env).returncode == 2
+    both = run_tool(world.bin_dir, "deletions", world.cal, "--approve", "--reject", env=world.env)
+    assert both.returncode == 2
+    unknown = run_tool(world.bin_dir, "deletions", str(uuid.uuid4()), env=world.env)
+    assert unknown.returncode == 1 and "no calendar" in unknown.stderr
+    nothing = run_tool(world.bin_dir, "deletions", world.cal, "--reject", env=world.env)
+    assert nothing.returncode == 1 and "nothing is held" in nothing.stderr

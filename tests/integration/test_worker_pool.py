@@ -1,7 +1,9 @@
 """test_worker_pool.py - calsync-worker against real Redis and PostgreSQL
 with the `test` provider: take-over after kill -9, fencing of a stalled
 worker, one job per calendar, retries and dead letters, poison entries,
-interactive before background, SIGTERM drain, server restarts."""
+interactive before background, SIGTERM drain, server restarts, entries no
+producer should write (bytes that are not UTF-8, texts cut inside a character,
+dedup keys that are not calsync's)."""
 
 import os
 import signal
@@ -13,8 +15,8 @@ import pytest
 from calsync_helpers import query, wait_for
 from pool_helpers import BACKGROUND, DEAD, INTERACTIVE, World, wait_result
 
-FAST = {"CALSYNC_CLAIM_IDLE_MS": 800, "CALSYNC_LOCK_TTL_MS": 800, "CALSYNC_RETRY_BASE_MS": 100,
-        "CALSYNC_RETRY_MAX_MS": 400}
+FAST = {"CALSYNC_CLAIM_IDLE_MS": 800, "CALSYNC_LOCK_TTL_MS": 800, "CALSYNC_HTTP_TIMEOUT_MS": 500,
+        "CALSYNC_RETRY_BASE_MS": 100, "CALSYNC_RETRY_MAX_MS": 400}
 
 
 @pytest.fixture
@@ -222,3 +224,46 @@ def test_a_sync_longer_than_a_second_reports_progress(world):
     assert len(progress) == 1, progress
     assert progress[0]["calendar_id"] == cal and progress[0]["phase"] == "pull"
     assert progress[0]["tenant_id"] == world.tenant and "events_done" in progress[0]
+
+
+def dead_letters(world):
+    return [d for t, d in world.results(DEAD)]
+
+
+def test_entries_not_utf8_are_dead_lettered_and_the_batch_ends(world):
+    cal = world.calendar()
+    first = world.enqueue(BACKGROUND, "sync", calendar_id=cal)
+    world.r.xadd(BACKGROUND, {"type": b"sync\xff\xfe", "data": "{}"})
+    world.r.xadd(BACKGROUND, {"type": "sync", "data": b'{"job_id":"\xff"}'})
+    world.r.xadd(BACKGROUND, {"type": "x" * 62 + "\u65e5\u672c", "data": "{}"})  # cut by %.64s
+    world.r.xadd(BACKGROUND, {"type": "sync", "data": '{"job_id":"a\\ud800"}'})
+    second = world.enqueue(BACKGROUND, "sync", calendar_id=world.calendar("other-cal"))
+    world.worker("a")  # one thread reads all six in one batch
+    wait_result(world, first, status="success")
+    wait_result(world, second, status="success")
+    wait_for(lambda: len(dead_letters(world)) == 4, what="four dead letters")
+    reasons = [d["reason"] for d in dead_letters(world)]
+    assert any("'type' field is not valid UTF-8" in r for r in reasons), reasons
+    assert sum("not JSON" in r for r in reasons) == 2, reasons
+    assert any(r.startswith("unknown job type 'xxx") for r in reasons), reasons
+    wait_for(lambda: world.pending(BACKGROUND) == 0, what="the batch acknowledged")
+    later = world.enqueue(BACKGROUND, "sync", calendar_id=cal)
+    wait_result(world, later, status="success")
+
+
+def test_a_job_deletes_only_calsyncs_own_dedup_key(world):
+    cal = world.calendar()
+    own = f"calsync:queued:sync:{cal}"
+    world.r.set("calsync:scheduler:leader", "someone")
+    world.r.set(own, "1")
+    world.r.xadd("calsync:results", {"type": "marker", "data": "{}"})
+    foreign = [world.enqueue(BACKGROUND, "sync", calendar_id=cal, dedup=key)
+               for key in ("calsync:scheduler:leader", "calsync:results")]
+    mine = world.enqueue(BACKGROUND, "sync", calendar_id=cal, dedup=own)
+    world.worker("a")
+    for job in foreign + [mine]:
+        wait_result(world, job, status="success")
+    assert world.r.get("calsync:scheduler:leader") == "someone"
+    assert world.r.type("calsync:results") == "stream"
+    assert world.r.exists(own) == 0
+    assert not dead_letters(world)

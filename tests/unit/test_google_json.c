@@ -198,6 +198,33 @@ static void expect_bad(const char *text, const char *id, const char *why)
 	cs_event_release(&ev);
 }
 
+TEST(google_from_json_date_time_without_offset_is_read_in_its_zone)
+{
+	cs_event ev;
+
+	/* "A time zone offset is required unless a time zone is explicitly
+	 * specified in timeZone": wall time in that zone, across a DST change */
+	map("{\"id\":\"w1\",\"start\":{\"dateTime\":\"2026-03-29T09:00:00\",\"timeZone\":\"Europe/London\"},"
+	    "\"end\":{\"dateTime\":\"2026-03-28T23:30:00.500\",\"timeZone\":\"America/New_York\"}}", &ev);
+	CHECK(ev.bad == NULL);
+	CHECK_STR(ev.start, "2026-03-29T08:00:00Z");
+	CHECK_STR(ev.end, "2026-03-29T03:30:00Z");
+	CHECK_STR(ev.timezone, "Europe/London");
+	cs_event_release(&ev);
+
+	/* the same wall time with an offset still means that offset */
+	map("{\"id\":\"w2\",\"start\":{\"dateTime\":\"2026-03-29T09:00:00Z\",\"timeZone\":\"Europe/London\"},"
+	    "\"end\":{\"dateTime\":\"2026-03-29T10:00:00\",\"timeZone\":\"UTC\"}}", &ev);
+	CHECK(ev.bad == NULL);
+	CHECK_STR(ev.start, "2026-03-29T09:00:00Z");
+	CHECK_STR(ev.end, "2026-03-29T10:00:00Z");
+	cs_event_release(&ev);
+
+	/* an unknown zone gives no reading of the wall time */
+	expect_bad("{\"id\":\"w3\",\"start\":{\"dateTime\":\"2026-03-29T09:00:00\",\"timeZone\":\"Mars/Olympus\"},"
+		   "\"end\":{\"dateTime\":\"2026-03-29T10:00:00Z\"}}", "w3", "Mars/Olympus");
+}
+
 TEST(google_from_json_garbage_items_are_bad_not_fatal)
 {
 	/* what the emulator's garbage_item fault serves */
@@ -419,5 +446,32 @@ TEST(google_patch_clears_what_the_event_lacks)
 	CHECK(json_is_array(json_object_get(j, "attendees")) &&
 	      json_array_size(json_object_get(j, "attendees")) == 0);
 	CHECK(!json_object_get(j, "colorId") && !json_object_get(j, "reminders"));
+	json_decref(j);
+}
+
+TEST(google_keep_attendees_keeps_responses_of_who_stays)
+{
+	char *attendees[] = {"Ann@example.com", "new@example.com"};
+	cs_event ev = {0};
+	json_t *j, *remote;
+	cs_err err;
+
+	ev.title = "Dinner";
+	ev.start = "2026-12-19T18:00:00Z";
+	ev.end = "2026-12-19T20:00:00Z";
+	ev.attendees = attendees;
+	ev.nattendees = 2;
+	remote = parse_json("[{\"email\":\"ann@example.com\",\"responseStatus\":\"accepted\","
+			    "\"displayName\":\"Ann\"},"
+			    "{\"email\":\"gone@example.com\",\"responseStatus\":\"declined\"}]");
+	j = cs_google_event_to_json(&ev, NULL, &err);
+	CHECK(j && cs_google_keep_attendees(j, remote, &err) == 0);
+	CHECK_STR(dump_member(j, "attendees"),
+		  "[{\"displayName\":\"Ann\",\"email\":\"ann@example.com\","
+		  "\"responseStatus\":\"accepted\"},{\"email\":\"new@example.com\"}]");
+	/* nothing stored remotely: the addresses go as they are */
+	CHECK(cs_google_keep_attendees(j, NULL, &err) == 0);
+	CHECK(json_array_size(json_object_get(j, "attendees")) == 2);
+	json_decref(remote);
 	json_decref(j);
 }

@@ -12,6 +12,7 @@
 
 #include "commit.h"
 #include "google_api.h"
+#include "google_json.h"
 #include "http.h"
 #include "job.h"
 #include "queue.h"
@@ -146,4 +147,23 @@ TEST(token_lifetime_from_the_endpoint_is_bounded)
 	CHECK(creds.expires_at > now && creds.expires_at <= now + 86400 + 5);
 	json_decref(root);
 	free(creds.access_token);
+}
+
+TEST(bad_item_reason_cut_inside_a_character_stays_valid)
+{
+	char id[200], text[400];
+	json_t *item;
+	cs_event ev = {0};
+	cs_err err;
+
+	memset(id, 'e', 79);
+	memcpy(id + 79, "\xe6\x97\xa5", 3);   /* 日 across the 80-byte cut */
+	id[82] = '\0';
+	snprintf(text, sizeof(text), "{\"id\":\"%s\",\"status\":\"confirmed\",\"start\":{},\"end\":{}}", id);
+	item = json_loads(text, 0, NULL);
+	CHECK(item);
+	CHECK(cs_google_event_from_json(item, &ev, &err) == 0);
+	CHECK(ev.bad && valid(ev.bad));
+	cs_event_release(&ev);
+	json_decref(item);
 }

@@ -6,6 +6,7 @@
 #include "commit.h"
 #include "job.h"
 #include "queue.h"
+#include "run.h"
 
 TEST(job_parse_takes_attempt_and_id)
 {
@@ -81,6 +82,52 @@ TEST(retry_data_counts_the_attempt)
 	CHECK_STR(json_string_value(json_object_get(o, "last_error")), "provider down");
 	json_decref(o);
 	free(s);
+	cs_job_release(&job);
+}
+
+TEST(retry_waits_at_least_what_the_provider_asked)
+{
+	cs_config cfg = {0};
+	cs_job job = {0};
+
+	cfg.retry_base_ms = 1000;
+	cfg.retry_max_ms = 5000;
+	job.attempt = 1;
+	CHECK(cs_job_retry_wait_ms(&cfg, &job, 0) == 500);
+	job.retry_after_ms = 20000;
+	CHECK(cs_job_retry_wait_ms(&cfg, &job, 0) == 20000);
+	CHECK(cs_job_retry_wait_ms(&cfg, &job, 500) == 20000);
+	job.retry_after_ms = 100;
+	CHECK(cs_job_retry_wait_ms(&cfg, &job, 500) == 1000);
+}
+
+TEST(an_announced_rate_limit_is_retried_without_using_an_attempt)
+{
+	cs_config cfg = {0};
+	cs_job job;
+	cs_err err;
+	json_t *o;
+	char *s;
+
+	cfg.max_attempts = 2;
+	CHECK(cs_job_parse(&job, CS_STREAM_INTERACTIVE, "1-0", "sync",
+			   "{\"job_id\":\"j\",\"attempt\":2}", &err) == 0);
+	cs_err_set(&err, CS_ERATELIMIT, true, "Google answered 429");
+	err.retry_after_ms = 20000;
+	cs_run_classify(&cfg, &job, &err);
+	CHECK(job.outcome == CS_OUT_RETRY && job.retry_after_ms == 20000);
+	s = cs_job_retry_data(&job);
+	o = json_loads(s, 0, NULL);
+	CHECK(json_integer_value(json_object_get(o, "attempt")) == 2);
+	json_decref(o);
+	free(s);
+	cs_job_release(&job);
+
+	CHECK(cs_job_parse(&job, CS_STREAM_INTERACTIVE, "1-0", "sync",
+			   "{\"job_id\":\"j\",\"attempt\":2}", &err) == 0);
+	cs_err_set(&err, CS_ERATELIMIT, true, "Google answered 429"); /* no Retry-After */
+	cs_run_classify(&cfg, &job, &err);
+	CHECK(job.outcome == CS_OUT_DEAD);
 	cs_job_release(&job);
 }
 

@@ -75,7 +75,7 @@ TEST(recur_secondly_rule_from_long_ago_starts_at_the_window)
 
 TEST(recur_count_rule_is_bounded_in_steps)
 {
-	size_t n = expand("RRULE:FREQ=SECONDLY;COUNT=2000000000", "2000-01-01T00:00:00Z", "UTC",
+	size_t n = expand("RRULE:FREQ=HOURLY;COUNT=2000000000", "2000-01-01T00:00:00Z", "UTC",
 			  "2026-12-01T00:00:00Z", "2026-12-02T00:00:00Z");
 
 	CHECK(n == 0);    /* past CS_RECUR_STEPS_MAX steps: given up, not walked for ever */
@@ -105,4 +105,27 @@ TEST(recur_unreadable_lines_are_named)
 			      &err) == -1 || n <= 1);
 	CHECK(expand(NULL, "2026-12-01T09:00:00Z", "", "2026-12-01T00:00:00Z",
 		     "2026-12-02T00:00:00Z") == 1);
+}
+
+TEST(recur_rules_libical_would_scan_for_ever_are_refused)
+{
+	const char *rules[] = {
+		"RRULE:FREQ=SECONDLY;INTERVAL=7;BYDAY=-2FR;COUNT=4",  /* found by fuzz_time */
+		"RRULE:FREQ=SECONDLY;BYMONTH=2;BYMONTHDAY=29",
+		"RRULE:FREQ=MINUTELY;BYYEARDAY=366",
+		"RRULE:FREQ=SECONDLY;BYDAY=FR;COUNT=3",               /* walked from 2000 */
+		"RRULE:FREQ=DAILY;BYWEEKNO=20",
+		"RRULE:FREQ=WEEKLY;BYMONTHDAY=3",
+	};
+	size_t n;
+	cs_err err;
+
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+		CHECK(cs_recur_expand(rules[i], at("2000-01-07T00:00:00Z"), "UTC",
+				      at("2026-12-01T00:00:00Z"), at("2026-12-08T00:00:00Z"), out, CAP,
+				      &n, &err) == -1);
+		CHECK(err.code == CS_EINVAL && strncmp(err.msg, "recurrence: ", 12) == 0);
+	}
+	CHECK(expand("RRULE:FREQ=HOURLY;BYDAY=SA", "2026-11-01T10:00:00Z", "UTC",
+		     "2026-12-01T00:00:00Z", "2026-12-08T00:00:00Z") == 24);
 }

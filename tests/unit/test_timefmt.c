@@ -64,6 +64,26 @@ TEST(timefmt_normalize_to_z)
 	CHECK_STR(norm("2016-12-31T23:59:60Z"), "2017-01-01T00:00:00Z");
 }
 
+TEST(timefmt_normalize_in_a_zone)
+{
+	char buf[CS_TIME_BUFSZ];
+	cs_err err;
+
+	/* wall time in the zone, the spring gap read with the offset before it */
+	CHECK(cs_time_normalize_in("2026-07-01T09:00:00", "Europe/London", buf, &err) == 0);
+	CHECK_STR(buf, "2026-07-01T08:00:00Z");
+	CHECK(cs_time_normalize_in("2026-03-29T01:30:00", "Europe/London", buf, &err) == 0);
+	CHECK_STR(buf, "2026-03-29T01:30:00Z");
+	/* an offset wins over the zone; no zone: an offset is needed */
+	CHECK(cs_time_normalize_in("2026-07-01T09:00:00+02:00", "Europe/London", buf, &err) == 0);
+	CHECK_STR(buf, "2026-07-01T07:00:00Z");
+	CHECK(cs_time_normalize_in("2026-07-01T09:00:00", NULL, buf, &err) == -1);
+	CHECK(err.code == CS_EINVAL && strstr(err.msg, "offset"));
+	CHECK(cs_time_normalize_in("2026-07-01T09:00:00", "Nowhere/Else", buf, &err) == -1);
+	CHECK(strstr(err.msg, "Nowhere/Else") != NULL);
+	CHECK(cs_time_normalize_in("2026-07-01T09:00", "UTC", buf, &err) == -1);
+}
+
 TEST(timefmt_format_utc)
 {
 	char buf[CS_TIME_BUFSZ];

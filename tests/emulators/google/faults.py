@@ -2,8 +2,8 @@
 
 Rules are checked in order for every API/OAuth request (never for /_emu).
 A matching rule with `times` left fires and counts down; `times` omitted means
-forever. `delay`, `short_pages`, `garbage_item` and `repeat_item` shape the
-request and let later rules fire too; `error`, `garbage`, `drop` and
+forever. `delay`, `short_pages`, `garbage_item`, `repeat_item` and
+`local_times` shape the request and let later rules fire too; `error`, `garbage`, `drop` and
 `apply_then_fail` end the search. Error-type faults answer before anything is applied."""
 
 import re
@@ -11,10 +11,10 @@ import threading
 
 from .util import ApiError
 
-ACTIONS = ("error", "garbage", "delay", "drop", "garbage_item", "repeat_item", "short_pages",
-           "apply_then_fail")
+ACTIONS = ("error", "garbage", "delay", "drop", "garbage_item", "repeat_item", "local_times",
+           "short_pages", "apply_then_fail")
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "*")
-SHAPING = ("delay", "short_pages", "garbage_item", "repeat_item")
+SHAPING = ("delay", "short_pages", "garbage_item", "repeat_item", "local_times")
 
 
 class Plan:
@@ -25,12 +25,13 @@ class Plan:
         self.page_size = None
         self.garbage_ids = set()
         self.repeat_ids = []
+        self.local_ids = set()
         self.terminal = None     # error / garbage / drop rule: answer instead
         self.after = None        # apply_then_fail rule: answer after applying
 
     def list_mods(self):
         return {"page_size": self.page_size, "garbage_ids": self.garbage_ids,
-                "repeat_ids": self.repeat_ids}
+                "repeat_ids": self.repeat_ids, "local_ids": self.local_ids}
 
 
 def _rule(raw, index):
@@ -52,7 +53,7 @@ def _rule(raw, index):
         raise ApiError(400, "invalid", "rule %d: times must be a non-negative integer" % index)
     if action == "error" and not isinstance(raw.get("status"), int):
         raise ApiError(400, "invalid", "rule %d: error needs an integer status" % index)
-    if action in ("garbage_item", "repeat_item") and not raw.get("event_id"):
+    if action in ("garbage_item", "repeat_item", "local_times") and not raw.get("event_id"):
         raise ApiError(400, "invalid", "rule %d: %s needs event_id" % (index, action))
     if action == "short_pages" and not isinstance(raw.get("page_size"), int):
         raise ApiError(400, "invalid", "rule %d: short_pages needs an integer page_size" % index)
@@ -98,6 +99,8 @@ class Faults:
                     plan.garbage_ids.add(rule["event_id"])
                 elif action == "repeat_item":
                     plan.repeat_ids.append(rule["event_id"])
+                elif action == "local_times":
+                    plan.local_ids.add(rule["event_id"])
                 elif action == "apply_then_fail":
                     plan.after = rule
                     break

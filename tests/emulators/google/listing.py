@@ -188,7 +188,8 @@ def page_token(cal, query, mode, pos, snap):
 
 def list_events(store, cal, entry, params, mods, selection=None):
     """The events.list response body (str). `mods` holds list faults:
-    page_size (short pages), garbage_ids (items served malformed) and
+    page_size (short pages), garbage_ids (items served malformed),
+    local_ids (items whose dateTimes are served without offset) and
     repeat_ids (events served again at the end of every page);
     `selection` the request's `fields` (fields.Selection), if any."""
     query = Query(params)
@@ -196,6 +197,7 @@ def list_events(store, cal, entry, params, mods, selection=None):
     if mods.get("page_size") is not None:
         limit = min(limit, mods["page_size"])
     garbage = mods.get("garbage_ids") or ()
+    local = mods.get("local_ids") or ()
     picked = selection.items() if selection else None
 
     def render(event):
@@ -203,6 +205,8 @@ def list_events(store, cal, entry, params, mods, selection=None):
             return ""           # the selection has no items
         if event.id in garbage:
             return event.garbage_json()
+        if event.id in local and not event.cancelled:
+            return event.local_json()
         return event.list_json() if picked is None else event.picked_json(selection.spec, picked)
 
     if query.sync_token is not None:

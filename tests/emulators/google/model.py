@@ -70,6 +70,17 @@ class Event:
             self._picked = (spec, dumps(fields.select(tree, shown)))
         return self._picked[1]
 
+    def local_json(self):
+        """The local_times rendering: each dateTime that has a timeZone without
+        its offset, as wall time in that zone (the Event resource allows it:
+        "an offset is required unless a time zone is explicitly specified")."""
+        res = dict(self.res)
+        for key in ("start", "end", "originalStartTime"):
+            t = res.get(key)
+            if isinstance(t, dict) and t.get("dateTime") and t.get("timeZone"):
+                res[key] = dict(t, dateTime=t["dateTime"][:19])
+        return dumps(res)
+
     def garbage_json(self):
         """A malformed rendering for the garbage_item fault: start is no object."""
         res = dict(self.res)
