@@ -454,7 +454,8 @@ def sync_round(world, calendars, timeout):
         found = {}
         for _, f in world.r.xrange(RESULTS, min=since):
             d = json.loads(f["data"])
-            if d.get("job_id") in jobs and d["status"] != "retrying":
+            if f.get("type") == "sync_result" and d.get("job_id") in jobs \
+                    and d["status"] != "retrying":
                 found[d["job_id"]] = d
         return list(found.values()) if len(found) == len(jobs) else None
     return wait_for(ended, timeout=timeout, interval=0.2, what="the settling syncs")
