@@ -6,6 +6,7 @@
 #   make check-asan the same suite against an ASan+UBSan build (build-asan/)
 #   make demo       install, build, start services, migrate, seed, run scheduler + workers
 #   make bench      benchmarks (never timed assertions)
+#   make chaos      the chaos test with 10,000 changes (tests/integration/test_chaos.py)
 #   make lint       static checks that the compiler does not make
 #   make fuzz       libFuzzer targets (build-fuzz/), each run for FUZZ_RUNS inputs
 #                   (or FUZZ_SECONDS seconds) from its seed corpus in tests/fuzz/
@@ -116,6 +117,12 @@ fuzz-coverage: setup
 bench: setup
 	@$(MAKE) --no-print-directory all
 	@tests/bench/run.sh $(BUILD)
+
+.PHONY: chaos
+chaos: setup
+	@$(MAKE) --no-print-directory all
+	@CALSYNC_CHAOS_CHANGES=10000 CALSYNC_CHAOS_SECONDS=300 CALSYNC_CHAOS_SETTLE_S=600 \
+		CALSYNC_TEST_FILTER=test_chaos tests/run.sh $(BUILD)
 
 lint:
 	@tests/lint.sh
