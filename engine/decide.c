@@ -36,6 +36,8 @@ enum cs_action cs_decide_pull(const cs_pull_facts *f)
 		return CS_ACT_LEAVE_ALONE;
 	if (restored && !hub_deleted && f->remote == CS_SAME)
 		return CS_ACT_RELINK;
+	if (!restored && f->own_write)
+		return CS_ACT_OWN_WRITE; /* no one else changed it: never a conflict */
 	if (!hub_deleted && f->equal)
 		return CS_ACT_SETTLE_EQUAL;
 	if (restored && hub_deleted)
@@ -65,9 +67,9 @@ enum cs_action cs_decide_reread(const cs_reread_facts *f)
 	if (f->remote_gone)
 		return f->deleting ? CS_ACT_SETTLE_EQUAL : CS_ACT_DELETE_CONFLICT;
 	if (f->deleting)
-		return f->equal || f->remote == CS_SAME ? CS_ACT_DELETE_REMOTE :
+		return f->equal || f->own_write || f->remote == CS_SAME ? CS_ACT_DELETE_REMOTE :
 			CS_ACT_DELETE_CONFLICT;
 	if (f->equal)
 		return CS_ACT_SETTLE_EQUAL;
-	return f->remote == CS_SAME ? CS_ACT_UPDATE_REMOTE : CS_ACT_UPDATE_CONFLICT;
+	return f->own_write || f->remote == CS_SAME ? CS_ACT_UPDATE_REMOTE : CS_ACT_UPDATE_CONFLICT;
 }

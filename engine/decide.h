@@ -32,6 +32,8 @@ enum cs_action {
 	CS_ACT_RECORD_ETAG,     /* (pull) the remote etag moved, its content did not */
 	CS_ACT_SETTLE,          /* (push) nothing to write: the version counts as synced */
 	CS_ACT_SETTLE_EQUAL,    /* both sides hold the same content: record it as synced */
+	CS_ACT_OWN_WRITE,       /* (pull) the remote holds calsync's own last write, its
+				   answer lost: recorded as synced; the Hub decides the rest */
 	CS_ACT_RELINK,          /* (pull) restored as it was: mapped again, the Hub decides */
 	CS_ACT_LEAVE_ALONE,     /* (pull) an ignored deletion: the remote goes on alone */
 	CS_ACT_UPDATE_HUB,      /* (pull) the Hub copy follows the remote (a restore too) */
@@ -56,6 +58,7 @@ typedef struct cs_pull_facts {
 	enum cs_change remote;  /* the item against the last sync */
 	enum cs_change local;   /* the Hub copy against the last sync (when loaded) */
 	bool equal;             /* the Hub copy holds the item's content (when loaded) */
+	bool own_write;         /* the item holds what calsync last wrote (cs_event.written) */
 	enum cs_hub_state hub;
 } cs_pull_facts;
 
@@ -79,6 +82,7 @@ typedef struct cs_reread_facts {
 	bool deleting;          /* the failed write was a delete */
 	bool remote_gone;       /* not found, or cancelled */
 	bool equal;             /* it holds the Hub's content */
+	bool own_write;         /* it holds what calsync last wrote (cs_event.written) */
 	enum cs_change remote;  /* it against the last sync */
 } cs_reread_facts;
 

@@ -237,6 +237,7 @@ static int change(struct page_ctx *c, cs_event *ev, cs_mapping *m, cs_err *err)
 	cs_fingerprint(ev, rh);
 	f.remote = cs_change_of(rh, m->remote_hash);
 	f.etag_moved = ev->etag && (!m->etag || strcmp(ev->etag, m->etag) != 0);
+	f.own_write = !ev->cancelled && ev->written && strcmp(ev->written, rh) == 0;
 	upd.etag = ev->etag;
 	upd.raw = ev->raw;
 	upd.is_deleted = m->is_deleted && ev->cancelled;
@@ -272,7 +273,9 @@ static int change(struct page_ctx *c, cs_event *ev, cs_mapping *m, cs_err *err)
 		json_array_append_new(c->map_rows, cs_mapping_row(&upd, NULL, run->generation));
 		break;
 	case CS_ACT_SETTLE_EQUAL:
-		/* both sides hold the same content (calsync's own write, its answer lost) */
+	case CS_ACT_OWN_WRITE:
+		/* synced at the remote's content: equal, or calsync's own write whose answer
+		 * was lost (a newer Hub version stays pending: synced_at is kept) */
 		upd.local_hash = rh;
 		upd.remote_hash = rh;
 		json_array_append_new(c->map_rows, cs_mapping_row(&upd, ev->series_id, run->generation));

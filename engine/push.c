@@ -144,6 +144,7 @@ static int reread(cs_calendar *cal, const cs_mapping *m, const char *lh, bool de
 		cs_fingerprint(remote, rh);
 		f.remote_gone = remote->cancelled;
 		f.equal = strcmp(rh, lh) == 0;
+		f.own_write = remote->written && strcmp(remote->written, rh) == 0;
 		f.remote = cs_change_of(rh, m->remote_hash);
 	}
 	*act = cs_decide_reread(&f);
@@ -345,6 +346,10 @@ static int push_write(cs_sync *s, cs_calendar *cal, cs_hubevent *hub,
 	int rc = -1;
 
 	cs_fingerprint(&hub->ev, lh);
+	free(hub->ev.written);
+	hub->ev.written = strdup(lh);   /* the remote copy keeps what calsync wrote */
+	if (!hub->ev.written)
+		return cs_err_set(err, CS_ENOMEM, false, "out of memory");
 	if (hub_series && remote_series(s, cal, hub_series, depth, &series, err))
 		return -1;
 	hub->ev.series_id = series;

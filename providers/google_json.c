@@ -187,6 +187,7 @@ static int map_attendees(struct mapper *m, json_t *item, cs_event *ev)
 static int map_hub_id(struct mapper *m, json_t *item, cs_event *ev)
 {
 	json_t *ext = json_object_get(item, "extendedProperties"), *priv;
+	int rc;
 
 	if (!ext || json_is_null(ext))
 		return MAP_OK;
@@ -197,7 +198,8 @@ static int map_hub_id(struct mapper *m, json_t *item, cs_event *ev)
 		return MAP_OK;
 	if (!json_is_object(priv))
 		return bad(m, "extendedProperties.private is not an object");
-	return opt_string(m, priv, CS_GOOGLE_HUB_KEY, &ev->hub_id);
+	rc = opt_string(m, priv, CS_GOOGLE_HUB_KEY, &ev->hub_id);
+	return rc ? rc : opt_string(m, priv, CS_GOOGLE_WRITTEN_KEY, &ev->written);
 }
 
 /* The series and occurrence of an override or a removed occurrence. */
@@ -440,8 +442,9 @@ json_t *cs_google_event_to_json(const cs_event *ev, const char *hub_id,
 		goto fail;
 	if (ev->nattendees && put_attendees(o, ev, err))
 		goto fail;
-	if (hub_id) {
-		if (!(v = json_pack("{s:{s:s}}", "private", CS_GOOGLE_HUB_KEY, hub_id))) {
+	if (hub_id || ev->written) {   /* a patch merges these into the other private keys */
+		if (!(v = json_pack("{s:{s:s*, s:s*}}", "private", CS_GOOGLE_HUB_KEY, hub_id,
+				    CS_GOOGLE_WRITTEN_KEY, ev->written))) {
 			cs_err_set(err, CS_EINVAL, false, "Hub event id is not valid UTF-8");
 			goto fail;
 		}

@@ -8,7 +8,8 @@
  *   are base32hex, so the id is valid; the same Hub event always gives the
  *   same id, which makes a retried insert a 409 instead of a duplicate).
  * - the Hub event id is also stamped as
- *   extendedProperties.private.familyhub_event_id (CS_GOOGLE_HUB_KEY).
+ *   extendedProperties.private.familyhub_event_id (CS_GOOGLE_HUB_KEY), and
+ *   the fingerprint of what calsync wrote as familyhub_written.
  * - times: all-day {date} <-> all_day + "YYYY-MM-DD"; timed {dateTime with
  *   any offset, timeZone?} <-> UTC "YYYY-MM-DDTHH:MM:SSZ" + timezone (the
  *   start's timeZone). Written back as dateTime in UTC plus timeZone;
@@ -32,6 +33,7 @@
 #include "provider.h"
 
 #define CS_GOOGLE_HUB_KEY "familyhub_event_id"
+#define CS_GOOGLE_WRITTEN_KEY "familyhub_written"  /* cs_event.written */
 
 /*
  * The partial response (`fields`) events.list asks for: exactly what
@@ -58,7 +60,8 @@ int cs_google_event_from_json(json_t *item, cs_event *out, cs_err *err);
 
 /*
  * The request body for events.insert/update of ev (without "id"), with
- * hub_id (may be NULL) stamped under CS_GOOGLE_HUB_KEY. NULL with
+ * hub_id (may be NULL) stamped under CS_GOOGLE_HUB_KEY and ev->written
+ * (may be NULL) under CS_GOOGLE_WRITTEN_KEY. NULL with
  * CS_EINVAL when ev is not complete (start/end missing or malformed).
  */
 json_t *cs_google_event_to_json(const cs_event *ev, const char *hub_id,

@@ -47,7 +47,7 @@ void cs_event_release(cs_event *ev)
 	char **strs[] = {&ev->id, &ev->etag, &ev->title, &ev->description,
 			 &ev->location, &ev->start, &ev->end, &ev->timezone,
 			 &ev->recurrence, &ev->series_id, &ev->original_start,
-			 &ev->status, &ev->hub_id, &ev->bad, &ev->raw};
+			 &ev->status, &ev->hub_id, &ev->bad, &ev->raw, &ev->written};
 
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(*strs[i]);
@@ -71,11 +71,11 @@ int cs_event_copy(cs_event *dst, const cs_event *src, cs_err *err)
 	char **d[] = {&dst->id, &dst->etag, &dst->title, &dst->description,
 		      &dst->location, &dst->start, &dst->end, &dst->timezone,
 		      &dst->recurrence, &dst->series_id, &dst->original_start,
-		      &dst->status, &dst->hub_id, &dst->bad, &dst->raw};
+		      &dst->status, &dst->hub_id, &dst->bad, &dst->raw, &dst->written};
 	const char *s[] = {src->id, src->etag, src->title, src->description,
 			   src->location, src->start, src->end, src->timezone,
 			   src->recurrence, src->series_id, src->original_start,
-			   src->status, src->hub_id, src->bad, src->raw};
+			   src->status, src->hub_id, src->bad, src->raw, src->written};
 
 	memset(dst, 0, sizeof(*dst));
 	dst->all_day = src->all_day;

@@ -55,6 +55,15 @@ typedef struct cs_event {
 	 * last one back in update()'s ev, so that a rewrite merges into it.
 	 */
 	char *raw;
+	/*
+	 * The fingerprint (fingerprint.h) of the content calsync wrote, kept
+	 * on the remote copy: set by the engine before create() and update(),
+	 * and read back by fetch and get where the provider stores it. When it
+	 * matches the copy's own fingerprint, the copy holds calsync's own
+	 * last write and nobody changed it since - also when the answer to
+	 * that write was lost. NULL: none.
+	 */
+	char *written;
 } cs_event;
 
 typedef struct cs_page {

@@ -214,6 +214,37 @@ def test_a_write_whose_answer_was_lost_is_no_conflict(world, emu, jtype):
     assert run(world)["pushed"] == 0 and emu.writes() == writes
 
 
+@pytest.mark.parametrize("then", ["retry", "sync"])
+def test_a_lost_answer_then_a_newer_hub_edit_is_no_conflict(services, bin_dir, emu, then):
+    """calsync's own write got through but its answer was lost (or its worker was killed
+    mid-request), and the Hub changed again before the retry: the remote holds an older Hub
+    version that nobody else wrote (its familyhub_written stamp matches it), so the retry -
+    or a sync that comes first - writes the newest version; no conflict."""
+    w = new_world(services, bin_dir, emu, CALSYNC_RETRY_BASE_MS=3000, CALSYNC_RETRY_MAX_MS=3000)
+    try:
+        ev = hub_event(w, "Swimming", "2026-12-14T17:00Z", "2026-12-14T18:00Z")
+        run(w)
+        edit(w, ev, title="Swimming (lane 2)")
+        emu.faults({"method": "PATCH", "path_regex": "/events/", "action": "apply_then_fail",
+                    "status": 500, "times": 1})
+        job = w.enqueue("calsync:jobs:interactive", "push", calendar_id=w.cal, event_id=ev)
+        wait_for(lambda: w.results_of(job), timeout=30, what="the first attempt")
+        assert [e["summary"] for e in emu.events(w.remote)] == ["Swimming (lane 2)"]
+        edit(w, ev, title="Swimming (lane 3)")          # before the retry, 1.5 s or more later
+        if then == "sync":
+            res = run(w)
+            assert res["status"] == "success" and res["conflicts"] == 0, res
+        res = wait_for(lambda: [r for r in w.results_of(job) if r["status"] != "retrying"],
+                       timeout=30, what="the retry")[-1]
+        assert res["status"] == "success" and res["conflicts"] == 0, res
+        assert query(w.db_url, "SELECT count(*) FROM calendar_conflicts") == [(0,)]
+        assert [e["summary"] for e in emu.events(w.remote)] == ["Swimming (lane 3)"]
+        writes = emu.writes()
+        assert run(w)["pushed"] == 0 and emu.writes() == writes
+    finally:
+        w.stop()
+
+
 # ---------------------------------------------------------------- 17: retried creates
 
 def test_a_retried_create_writes_the_current_version(services, bin_dir, emu):

@@ -475,3 +475,25 @@ TEST(google_keep_attendees_keeps_responses_of_who_stays)
 	json_decref(remote);
 	json_decref(j);
 }
+
+TEST(google_written_stamp_round_trips_in_private_properties)
+{
+	cs_event ev = {.title = "Swim", .start = "2026-12-14T17:00:00Z", .end = "2026-12-14T18:00:00Z",
+		       .timezone = "Europe/London", .written = "fp-of-what-calsync-wrote"};
+	cs_event back = {0};
+	cs_err err;
+	json_t *j = cs_google_event_to_json(&ev, NULL, &err);
+
+	CHECK(j);
+	CHECK_STR(json_string_value(json_object_get(json_object_get(json_object_get(
+			  j, "extendedProperties"), "private"), CS_GOOGLE_WRITTEN_KEY)),
+		  "fp-of-what-calsync-wrote");
+	CHECK(!json_object_get(json_object_get(json_object_get(j, "extendedProperties"),
+					       "private"), CS_GOOGLE_HUB_KEY));
+	json_object_set_new(j, "id", json_string("e1"));
+	json_object_set_new(j, "status", json_string("confirmed"));
+	CHECK(cs_google_event_from_json(j, &back, &err) == 0 && !back.bad);
+	CHECK_STR(back.written, "fp-of-what-calsync-wrote");
+	cs_event_release(&back);
+	json_decref(j);
+}
