@@ -589,6 +589,15 @@ def test_a_series_without_a_zone_is_written_in_the_tenants_zone(world, emu):
     assert emu.writes() == writes
 
 
+def ignore_the_delete_conflict(world):
+    """The next sync raises one delete_conflict; a person ignores it."""
+    assert run(world)["conflicts"] == 1
+    ((conflict, kind),) = query(world.db_url, "SELECT id, conflict_type FROM calendar_conflicts")
+    assert kind == "delete_conflict"
+    assert run(world, "resolve", conflict_id=conflict, resolution="ignore",
+               resolved_by=world.user)["status"] == "success"
+
+
 def test_an_ignored_delete_conflict_stays_ignored(world, emu):
     """Hub edited, Google deleted: ignored means left alone on both sides - the next
     full sync does not tombstone the Hub copy and nothing re-creates it on Google."""
@@ -596,11 +605,7 @@ def test_an_ignored_delete_conflict_stays_ignored(world, emu):
     run(world)
     query(world.db_url, "UPDATE events SET location = 'Library', updated_at = NOW()")
     emu.delete(world.remote, a["id"])
-    assert run(world)["conflicts"] == 1
-    ((conflict, kind),) = query(world.db_url, "SELECT id, conflict_type FROM calendar_conflicts")
-    assert kind == "delete_conflict"
-    assert run(world, "resolve", conflict_id=conflict, resolution="ignore",
-               resolved_by=world.user)["status"] == "success"
+    ignore_the_delete_conflict(world)
     writes = emu.writes()
     for mode in ("full", "incremental", "full"):
         res = run(world, mode=mode)
@@ -617,11 +622,7 @@ def test_an_ignored_hub_deletion_is_not_pushed(world, emu):
     run(world)
     query(world.db_url, "UPDATE events SET deleted_at = NOW(), updated_at = NOW()")
     emu.patch(world.remote, a["id"], location="Club room")
-    assert run(world)["conflicts"] == 1
-    ((conflict, kind),) = query(world.db_url, "SELECT id, conflict_type FROM calendar_conflicts")
-    assert kind == "delete_conflict"
-    assert run(world, "resolve", conflict_id=conflict, resolution="ignore",
-               resolved_by=world.user)["status"] == "success"
+    ignore_the_delete_conflict(world)
     writes = emu.writes()
     for mode in ("incremental", "full"):
         res = run(world, mode=mode)
