@@ -36,8 +36,8 @@ enum cs_action cs_decide_pull(const cs_pull_facts *f)
 		return CS_ACT_LEAVE_ALONE;
 	if (restored && !hub_deleted && f->remote == CS_SAME)
 		return CS_ACT_RELINK;
-	if (!restored && f->own_write)
-		return CS_ACT_OWN_WRITE; /* no one else changed it: never a conflict */
+	if (!restored && f->own_write && f->local == CS_CHANGED)
+		return CS_ACT_OWN_WRITE; /* the Hub's newer change was being pushed: no conflict */
 	if (!hub_deleted && f->equal)
 		return CS_ACT_SETTLE_EQUAL;
 	if (restored && hub_deleted)

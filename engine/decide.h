@@ -58,7 +58,9 @@ typedef struct cs_pull_facts {
 	enum cs_change remote;  /* the item against the last sync */
 	enum cs_change local;   /* the Hub copy against the last sync (when loaded) */
 	bool equal;             /* the Hub copy holds the item's content (when loaded) */
-	bool own_write;         /* the item holds what calsync last wrote (cs_event.written) */
+	bool own_write;         /* the item holds what calsync last wrote (cs_event.written);
+				   counts only while the Hub has a change of its own to push,
+				   so that a remote copy set back to an older write is a change */
 	enum cs_hub_state hub;
 } cs_pull_facts;
 
