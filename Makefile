@@ -15,7 +15,7 @@
 CC      ?= cc
 SAN     ?=
 BUILD   ?= build
-PKGS    := hiredis rdkafka libcurl libpq jansson libical libsodium libxml-2.0
+PKGS    := hiredis rdkafka libcurl libpq jansson libical libsodium libxml-2.0 libmicrohttpd
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla -Werror
 CFLAGS  ?= -O2 -g

@@ -17,8 +17,8 @@ KAFKA_MARKER="$CACHE/kafka-$KAFKA_VERSION/.complete"
 PACKAGES=(
   build-essential pkg-config
   libhiredis-dev librdkafka-dev libcurl4-openssl-dev libpq-dev libjansson-dev
-  libical-dev libsodium-dev libxml2-dev
-  postgresql redis-server radicale kcat
+  libical-dev libsodium-dev libxml2-dev libmicrohttpd-dev
+  postgresql redis-server radicale kcat pgbouncer vdirsyncer unicode-cldr-core
   python3 python3-pytest python3-psycopg2 python3-redis python3-confluent-kafka
   python3-yaml python3-nacl yamllint docker-compose
   openjdk-17-jre-headless maven ca-certificates curl

@@ -480,6 +480,8 @@ static int g_revoke(cs_provider *g, cs_err *err)
 
 const struct cs_provider_ops cs_google_provider = {
 	.name = "google",
+	/* 600 requests a minute per user per project (Google's default quota) */
+	.limits = { .max_in_flight = 0, .per_second = 10, .burst = 20 },
 	.open = g_open,
 	.close = g_close,
 	.caps = g_caps,

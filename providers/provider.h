@@ -129,8 +129,23 @@ enum cs_provider_cap {
 	CS_CAP_SERIES_ONE_RESOURCE = 1u << 1
 };
 
+/*
+ * How hard one account of a provider may be driven, across all threads of
+ * a process (Google: a per-user quota; Graph: 4 requests at once per
+ * mailbox). An account is the connection's owner at that provider: the
+ * calendars of one user and provider (and, for CalDAV, one user name)
+ * share it. 0 in a field: no limit of that kind. The worker's pacer
+ * enforces them; Retry-After answers pause that account only.
+ */
+typedef struct cs_provider_limits {
+	unsigned max_in_flight;   /* requests at once per account */
+	unsigned per_second;      /* sustained requests per second per account */
+	unsigned burst;           /* requests allowed at once above per_second */
+} cs_provider_limits;
+
 struct cs_provider_ops {
 	const char *name;     /* the external_calendars.provider value */
+	cs_provider_limits limits;
 	int (*open)(cs_provider **out, const cs_config *cfg, cs_creds *creds, cs_http *http,
 		    cs_err *err);
 	void (*close)(cs_provider *p);
