@@ -70,6 +70,12 @@ static const struct setting settings[] = {
 	 "CalDAV entry point used for discovery"},
 	{"CALSYNC_CA_FILE", S(ca_file), K_STR, "", 0, false, 0, 0,
 	 "extra CA bundle; TLS is always verified (empty: system store)"},
+	{"CALSYNC_HTTP_ADDR", S(http_addr), K_STR, "", 0, false, 0, 0,
+	 "`host:port` where the program serves `/healthz`, `/readyz` and `/metrics`"
+	 " (`calsync-hooks` its hooks too); empty: the program's own default (README)"},
+	{"CALSYNC_HOOKS_PUBLIC_URL", S(hooks_public_url), K_STR, "", 0, false, 0, 0,
+	 "https base URL at which the providers reach `calsync-hooks`; empty: no channels,"
+	 " polling only"},
 	{"CALSYNC_LOG_LEVEL", S(log_level), K_LEVEL, "info", 0, false, 0, 0,
 	 "`debug`, `info`, `warn` or `error`"},
 	{"CALSYNC_LOG_FORMAT", S(log_format), K_FORMAT, "text", 0, false, 0, 0,

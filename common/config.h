@@ -41,6 +41,8 @@ typedef struct cs_config {
 	char *ms_client_secret;
 	char *icloud_url;
 	char *ca_file;
+	char *http_addr;
+	char *hooks_public_url;
 	char *log_level;
 	char *log_format;
 	char *migrations_dir;
