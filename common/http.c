@@ -15,6 +15,8 @@
 
 #include <curl/curl.h>
 
+#include "observe.h"
+#include "queue.h"
 #include "banned.h"
 
 struct cs_http {
@@ -26,6 +28,7 @@ struct cs_http {
 	bool over_cap;                 /* it passed the body cap */
 	cs_http_guard_fn guard;        /* asked before every request but a GET */
 	void *guard_ctx;
+	const char *label;             /* provider of the requests, for the metrics */
 	atomic_bool in_flight;
 };
 
@@ -79,6 +82,12 @@ void cs_http_set_guard(cs_http *h, cs_http_guard_fn fn, void *ctx)
 {
 	h->guard = fn;
 	h->guard_ctx = ctx;
+}
+
+void cs_http_set_label(cs_http *h, const char *provider)
+{
+	if (h)
+		h->label = provider;
 }
 
 bool cs_http_in_flight(const cs_http *h)
@@ -176,6 +185,7 @@ int cs_http_request(cs_http *h, const char *method, const char *url,
 {
 	struct curl_slist *hdrs = NULL, *tmp;
 	char what[300];
+	long long started;
 	CURLcode rc;
 	int ret = -1;
 
@@ -203,8 +213,12 @@ int cs_http_request(cs_http *h, const char *method, const char *url,
 		goto done;
 	}
 	atomic_store(&h->in_flight, true);
+	started = cs_now_ms();
 	rc = curl_easy_perform(h->curl);
 	atomic_store(&h->in_flight, false);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
+	cs_observe_provider_request(h->label, resp->status, (double)(cs_now_ms() - started) / 1000);
 	if (rc == CURLE_WRITE_ERROR && h->over_cap) {
 		cs_err_set(err, CS_EPROTO, false, "%s: the answer is larger than %zu bytes",
 			   what, resp->body.cap);
@@ -214,7 +228,6 @@ int cs_http_request(cs_http *h, const char *method, const char *url,
 		transport_error(h, rc, what, err);
 		goto done;
 	}
-	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
 	read_retry_after(h, resp);
 	ret = 0;
 	goto done;

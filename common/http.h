@@ -62,6 +62,13 @@ void cs_http_response_release(cs_http_response *r);
 typedef int (*cs_http_guard_fn)(void *ctx, cs_err *err);
 void cs_http_set_guard(cs_http *h, cs_http_guard_fn fn, void *ctx);
 
+/*
+ * Name the provider whose requests follow (a static string of the
+ * provider registry; NULL: "other"), for the request metrics (observe.h).
+ * h may be NULL (nothing to name).
+ */
+void cs_http_set_label(cs_http *h, const char *provider);
+
 /* Is a request of this client in flight now? Safe to ask from any thread. */
 bool cs_http_in_flight(const cs_http *h);
 

@@ -163,6 +163,7 @@ int cs_calendar_connect(cs_sync *s, cs_calendar *cal, cs_err *err)
 	cal->owner = s;
 	cal->creds.store = store_now;
 	cal->creds.store_ctx = cal;
+	cs_http_set_label(s->http, cal->ops->name);
 	rc = cal->ops->open(&cal->provider, s->cfg, &cal->creds, s->http, err);
 out:
 	PQclear(res);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "observe.h"
 #include "banned.h"
 
 /* At most this many announcements are collected at once; the rest by the next call. */
@@ -32,6 +33,8 @@ int cs_conflict_raise(cs_sync *s, const cs_calendar *cal, const char *type,
 				7, params);
 	if (rc == 0)
 		s->report.counts.conflicts += cs_db_rows(res);
+	if (rc == 0)
+		cs_observe_conflicts_raised(type, cs_db_rows(res));
 	PQclear(res);
 	free(ljson);
 	free(ejson);

@@ -7,6 +7,7 @@
  */
 #include "conflict.h"
 #include "pull_page.h"
+#include "observe.h"
 #include "banned.h"
 
 /*
@@ -46,6 +47,7 @@ int cs_pull_overlaps(cs_pull_run *run, const char *events, cs_err *err)
 		       4, params))
 		return -1;
 	run->s->report.counts.conflicts += cs_db_rows(res);
+	cs_observe_conflicts_raised("time_overlap", cs_db_rows(res));
 	PQclear(res);
 	return 0;
 }

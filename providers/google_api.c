@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "observe.h"
 #include "banned.h"
 
 #define FORM_CAP ((size_t)64 << 10)
@@ -181,7 +182,18 @@ int cs_google_take_token(cs_provider *g, json_t *root, cs_err *err)
 	return 0;
 }
 
+static int google_refresh(cs_provider *g, cs_err *err);
+
 int cs_google_refresh(cs_provider *g, cs_err *err)
+{
+	int rc = google_refresh(g, err);
+
+	if (rc)
+		cs_observe_token_refresh_failed("google");
+	return rc;
+}
+
+static int google_refresh(cs_provider *g, cs_err *err)
 {
 	static const char *const hdrs[] = {
 		"Content-Type: application/x-www-form-urlencoded",

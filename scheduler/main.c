@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "config.h"
+#include "health.h"
 #include "ids.h"
 #include "log.h"
 #include "sched.h"
@@ -45,6 +46,7 @@ static void run(cs_sched *s)
 			cs_duties_reset(s);     /* a new leader: every duty is due now */
 		if (cs_leader_active(s))
 			cs_duties_run(s);
+		cs_gauges_step(s);
 		cs_consumer_step(s, LOOP_POLL_MS);
 	}
 }
@@ -59,8 +61,23 @@ static int usage(FILE *out)
 	return out == stdout ? 0 : 2;
 }
 
+/* /healthz, /readyz (PostgreSQL, Redis, Kafka) and /metrics. */
+static int serve_health(cs_health *h, cs_sched *s, cs_err *err)
+{
+	const cs_health_check checks[] = {
+		{"postgres", cs_health_check_postgres, s->cfg->database_url},
+		{"redis", cs_health_check_redis, s->cfg->redis_url},
+		{"kafka", cs_gauges_kafka_check, s},
+	};
+
+	if (cs_health_init(h, checks, sizeof(checks) / sizeof(checks[0]), err))
+		return -1;
+	return cs_health_serve(h, s->cfg->http_addr, CS_HTTP_ADDR_SCHEDULER, err);
+}
+
 int main(int argc, char **argv)
 {
+	cs_health health = {0};
 	cs_sched s;
 	cs_config cfg;
 	cs_err err;
@@ -92,6 +109,10 @@ int main(int argc, char **argv)
 		cs_error("%s", err.msg);
 		goto cleanup;
 	}
+	if (serve_health(&health, &s, &err)) {
+		cs_error("%s", err.msg);
+		goto cleanup;
+	}
 	cs_info("started as %s: topic %s, group %s, lease %ld ms", s.id, cfg.kafka_topic,
 		cfg.kafka_group, cfg.leader_lease_ms);
 	run(&s);
@@ -99,6 +120,7 @@ int main(int argc, char **argv)
 	cs_leader_release(&s);
 	rc = 0;
 cleanup:
+	cs_health_stop(&health);
 	cs_consumer_close(&s);
 	cs_redis_free(s.redis);
 	cs_db_free(s.db);

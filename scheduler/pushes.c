@@ -21,6 +21,7 @@
 #include "log.h"
 #include "queue.h"
 #include "targets.h"
+#include "observe.h"
 #include "banned.h"
 
 static const char sql_event_tenant[] = "SELECT tenant_id::text FROM events WHERE id = $1::uuid";
@@ -59,6 +60,8 @@ static int dead_letter(cs_sched *s, const rd_kafka_message_t *m, const char *rea
 	if (!data)
 		return cs_err_set(err, CS_ENOMEM, true, "out of memory");
 	rc = cs_queue_publish(s->redis, CS_STREAM_DEAD, "dead_letter", data, err);
+	if (rc == 0)
+		cs_observe_dead_letter("event_changed");
 	free(data);
 	if (rc)
 		return cs_err_prefix(err, "dead-lettering");

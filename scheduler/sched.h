@@ -19,6 +19,7 @@
 #ifndef CS_SCHED_H
 #define CS_SCHED_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <signal.h>
 
@@ -42,6 +43,7 @@
 #define CS_RECONCILE_SETTLE_S 30      /* fresher changes are the Kafka path's */
 #define CS_SYNC_DEDUP_TTL_S 21600     /* calsync:queued:sync|full:<cal>, 6 h */
 #define CS_PUSH_DEDUP_TTL_S 300       /* calsync:queued:push:<cal>:<event>, 5 min */
+#define CS_GAUGES_PERIOD_MS 5000      /* stream, auth_required and Kafka gauges (gauges.c) */
 
 /* A log line that repeats while a trouble lasts is written at most this often. */
 #define CS_TROUBLE_LOG_MS 10000
@@ -81,6 +83,10 @@ typedef struct cs_sched {
 	cs_throttle kafka_trouble;
 	cs_throttle kafka_log_trouble;
 	cs_throttle held_trouble;
+
+	/* gauges.c */
+	long long next_gauges;
+	atomic_llong kafka_seen_ms;    /* when Kafka last answered (read by /readyz) */
 } cs_sched;
 
 /* Monotonic milliseconds. */
@@ -106,6 +112,10 @@ void cs_leader_release(cs_sched *s);
 void cs_duties_reset(cs_sched *s);       /* every duty due now (new leader) */
 void cs_duties_run(cs_sched *s);         /* the leader's due duties */
 void cs_groups_maintain(cs_sched *s);    /* make sure of the groups after Redis errors */
+
+/* gauges.c */
+void cs_gauges_step(cs_sched *s);        /* measure the gauges of /metrics when due */
+int cs_gauges_kafka_check(void *sched, cs_err *err); /* readiness: Kafka answered lately */
 
 /* consumer.c */
 int cs_consumer_open(cs_sched *s, cs_err *err);

@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "config.h"
+#include "health.h"
 #include "log.h"
 #include "pool.h"
 #include "secret.h"
@@ -35,8 +36,23 @@ static void tune_malloc(void)
 	mallopt(M_TOP_PAD, 16 << 20);
 }
 
+/* /healthz, /readyz (PostgreSQL, Redis, not draining) and /metrics. */
+static int serve_health(cs_health *h, const cs_config *cfg, cs_err *err)
+{
+	const cs_health_check checks[] = {
+		{"postgres", cs_health_check_postgres, cfg->database_url},
+		{"redis", cs_health_check_redis, cfg->redis_url},
+		{"draining", cs_health_check_not_stopping, (void *)&cs_stop_requested},
+	};
+
+	if (cs_health_init(h, checks, sizeof(checks) / sizeof(checks[0]), err))
+		return -1;
+	return cs_health_serve(h, cfg->http_addr, CS_HTTP_ADDR_WORKER, err);
+}
+
 int main(int argc, char **argv)
 {
+	cs_health health;
 	cs_keyring *keys = NULL;
 	cs_config cfg;
 	bool abandoned = false;
@@ -65,13 +81,14 @@ int main(int argc, char **argv)
 	}
 	json_object_seed(0);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (cs_signals_install(&err)) {
+	if (cs_signals_install(&err) || serve_health(&health, &cfg, &err)) {
 		cs_error("%s", err.msg);
 		cs_keyring_free(keys);
 		cs_config_release(&cfg);
 		return 1;
 	}
 	rc = cs_pool_run(&cfg, keys, &cs_stop_requested, &abandoned, &err);
+	cs_health_stop(&health);
 	if (rc)
 		cs_error("worker: %s", err.msg);
 	if (abandoned) {

@@ -10,6 +10,7 @@
 #include "batch_scripts.h"
 #include "conflict.h"
 #include "log.h"
+#include "observe.h"
 #include "pull.h"
 #include "queue.h"
 #include "banned.h"
@@ -68,12 +69,14 @@ static void run_one(cs_worker *w, cs_joblist *jobs, cs_job *job, volatile sig_at
 	cs_log_context(job->job_id, job->calendar_id);
 	cs_err_clear(&err);
 	job->started_ms = cs_now_ms();
+	cs_observe_job_started(job->type);
 	w->last_progress_ms = job->started_ms;
 	cs_keeper_begin(w->keeper, job, jobs->items, jobs->n);
 	rc = job->has_lock ? cs_worker_take_fence(w, job, &err) : 0;
 	if (rc == 0)
 		rc = h->run(w, job, &err);
 	cs_keeper_end(w->keeper);
+	cs_observe_job_ran(job->type, job->started_ms);
 	if (rc == 0)
 		cs_job_end(job, CS_OUT_ACK, job->status ? job->status : "success", job->error);
 	else
@@ -115,6 +118,17 @@ static void gather_conflicts(cs_worker *w, cs_joblist *jobs)
 	}
 }
 
+/* After the batch ended: count the ends it recorded (observe.h). */
+static void observe_ends(const cs_joblist *jobs, const bool *fenced)
+{
+	for (int i = 0; i < jobs->n; i++) {
+		enum cs_outcome o = jobs->items[i]->outcome;
+
+		if (!fenced[i] && (o == CS_OUT_ACK || o == CS_OUT_RETRY || o == CS_OUT_DEAD))
+			cs_observe_job_finished(jobs->items[i]->type, jobs->items[i]->status);
+	}
+}
+
 /* After the batch ended: record what its ends announced. */
 static void record_announced(cs_worker *w, cs_joblist *jobs, const bool *fenced)
 {
@@ -146,6 +160,8 @@ int cs_run_batch(cs_worker *w, cs_joblist *jobs, volatile sig_atomic_t *stop, cs
 		if (fenced[i])
 			cs_warn("job %s was taken over by another worker: its end was not recorded",
 				jobs->items[i]->job_id);
+	if (rc == 0 && fenced)
+		observe_ends(jobs, fenced);
 	if (rc == 0 && fenced)
 		record_announced(w, jobs, fenced);
 	free(fenced);
