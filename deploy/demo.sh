@@ -203,6 +203,7 @@ export DEMO_GOOGLE_CALENDAR
 export CALSYNC_SECRET_KEYS="demo:$(new_secret_key)"
 export CALSYNC_SYNC_INTERVAL=30
 export CALSYNC_KAFKA_TOPIC=familyhub.events
+export CALSYNC_HTTP_ADDR="${CALSYNC_HTTP_ADDR:-127.0.0.1:0}"  # each program on a free port (logged)
 export CALSYNC_MIGRATIONS_DIR="$ROOT/migrations"
 export CALSYNC_LOG_LEVEL=${CALSYNC_LOG_LEVEL:-info}
 say "  Google (stand-in) listens on $DEMO_EMU_URL; Sarah's calendar as Google has it:"

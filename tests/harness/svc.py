@@ -681,6 +681,9 @@ class Services:
 
     def _write_env(self):
         env = {"CALSYNC_TEST_RUN_DIR": self.run_dir}
+        # every program under test serves /healthz, /readyz and /metrics on a free
+        # port of its own; it logs the port ("serving /healthz ... on port N")
+        env["CALSYNC_HTTP_ADDR"] = "127.0.0.1:0"
         for name in NAMES:
             if name in self.state and "port" in self.state[name]:
                 env.update(self.service(name).env())
