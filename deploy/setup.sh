@@ -23,6 +23,7 @@ PACKAGES=(
   python3-yaml python3-nacl yamllint docker-compose
   openjdk-17-jre-headless maven ca-certificates curl
   clang libclang-rt-14-dev llvm
+  python3-jsonschema
 )
 
 say() { printf 'setup: %s\n' "$*"; }
