@@ -13,7 +13,8 @@ import pytest
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from calsync_helpers import wait_for
+from calsync_helpers import query, run_tool, wait_for
+from google_helpers import connect_google, emu  # noqa: F401 (a fixture)
 from observe_helpers import get, metrics, port_of, value
 from pool_helpers import INTERACTIVE, World, wait_result
 
@@ -139,7 +140,6 @@ def test_scheduler_gauges_streams_auth_required_kafka_and_dead_letters(world, se
     world.r.xadd("calsync:dead", {"type": "dead_letter", "data": "{}"})
     metric_reaches(port, "calsync_stream_length", 1, stream="calsync:dead")
 
-    from calsync_helpers import query
     query(world.db_url, "INSERT INTO calendar_sync_states (external_calendar_id, last_sync_status)"
                         " VALUES (%s, 'auth_required')", (cal,))
     metric_reaches(port, "calsync_calendars_auth_required", 1, provider="test")
@@ -152,3 +152,35 @@ def test_scheduler_gauges_streams_auth_required_kafka_and_dead_letters(world, se
     assert p.flush(30) == 0
     metric_reaches(port, "calsync_dead_letters_total", 2, type="event_changed")
     metric_reaches(port, "calsync_kafka_consumer_lag", 0, topic=topic)
+
+
+def test_provider_requests_are_counted_by_provider_and_code(services, bin_dir, emu):
+    world = World(services, bin_dir, redis_db=9)
+    try:
+        world.cal, world.remote = connect_google(world, emu)
+        world.worker("w")
+        port = port_of(lambda: world.log(0))
+        emu.add(world.remote, dict(summary="Dentist", start={"dateTime": "2026-12-10T14:00:00Z"},
+                                   end={"dateTime": "2026-12-10T15:00:00Z"}))
+        wait_result(world, world.enqueue(INTERACTIVE, "sync", calendar_id=world.cal), "success")
+        s = wait_for(lambda: (lambda m: m if value(m, "calsync_jobs_finished_total", type="sync",
+                                                   status="success") == 1 else None)(metrics(port)),
+                     what="the sync counted")
+        ok = value(s, "calsync_provider_requests_total", provider="google", code="200")
+        assert ok >= 2                                  # the token refresh and the listing
+        assert value(s, "calsync_provider_request_duration_seconds_count", provider="google") == \
+            sum(v for (n, labels), v in s.items()
+                if n == "calsync_provider_requests_total" and ("provider", "google") in labels)
+        # a refresh token Google does not know: the refresh fails, counted
+        sealed = run_tool(world.bin_dir, "secret", "seal", "--tenant", world.tenant, env=world.env,
+                          input="1//unknown-token", check=True).stdout.strip()
+        other = str(uuid.uuid4())
+        query(world.db_url, "INSERT INTO external_calendars(id, tenant_id, user_id, provider,"
+                            " provider_calendar_id, calendar_name, refresh_token_encrypted)"
+                            " VALUES (%s, %s, %s, 'google', 'other@example.com', 'Other', %s)",
+              (other, world.tenant, world.user, sealed))
+        wait_result(world, world.enqueue(INTERACTIVE, "sync", calendar_id=other), "failed")
+        s = metric_reaches(port, "calsync_token_refresh_failures_total", 1, provider="google")
+        assert value(s, "calsync_provider_requests_total", provider="google", code="400") >= 1
+    finally:
+        world.stop()
