@@ -1,6 +1,6 @@
 /*
  * cmd_view.c - the tool's read-only views: `status` (calendars and their
- * last sync, the queues) and `conflicts` (pending conflicts). `agenda` is
+ * last sync: status, counts, error, token health; the queues) and `conflicts` (pending conflicts). `agenda` is
  * in cmd_agenda.c.
  */
 #include <stdio.h>
@@ -86,7 +86,15 @@ int cmd_status(const cs_config *cfg, int argc, char **argv)
 	if (cli_query(cfg,
 		  "SELECT ec.id, ec.provider, ec.calendar_name AS name, ec.sync_direction AS direction,"
 		  " ec.is_active AS active, s.last_sync_at, s.last_sync_status AS status,"
-		  " s.events_synced AS synced, s.last_sync_error AS error"
+		  " s.events_synced AS synced, s.events_created AS created,"
+		  " s.events_updated AS updated, s.events_deleted AS deleted,"
+		  " CASE WHEN s.last_sync_status = 'auth_required' THEN 'reconnect'"
+		  "  WHEN ec.refresh_token_encrypted IS NULL AND ec.access_token_encrypted IS NULL"
+		  "   AND ec.icloud_app_password_encrypted IS NULL THEN 'none'"
+		  "  WHEN ec.refresh_token_encrypted IS NULL AND ec.token_expires_at < NOW() THEN 'expired'"
+		  "  WHEN ec.token_expires_at < NOW() THEN 'ok (refreshed at the next sync)'"
+		  "  ELSE 'ok' END AS token,"
+		  " s.last_sync_error AS error"
 		  " FROM external_calendars ec"
 		  " LEFT JOIN calendar_sync_states s ON s.external_calendar_id = ec.id"
 		  " WHERE $1::uuid IS NULL OR ec.id = $1::uuid ORDER BY ec.created_at",

@@ -19,7 +19,7 @@ static const struct cli_cmd commands[] = {
 	 "seal or open a secret (value on stdin), or re-seal every stored secret under the first key"},
 	{"enqueue", cmd_enqueue, "sync <calendar-id> [--full]",
 	 "queue a sync of one calendar now (interactive stream)"},
-	{"status", cmd_status, "[<calendar-id>]", "calendars with their last sync, and the queues"},
+	{"status", cmd_status, "[<calendar-id>]", "calendars with their last sync (status, counts, error, token health), and the queues"},
 	{"conflicts", cmd_conflicts, "[--tenant <id>]", "pending conflicts"},
 	{"resolve", cmd_resolve, "<conflict-id> local|external|merge|ignore [--merged JSON] [--by <user-id>]",
 	 "queue the resolution of a conflict"},
@@ -27,8 +27,9 @@ static const struct cli_cmd commands[] = {
 	 "deletions the mass-deletion guard held: show them, apply them once, or keep the Hub events"},
 	{"agenda", cmd_agenda, "--tenant <id> [--from YYYY-MM-DD] [--days N]",
 	 "the unified calendar of a tenant, with provider badges"},
-	{"watch", cmd_watch, "[--count N] [--from-start]",
-	 "follow calsync:results and calsync:conflicts live"},
+	{"watch", cmd_watch,
+	 "[--tenant <id>] [--calendar <id>] [--provider <name>] [--status <status>] [--count N] [--from-start]",
+	 "follow calsync:results (with progress) and calsync:conflicts live, filtered"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
