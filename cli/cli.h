@@ -51,5 +51,6 @@ int cmd_status(const cs_config *cfg, int argc, char **argv);
 int cmd_conflicts(const cs_config *cfg, int argc, char **argv);
 int cmd_agenda(const cs_config *cfg, int argc, char **argv);
 int cmd_deletions(const cs_config *cfg, int argc, char **argv);
+int cmd_history(const cs_config *cfg, int argc, char **argv);
 
 #endif

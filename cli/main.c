@@ -27,6 +27,8 @@ static const struct cli_cmd commands[] = {
 	 "deletions the mass-deletion guard held: show them, apply them once, or keep the Hub events"},
 	{"agenda", cmd_agenda, "--tenant <id> [--from YYYY-MM-DD] [--days N]",
 	 "the unified calendar of a tenant, with provider badges"},
+	{"history", cmd_history, "<calendar-id> [--event <id>] [--limit N]",
+	 "the audit of a calendar: its jobs and every change of its events, newest first"},
 	{"watch", cmd_watch,
 	 "[--tenant <id>] [--calendar <id>] [--provider <name>] [--status <status>] [--count N] [--from-start]",
 	 "follow calsync:results (with progress) and calsync:conflicts live, filtered"},

@@ -120,6 +120,9 @@ static const struct setting settings[] = {
 	 "the mass-deletion guard applies to calendars with at least this many events"},
 	{"CALSYNC_MASS_DELETE_PERCENT", S(mass_delete_percent), K_INT, "50", 0, false, 1, 100,
 	 "a pull that would delete more than this share of them stops instead"},
+	{"CALSYNC_AUDIT_RETENTION_DAYS", S(audit_retention_days), K_INT, "90", 0, false, 1, 36500,
+	 "days the audit of sync operations is kept (`calsync history`); older rows are pruned"
+	 " in batches by the scheduler's leader"},
 };
 
 static int check_url(const struct setting *s, const char *v, cs_err *err)

@@ -63,6 +63,7 @@ typedef struct cs_config {
 	long http_timeout_ms;
 	long mass_delete_min;
 	long mass_delete_percent;
+	long audit_retention_days;
 } cs_config;
 
 /*

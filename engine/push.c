@@ -17,6 +17,7 @@
 #include "decide.h"
 #include "fingerprint.h"
 #include "hub.h"
+#include "audit.h"
 #include "log.h"
 #include "mapping.h"
 #include "targets.h"
@@ -37,6 +38,7 @@ struct outcome {
 	const cs_hubevent *hub;      /* the version decided on (not READ_ONLY) */
 	const cs_mapping *mapping;   /* WROTE: the mapping as synced now */
 	const char *series;          /* WROTE: the remote series of an override, or NULL */
+	const char *action;          /* WROTE: created, updated, deleted (audit.h); NULL: no write */
 	const char *type, *remote_id; /* CONFLICT */
 	json_t *local, *external;    /* CONFLICT: both versions */
 	const char *why;             /* REFUSED: the provider's answer */
@@ -50,7 +52,9 @@ static int record_one(cs_sync *s, cs_calendar *cal, const struct outcome *o,
 {
 	switch (o->kind) {
 	case WROTE:
-		if (cs_mapping_save(s->db, cal->id, o->mapping, o->series, 0, err))
+		if (cs_mapping_save(s->db, cal->id, o->mapping, o->series, 0, err) ||
+		    (o->action && cs_audit_push(s->db, s->run_id, cal->id, o->hub->ev.id,
+						o->mapping->remote_id, o->action, err)))
 			return -1;
 		if (o->mapping->is_deleted || !cs_calendar_can(cal, CS_CAP_SERIES_ONE_RESOURCE))
 			return 0;
@@ -189,7 +193,8 @@ static int deleted(cs_sync *s, cs_calendar *cal, const cs_hubevent *hub,
 	m->is_deleted = true;
 	m->synced_at = hub->updated_at;
 	s->report.counts.pushed++;
-	return record(s, cal, &(struct outcome){.kind = WROTE, .hub = hub, .mapping = m}, err);
+	return record(s, cal, &(struct outcome){.kind = WROTE, .hub = hub, .mapping = m,
+						.action = "deleted"}, err);
 }
 
 /*
@@ -383,7 +388,8 @@ static int push_write(cs_sync *s, cs_calendar *cal, cs_hubevent *hub,
 		s->report.counts.pushed += wrote;
 		rc = record(s, cal,
 			    &(struct outcome){.kind = WROTE, .hub = hub, .mapping = &rec,
-					      .series = series},
+					      .series = series,
+					      .action = !wrote ? NULL : mapped ? "updated" : "created"},
 			    err);
 	}
 out:

@@ -21,6 +21,7 @@
 
 #include <jansson.h>
 
+#include "audit.h"
 #include "ids.h"
 #include "log.h"
 #include "queue.h"
@@ -224,6 +225,18 @@ struct duty {
 	int (*run)(cs_sched *s, cs_err *err);
 };
 
+/* Old audit rows, a batch per table at a time; a full batch: the next one soon. */
+static int prune_audit(cs_sched *s, cs_err *err)
+{
+	long deleted = 0;
+
+	if (cs_audit_prune(s->db, s->cfg->audit_retention_days, &deleted, err))
+		return -1;
+	if (deleted >= CS_AUDIT_PRUNE_BATCH)
+		s->next_prune = cs_sched_now() + CS_RELEASE_PERIOD_MS;
+	return 0;
+}
+
 void cs_duties_run(cs_sched *s)
 {
 	const struct duty duties[] = {
@@ -232,6 +245,7 @@ void cs_duties_run(cs_sched *s)
 		{"nightly full sync", &s->next_nightly, CS_NIGHTLY_PERIOD_MS, nightly_syncs},
 		{"reconcile", &s->next_reconcile, CS_RECONCILE_STEP_MS, reconcile},
 		{"trimming job streams", &s->next_trim, CS_TRIM_PERIOD_MS, trim},
+		{"pruning the audit", &s->next_prune, CS_PRUNE_PERIOD_MS, prune_audit},
 	};
 	cs_err err;
 

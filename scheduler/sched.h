@@ -43,6 +43,7 @@
 #define CS_RECONCILE_SETTLE_S 30      /* fresher changes are the Kafka path's */
 #define CS_SYNC_DEDUP_TTL_S 21600     /* calsync:queued:sync|full:<cal>, 6 h */
 #define CS_PUSH_DEDUP_TTL_S 300       /* calsync:queued:push:<cal>:<event>, 5 min */
+#define CS_PRUNE_PERIOD_MS 60000      /* audit rows past CALSYNC_AUDIT_RETENTION_DAYS */
 #define CS_GAUGES_PERIOD_MS 5000      /* stream, auth_required and Kafka gauges (gauges.c) */
 
 /* A log line that repeats while a trouble lasts is written at most this often. */
@@ -69,6 +70,7 @@ typedef struct cs_sched {
 
 	/* duties.c */
 	long long next_sync, next_nightly, next_reconcile, next_release, next_trim;
+	long long next_prune;          /* the audit's pruning */
 	char reconcile_after[40];      /* the pass continues after this event id ("": start) */
 	int reconcile_pending, reconcile_added;  /* counts of the pass so far */
 	bool groups_ok;                /* job-stream groups exist (since the last Redis error) */

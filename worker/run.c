@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "batch_scripts.h"
 #include "conflict.h"
 #include "log.h"
@@ -118,14 +119,16 @@ static void gather_conflicts(cs_worker *w, cs_joblist *jobs)
 	}
 }
 
-/* After the batch ended: count the ends it recorded (observe.h). */
-static void observe_ends(const cs_joblist *jobs, const bool *fenced)
+/* After the batch ended: count and audit the ends it recorded (observe.h, audit.h). */
+static void observe_ends(cs_worker *w, const cs_joblist *jobs, const bool *fenced)
 {
 	for (int i = 0; i < jobs->n; i++) {
 		enum cs_outcome o = jobs->items[i]->outcome;
 
 		if (!fenced[i] && (o == CS_OUT_ACK || o == CS_OUT_RETRY || o == CS_OUT_DEAD))
 			cs_observe_job_finished(jobs->items[i]->type, jobs->items[i]->status);
+		if (!fenced[i] && (o == CS_OUT_ACK || o == CS_OUT_RETRY || o == CS_OUT_DEAD))
+			cs_audit_job_ended(cs_job_result_json(jobs->items[i], w->consumer));
 	}
 }
 
@@ -161,7 +164,7 @@ int cs_run_batch(cs_worker *w, cs_joblist *jobs, volatile sig_atomic_t *stop, cs
 			cs_warn("job %s was taken over by another worker: its end was not recorded",
 				jobs->items[i]->job_id);
 	if (rc == 0 && fenced)
-		observe_ends(jobs, fenced);
+		observe_ends(w, jobs, fenced);
 	if (rc == 0 && fenced)
 		record_announced(w, jobs, fenced);
 	free(fenced);
