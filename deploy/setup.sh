@@ -13,6 +13,14 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${CALSYNC_CACHE:-$HOME/.cache/calsync}"
 KAFKA_LIBS="$CACHE/kafka-$KAFKA_VERSION/libs"
 KAFKA_MARKER="$CACHE/kafka-$KAFKA_VERSION/.complete"
+# The Kubernetes manifests' offline checks (tests/integration/test_k8s.py):
+# kustomize renders deploy/k8s (built with the machine's go from the Go module
+# proxy), kubernetes-validate (PyPI) checks the result against the Kubernetes
+# JSON schemas it ships. Both pinned, into the cache.
+KUSTOMIZE_VERSION=v5.7.1
+KUSTOMIZE_DIR="$CACHE/kustomize-$KUSTOMIZE_VERSION"
+KUBEVAL_VERSION=1.32.0
+KUBEVAL_DIR="$CACHE/kubernetes-validate-$KUBEVAL_VERSION"
 
 PACKAGES=(
   build-essential pkg-config
@@ -23,7 +31,7 @@ PACKAGES=(
   python3-yaml python3-nacl yamllint docker-compose
   openjdk-17-jre-headless maven ca-certificates curl
   clang libclang-rt-14-dev llvm
-  python3-jsonschema
+  python3-jsonschema python3-pip
 )
 
 say() { printf 'setup: %s\n' "$*"; }
@@ -73,9 +81,35 @@ fetch_kafka() {
   touch "$KAFKA_MARKER"
 }
 
+fetch_kustomize() {
+  if [ -x "$KUSTOMIZE_DIR/kustomize" ]; then
+    say "kustomize $KUSTOMIZE_VERSION: cached in $KUSTOMIZE_DIR"
+    return
+  fi
+  command -v go >/dev/null || { say "kustomize: no go on PATH to build it with"; exit 1; }
+  say "kustomize $KUSTOMIZE_VERSION: building into $KUSTOMIZE_DIR"
+  mkdir -p "$KUSTOMIZE_DIR"
+  GOBIN="$KUSTOMIZE_DIR" GOFLAGS=-mod=mod \
+    go install "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"
+}
+
+fetch_kubernetes_validate() {
+  if [ -f "$KUBEVAL_DIR/.complete" ]; then
+    say "kubernetes-validate $KUBEVAL_VERSION: cached in $KUBEVAL_DIR"
+    return
+  fi
+  say "kubernetes-validate $KUBEVAL_VERSION: installing into $KUBEVAL_DIR"
+  rm -rf "$KUBEVAL_DIR"
+  python3 -m pip install --quiet --disable-pip-version-check --target "$KUBEVAL_DIR" \
+    "kubernetes-validate==$KUBEVAL_VERSION"
+  touch "$KUBEVAL_DIR/.complete"
+}
+
 main() {
   install_packages
   fetch_kafka
+  fetch_kustomize
+  fetch_kubernetes_validate
   say "ready"
 }
 

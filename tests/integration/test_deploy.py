@@ -22,7 +22,7 @@ DOCKERFILE = REPO / "deploy" / "Dockerfile"
 PROGRAMS = ("calsync", "calsync-worker", "calsync-scheduler")
 CALSYNC_SERVICES = ("migrate", "scheduler", "worker")
 RUNTIME_LIBS = ("libhiredis0.14", "librdkafka1", "libcurl4", "libpq5", "libjansson4",
-                "libical3", "libsodium23", "libxml2", "ca-certificates")
+                "libical3", "libsodium23", "libxml2", "libmicrohttpd12", "ca-certificates")
 
 
 def compose_config(secret_keys, tmp_path):
