@@ -67,7 +67,7 @@ static struct cs_metric_series *series_of(cs_metric *m, const char *const *value
 	for (size_t i = 0; i < m->nseries; i++)
 		if (matches(m->series[i], values, n))
 			return m->series[i];
-	if (m->nseries == CS_METRIC_MAX_SERIES - 1 && n > 0) {
+	if (m->nseries >= CS_METRIC_MAX_SERIES - 1 && n > 0) {
 		for (size_t i = 0; i < m->nseries; i++)
 			if (is_other(m->series[i], n))
 				return m->series[i];

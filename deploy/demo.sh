@@ -253,6 +253,13 @@ say "" "  Sarah's Google calendar now (events Family Hub wrote say so):"
 say "" "  And the family's agenda again:"
 agenda
 
+step "8. A conflict: the practice and James change the appointment at the same time"
+"${STEPS[@]}" conflict 90
+say "" "  calsync conflicts (resolve with: calsync resolve <id> local|external|merge|ignore):"
+"$BIN/calsync" conflicts --tenant "$DEMO_TENANT" | indent
+say "" "  What happened to the calendar (calsync history, newest first):"
+"$BIN/calsync" history "$DEMO_CALENDAR" --limit 8 | cut -f1-8 | indent
+
 say "" "Walk-through done in $((SECONDS - started_at)) s."
 if [ "${DEMO_EXIT:-0}" = 1 ] || [ ! -t 0 ]; then
 	step "What the workers reported (calsync watch --from-start)"
@@ -262,7 +269,7 @@ if [ "${DEMO_EXIT:-0}" = 1 ] || [ ! -t 0 ]; then
 	exit 0
 fi
 
-step "Live: results as they happen (calsync watch). Press Ctrl-C to stop the demo."
+step "Live: results, progress and conflicts as they happen (calsync watch). Press Ctrl-C to stop the demo."
 say "  In another terminal:  . $RUN/demo.env && $BIN/calsync status" \
 	"  or change events in Google:  curl $DEMO_EMU_URL/_emu/calendars/$DEMO_GOOGLE_CALENDAR/events"
 trap 'exit 0' INT  # Ctrl-C now is the normal end

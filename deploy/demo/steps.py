@@ -198,9 +198,44 @@ def push_result_after(r, after):
     return None
 
 
+def publish(event_id, tenant, op):
+    """What the backend does after writing an events row: the event-changed message."""
+    from confluent_kafka import Producer
+    message = {"event_id": event_id, "tenant_id": tenant, "op": op,
+               "occurred_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    delivered = []
+    producer = Producer({"bootstrap.servers": env("CALSYNC_KAFKA_BROKERS")})
+    producer.produce(env("CALSYNC_KAFKA_TOPIC"), key=tenant, value=json.dumps(message),
+                     on_delivery=lambda err, msg: delivered.append(err))
+    if producer.flush(30) != 0 or delivered != [None]:
+        fail(f"the Kafka message was not delivered: {delivered}")
+    return message
+
+
+def conflict(seconds):
+    """Both sides change the dentist appointment at once: a conflict waits for a person."""
+    tenant = env("DEMO_TENANT")
+    emu("PATCH", events_path(DENTIST), {"location": "Smile Dental, Room 2"})
+    print("  Google: the practice sets the room: Smile Dental, Room 2")
+    rows = db_query("UPDATE events e SET location = 'Smile Dental (James drives)',"
+                    " updated_at = NOW() FROM calendar_event_mappings m"
+                    " WHERE m.event_id = e.id AND m.external_event_id = %s AND e.tenant_id = %s"
+                    " RETURNING e.id::text", (DENTIST, tenant))
+    if not rows:
+        fail("Family Hub has no copy of the dentist appointment")
+    publish(rows[0][0], tenant, "updated")
+    print("  Family Hub: James notes that he drives (the backend publishes the change)")
+    found = poll(lambda: db_query("SELECT id::text, conflict_type FROM calendar_conflicts"
+                                  " WHERE event_id = %s AND status = 'pending'", (rows[0][0],)),
+                 seconds, interval=0.5)
+    if not found:
+        fail(f"no conflict was raised within {seconds} s")
+    print(f"  A conflict waits for a person: {found[0][1]} {found[0][0]}; neither side was"
+          " overwritten")
+
+
 def hub_event(seconds):
     import redis
-    from confluent_kafka import Producer
     r = redis.Redis.from_url(env("CALSYNC_REDIS_URL"), decode_responses=True)
     after = last_result_id(r)
     tenant, user = env("DEMO_TENANT"), env("DEMO_USER_SARAH")
@@ -213,14 +248,7 @@ def hub_event(seconds):
              " end_time, timezone) VALUES (%s, %s, %s, %s, %s, %s, %s, 'Europe/London')",
              (event_id, tenant, user, HUB_TITLE, "St Mary's Primary School", start,
               start + dt.timedelta(minutes=90)))
-    message = {"event_id": event_id, "tenant_id": tenant, "op": "created",
-               "occurred_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
-    delivered = []
-    producer = Producer({"bootstrap.servers": env("CALSYNC_KAFKA_BROKERS")})
-    producer.produce(env("CALSYNC_KAFKA_TOPIC"), key=tenant, value=json.dumps(message),
-                     on_delivery=lambda err, msg: delivered.append(err))
-    if producer.flush(30) != 0 or delivered != [None]:
-        fail(f"the Kafka message was not delivered: {delivered}")
+    message = publish(event_id, tenant, "created")
     print(f"  Family Hub event: {HUB_TITLE}, {start:%a %d %b %H:%M}")
     print(f"  Kafka {env('CALSYNC_KAFKA_TOPIC')}: {json.dumps(message)}")
     print("  The scheduler turns the message into a push job; a worker writes it to Google...",
@@ -280,6 +308,7 @@ COMMANDS = {
     "phone-edit": (phone_edit, 0),
     "wait-hub-copy": (wait_hub_copy, 1),
     "hub-event": (hub_event, 1),
+    "conflict": (conflict, 1),
     "pretty": (pretty, 0),
 }
 

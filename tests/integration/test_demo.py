@@ -154,3 +154,12 @@ def test_nothing_left_running(demo):
     for name in json.loads(state.read_text()):
         assert not pathlib.Path(run_dir, f"{name}.pid").exists(), f"{name} not stopped"
     assert not pathlib.Path(run_dir, "demo.pids").exists()
+
+
+def test_a_conflict_waits_and_the_history_tells_what_happened(demo):
+    proc, _, _ = demo
+    assert "A conflict waits for a person: update_conflict" in proc.stdout, output(proc)
+    conflicts = proc.stdout.split("calsync conflicts (resolve with")[-1]
+    assert re.search(r"(?m)^\s+[0-9a-f-]{36}\s+update_conflict\s", conflicts), output(proc)
+    history = proc.stdout.split("calsync history, newest first):")[-1]
+    assert re.search(r"(?m)^\s+\S+ \S+\s+(change|job)\s", history), output(proc)
