@@ -4,9 +4,14 @@ free port, CALSYNC_HTTP_ADDR=127.0.0.1:0, and logs it), plain GETs, and a strict
 reader of the Prometheus text format 0.0.4 that fails on a line it does not
 understand."""
 
+import os
 import re
+import subprocess
 import urllib.error
 import urllib.request
+import uuid
+
+from confluent_kafka.admin import AdminClient, NewTopic
 
 from calsync_helpers import wait_for
 
@@ -66,3 +71,31 @@ def metrics(port):
 def value(samples, name, **labels):
     """A sample's value, 0 when it is not there (yet)."""
     return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def new_topic(brokers, prefix):
+    """A new Kafka topic of one partition; its name."""
+    topic = prefix + uuid.uuid4().hex[:10]
+    admin = AdminClient({"bootstrap.servers": brokers})
+    for f in admin.create_topics([NewTopic(topic, 1, 1)]).values():
+        f.result(30)
+    return topic
+
+
+class Scheduler:
+    """calsync-scheduler on a pool_helpers.World (stopped with it), its own topic and group."""
+
+    def __init__(self, world, topic):
+        self.log_path = os.path.join(world.provider_dir, "scheduler.log")
+        env = dict(os.environ)
+        env.update(world.env)
+        env.update(CALSYNC_KAFKA_TOPIC=topic, CALSYNC_KAFKA_GROUP=topic)
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen([os.path.join(world.bin_dir, "calsync-scheduler")],
+                                         env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                         stderr=subprocess.STDOUT)
+        world.procs.append(self.proc)
+
+    def log(self):
+        with open(self.log_path, encoding="utf-8", errors="replace") as f:
+            return f.read()

@@ -11,8 +11,8 @@ import re
 import pytest
 import yaml
 
-from test_observe import Scheduler, world  # noqa: F401 (a fixture)
-from observe_helpers import get, port_of
+from test_observe import world  # noqa: F401 (a fixture)
+from observe_helpers import Scheduler, get, port_of
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 DASHBOARD = REPO / "deploy" / "grafana" / "dashboards" / "calsync.json"

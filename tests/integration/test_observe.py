@@ -4,18 +4,15 @@ happens, a draining worker is not ready, readiness names what is missing
 without a secret, and the scheduler gauges streams, auth_required and Kafka."""
 
 import json
-import os
 import signal
-import subprocess
 import uuid
 
 import pytest
 from confluent_kafka import Producer
-from confluent_kafka.admin import AdminClient, NewTopic
 
 from calsync_helpers import query, run_tool, wait_for
 from google_helpers import connect_google, emu  # noqa: F401 (a fixture)
-from observe_helpers import get, metrics, port_of, value
+from observe_helpers import Scheduler, get, metrics, new_topic, port_of, value
 from pool_helpers import INTERACTIVE, World, wait_result
 
 
@@ -99,29 +96,9 @@ def test_readiness_names_what_is_unreachable_and_never_a_password(world):
     assert get(port, "/nothing")[0] == 404
 
 
-class Scheduler:
-    def __init__(self, world, topic):
-        self.log_path = os.path.join(world.provider_dir, "scheduler.log")
-        env = dict(os.environ)
-        env.update(world.env)
-        env.update(CALSYNC_KAFKA_TOPIC=topic, CALSYNC_KAFKA_GROUP=topic)
-        with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen([os.path.join(world.bin_dir, "calsync-scheduler")],
-                                         env=env, stdin=subprocess.DEVNULL, stdout=log,
-                                         stderr=subprocess.STDOUT)
-        world.procs.append(self.proc)
-
-    def log(self):
-        with open(self.log_path, encoding="utf-8", errors="replace") as f:
-            return f.read()
-
-
 def test_scheduler_gauges_streams_auth_required_kafka_and_dead_letters(world, services):
     brokers = services.env["CALSYNC_KAFKA_BROKERS"]
-    topic = "obs-" + uuid.uuid4().hex[:10]
-    admin = AdminClient({"bootstrap.servers": brokers})
-    for f in admin.create_topics([NewTopic(topic, 1, 1)]).values():
-        f.result(30)
+    topic = new_topic(brokers, "obs-")
     cal = world.calendar(remote_id="test-cal")
     sched = Scheduler(world, topic)
     port = port_of(sched.log)

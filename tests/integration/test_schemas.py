@@ -6,16 +6,14 @@ message that breaks its schema fails the check."""
 
 import copy
 import json
-import os
-import subprocess
 import uuid
 
 import pytest
 from confluent_kafka import Producer
-from confluent_kafka.admin import AdminClient, NewTopic
 
 from calsync_helpers import query, run_tool, wait_for
 from google_helpers import connect_google, emu  # noqa: F401 (a fixture)
+from observe_helpers import Scheduler, new_topic
 from pool_helpers import INTERACTIVE, World, wait_result
 from schema_helpers import check, check_stream
 
@@ -73,17 +71,10 @@ def test_worker_and_tool_messages_fit_their_schemas(world):
 
 def test_scheduler_messages_fit_their_schemas(world, services):
     brokers = services.env["CALSYNC_KAFKA_BROKERS"]
-    topic = "schema-" + uuid.uuid4().hex[:10]
-    admin = AdminClient({"bootstrap.servers": brokers})
-    for f in admin.create_topics([NewTopic(topic, 1, 1)]).values():
-        f.result(30)
+    topic = new_topic(brokers, "schema-")
     cal = world.calendar(remote_id="test-cal")
     ev = world.hub_event("Swimming")
-    env = dict(os.environ, **world.env, CALSYNC_KAFKA_TOPIC=topic, CALSYNC_KAFKA_GROUP=topic)
-    log = open(os.path.join(world.provider_dir, "scheduler.log"), "wb")
-    world.procs.append(subprocess.Popen([os.path.join(world.bin_dir, "calsync-scheduler")],
-                                        env=env, stdout=log, stderr=subprocess.STDOUT))
-    log.close()
+    Scheduler(world, topic)
     changed = {"event_id": ev, "tenant_id": world.tenant, "op": "created",
                "occurred_at": "2026-12-01T10:00:00Z"}
     check("familyhub.events", "event_changed", changed)   # what the test sends is valid too
