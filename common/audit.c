@@ -1,6 +1,6 @@
 /*
- * audit.c - tagging a job's connection, a push's change row, the gathered
- * job rows and their batched INSERT, and pruning (see audit.h).
+ * audit.c - a push's change row, the gathered job rows and their batched
+ * INSERT, and pruning (see audit.h).
  */
 #include "audit.h"
 
@@ -19,15 +19,6 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static json_t *gathered;          /* array of sync_result objects */
 static long long last_flush_ms;
 static long dropped;
-
-int cs_audit_tag(cs_db *db, const char *job_id, const char *calendar_id, cs_err *err)
-{
-	const char *params[2] = {job_id ? job_id : "", job_id && calendar_id ? calendar_id : ""};
-
-	return cs_db_exec(db, NULL, err,
-			  "SELECT set_config('calsync.job_id', $1, false),"
-			  " set_config('calsync.calendar_id', $2, false)", 2, params);
-}
 
 int cs_audit_push(cs_db *db, const char *job_id, const char *calendar_id,
 		  const char *event_id, const char *remote_id, const char *action, cs_err *err)

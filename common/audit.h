@@ -5,7 +5,7 @@
  *
  * Changes of the Hub copy are recorded by the triggers of migration 050 in
  * the transaction of the change; they name the job that made them when
- * the job tagged its connection (cs_audit_tag). A push's write of the
+ * the job tagged its connection (cs_db_tag, db.h). A push's write of the
  * provider's copy is recorded by cs_audit_push(), in the push's own
  * transaction. Job rows are gathered in memory (cs_audit_job_ended) and
  * written in one multi-row INSERT at most every CS_AUDIT_FLUSH_MS or
@@ -29,9 +29,6 @@
 #define CS_AUDIT_FLUSH_ROWS 500
 #define CS_AUDIT_MAX_ROWS 20000      /* gathered while PostgreSQL is away; the oldest go first */
 #define CS_AUDIT_PRUNE_BATCH 5000    /* rows one prune statement deletes */
-
-/* Tag db's session with the job (calendar_id may be NULL); NULL job_id: untag. */
-int cs_audit_tag(cs_db *db, const char *job_id, const char *calendar_id, cs_err *err);
 
 /* In the caller's transaction: calsync wrote the provider's copy of an event. */
 int cs_audit_push(cs_db *db, const char *job_id, const char *calendar_id,

@@ -8,10 +8,13 @@
 #include "log.h"
 #include "banned.h"
 
+#define TAG_MAX 128
+
 struct cs_db {
 	char *conninfo;
 	PGconn *conn;
 	bool in_tx;
+	char tag_job[TAG_MAX], tag_calendar[TAG_MAX];  /* cs_db_tag(); "": none */
 };
 
 int cs_db_new(cs_db **out, const char *conninfo, cs_err *err)
@@ -161,12 +164,26 @@ int cs_db_exec(cs_db *db, PGresult **res, cs_err *err, const char *sql,
 	return cs_db_wait(db, res, err);
 }
 
+void cs_db_tag(cs_db *db, const char *job_id, const char *calendar_id)
+{
+	snprintf(db->tag_job, TAG_MAX, "%s", job_id ? job_id : "");
+	snprintf(db->tag_calendar, TAG_MAX, "%s", job_id && calendar_id ? calendar_id : "");
+}
+
 int cs_db_begin(cs_db *db, cs_err *err)
 {
+	const char *tag[2] = {db->tag_job, db->tag_calendar};
+
 	db->in_tx = false;
 	if (cs_db_exec(db, NULL, err, "BEGIN", 0, NULL))
 		return -1;
 	db->in_tx = true;
+	if (db->tag_job[0] &&
+	    cs_db_exec(db, NULL, err, "SELECT set_config('calsync.job_id', $1, true),"
+		       " set_config('calsync.calendar_id', $2, true)", 2, tag)) {
+		cs_db_rollback(db);
+		return -1;
+	}
 	return 0;
 }
 

@@ -39,6 +39,14 @@ int cs_db_exec(cs_db *db, PGresult **res, cs_err *err, const char *sql,
 int cs_db_send(cs_db *db, cs_err *err, const char *sql, int n, const char *const *params);
 int cs_db_wait(cs_db *db, PGresult **res, cs_err *err);
 
+/*
+ * Name the job (and its calendar) that the following transactions work
+ * for, or none (job_id NULL): every cs_db_begin() then sets them as the
+ * transaction's calsync.job_id and calsync.calendar_id, which the audit
+ * triggers of migration 050 record. Transaction-local, so a pooled
+ * connection never carries them to another client. No round trip here.
+ */
+void cs_db_tag(cs_db *db, const char *job_id, const char *calendar_id);
 int cs_db_begin(cs_db *db, cs_err *err);
 int cs_db_commit(cs_db *db, cs_err *err);
 /* Roll back if a transaction is open; never fails (a broken link is dropped). */

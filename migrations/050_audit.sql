@@ -7,7 +7,7 @@
 -- drain), so that a sync that changed nothing writes nothing at its end.
 -- No foreign keys: the record outlives the calendar it tells about.
 CREATE TABLE sync_audit_jobs (
-    id BIGSERIAL PRIMARY KEY,
+    id UUID PRIMARY KEY DEFAULT gen_random_uuid(),
     job_id TEXT NOT NULL,
     job_type TEXT NOT NULL,
     calendar_id UUID,
@@ -35,7 +35,7 @@ CREATE INDEX sync_audit_jobs_finished ON sync_audit_jobs (finished_at);
 -- action: created, updated, deleted, restored; fields: the event's columns
 -- that changed (for a push: the Hub changes it carried, as far as recorded).
 CREATE TABLE sync_audit_changes (
-    id BIGSERIAL PRIMARY KEY,
+    id UUID PRIMARY KEY DEFAULT gen_random_uuid(),
     job_id TEXT,
     calendar_id UUID,
     event_id UUID,
@@ -66,11 +66,14 @@ LANGUAGE sql IMMUTABLE AS $$
     ) AS d(f, changed) WHERE changed
 $$;
 
--- Statement-level triggers (one INSERT per statement, however many rows):
--- a worker tags its connection with the job (calsync.job_id, calsync.calendar_id)
--- while the job runs; untagged writes are Family Hub's own.
+-- Statement-level triggers (one INSERT per statement, however many rows). The
+-- function runs with its owner's rights (SECURITY DEFINER, with the search path
+-- of this migration), so that whoever writes events - the backend's role, a
+-- worker's - needs no right on the audit table.
+-- a worker's transactions carry their job (calsync.job_id, calsync.calendar_id,
+-- set transaction-locally by cs_db_begin); untagged writes are Family Hub's own.
 CREATE FUNCTION calsync_audit_events() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 DECLARE
     job TEXT := NULLIF(current_setting('calsync.job_id', true), '');
     cal UUID := NULLIF(current_setting('calsync.calendar_id', true), '')::uuid;

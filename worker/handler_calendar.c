@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
 #include "handlers.h"
 #include "banned.h"
 
@@ -68,11 +67,10 @@ int cs_handle_with_calendar(cs_worker *w, cs_job *job, bool connect, cs_calendar
 	free(job->tenant_id);
 	job->tenant_id = strdup(cal.tenant_id);
 	rc = connect ? cs_calendar_connect(&js.s, &cal, err) : 0;
-	if (rc == 0)
-		rc = cs_audit_tag(w->db, job->job_id, cal.id, err); /* the Hub changes name the job */
+	cs_db_tag(w->db, job->job_id, cal.id);   /* the audit of its changes names the job */
 	if (rc == 0)
 		rc = fn(&js.s, job, &cal, err);
-	cs_audit_tag(w->db, NULL, NULL, NULL);
+	cs_db_tag(w->db, NULL, NULL);
 	report(&js);
 	if (rc && err->code == CS_EAUTH)
 		cs_calendar_mark_auth_required(&js.s, &cal, err->msg, NULL);

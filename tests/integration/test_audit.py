@@ -33,7 +33,7 @@ def sync(world):
 
 def changes(world):
     return query(world.db_url, "SELECT job_id, side, action, array_to_string(fields, ','), event_id::text"
-                               " FROM sync_audit_changes ORDER BY id")
+                               " FROM sync_audit_changes ORDER BY changed_at")
 
 
 def history(world, *args):
@@ -91,7 +91,7 @@ def test_job_rows_are_batched_and_flushed_on_drain(world):
     world.proc.send_signal(signal.SIGTERM)
     assert world.proc.wait(timeout=30) == 0
     rows = query(world.db_url, "SELECT job_id, job_type, status, calendar_id::text, tenant_id::text,"
-                               " worker IS NOT NULL FROM sync_audit_jobs ORDER BY id")
+                               " worker IS NOT NULL FROM sync_audit_jobs ORDER BY finished_at")
     assert rows == [(j, "sync", "success", world.cal, world.tenant, True) for j in jobs]
 
 
