@@ -33,7 +33,7 @@
 /* Default CALSYNC_HTTP_ADDR of each program (README). */
 #define CS_HTTP_ADDR_WORKER "0.0.0.0:9460"
 #define CS_HTTP_ADDR_SCHEDULER "0.0.0.0:9461"
-#define CS_HTTP_ADDR_HOOKS "0.0.0.0:9462"
+#define CS_HTTP_ADDR_HOOKS "0.0.0.0:8090"  /* hooks/hooks.h: CS_HOOKS_DEFAULT_ADDR */
 
 typedef int (*cs_health_check_fn)(void *ctx, cs_err *err);
 
