@@ -165,3 +165,10 @@ void cs_creds_refreshed(cs_creds *creds)
 		cs_warn("refreshed credentials not stored yet (the next commit stores them): %s",
 			err.msg);
 }
+
+void cs_watch_channel_release(cs_watch_channel *ch)
+{
+	free(ch->id);
+	free(ch->resource_id);
+	memset(ch, 0, sizeof(*ch));
+}
