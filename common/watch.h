@@ -46,6 +46,7 @@ enum cs_watch_job {
 	CS_WJ_FULL,      /* Graph `missed`: full sync, interactive */
 	CS_WJ_RENEW,     /* renew the channel (or make one), background */
 	CS_WJ_RECREATE,  /* the provider removed it: make a new one, interactive */
+	CS_WJ_REAUTHORIZE, /* Graph `reauthorizationRequired`: renew now, interactive */
 };
 
 /* Enqueue that job for calendar_id under its dedup key; *added says whether it was new. */

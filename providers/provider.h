@@ -230,6 +230,11 @@ const struct cs_provider_ops *cs_provider_find(const char *name);
  * before any thread starts; ops must outlive the program.
  */
 int cs_provider_add(const struct cs_provider_ops *ops, cs_err *err);
+/*
+ * The names of the registered providers that push notifications (a
+ * watch op), as a PostgreSQL array literal "{google,...}" into out.
+ */
+void cs_provider_push_names(char *out, size_t n);
 
 void cs_event_release(cs_event *ev);
 /* Deep copy of src into dst (dst is overwritten, not released). */
