@@ -1,0 +1,110 @@
+"""tests/integration/hooks_helpers.py - calsync-hooks as a test fixture (start
+it on a free port, post to it the way the providers do), and a plain
+receiver that records what the Google emulator sends to a channel's address."""
+
+import json
+import os
+import selectors
+import signal
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def start_hooks(bin_dir, env, log_path, deadline_s=15.0):
+    """Start build/calsync-hooks on 127.0.0.1:0; return (process, base URL)."""
+    full = dict(os.environ)
+    full.update(env)
+    full["CALSYNC_HTTP_ADDR"] = "127.0.0.1:0"
+    log = open(log_path, "w")
+    proc = subprocess.Popen([os.path.join(str(bin_dir), "calsync-hooks")], env=full,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stderr, selectors.EVENT_READ)
+    deadline = time.monotonic() + deadline_s
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError("calsync-hooks did not say where it listens in time")
+            if sel.select(timeout=left):
+                line = proc.stderr.readline()
+                log.write(line)
+                if "listening on port " in line:
+                    port = int(line.rsplit(" ", 1)[1])
+                    break
+    finally:
+        sel.close()
+    threading.Thread(target=_copy, args=(proc.stderr, log), daemon=True).start()
+    return proc, "http://127.0.0.1:%d" % port
+
+
+def _copy(src, dst):
+    for line in src:
+        dst.write(line)
+        dst.flush()
+    dst.close()
+
+
+def stop_hooks(proc):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def post(url, body=b"", headers=None, content_type="application/json"):
+    """POST; (status, text of the answer, content type)."""
+    if isinstance(body, (dict, list)):
+        body = json.dumps(body).encode()
+    h = {"Content-Type": content_type}
+    h.update(headers or {})
+    req = urllib.request.Request(url, data=body, method="POST", headers=h)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, resp.read().decode(), resp.headers.get("Content-Type")
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode(), err.headers.get("Content-Type")
+
+
+def google_headers(channel_id, token, resource_id, state="exists", number=2):
+    h = {"X-Goog-Channel-ID": channel_id, "X-Goog-Resource-ID": resource_id,
+         "X-Goog-Resource-State": state, "X-Goog-Message-Number": str(number),
+         "X-Goog-Channel-Expiration": "Tue, 08 Dec 2026 10:00:00 GMT"}
+    if token is not None:
+        h["X-Goog-Channel-Token"] = token
+    return h
+
+
+class Receiver:
+    """An HTTP server that records every POST (headers, body) and answers 200."""
+
+    def __init__(self):
+        received = self.received = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                received.append((self.path, self.headers, body))  # case-insensitive
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d/hooks/google" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
