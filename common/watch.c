@@ -64,11 +64,14 @@ struct job_kind {
 	 * that comes while the sync runs queues the next one.
 	 */
 	const char *dedup_field;
+	int delay_ms;        /* due this long after the first notification (CS_WATCH_SETTLE_MS) */
 };
 
 static const struct job_kind kinds[] = {
-	[CS_WJ_SYNC] = {CS_STREAM_INTERACTIVE, "sync", "mode", "incremental", "hook:", "hook_dedup"},
-	[CS_WJ_FULL] = {CS_STREAM_INTERACTIVE, "sync", "mode", "full", "hookfull:", "hook_dedup"},
+	[CS_WJ_SYNC] = {CS_STREAM_INTERACTIVE, "sync", "mode", "incremental", "hook:", "hook_dedup",
+		      CS_WATCH_SETTLE_MS},
+	[CS_WJ_FULL] = {CS_STREAM_INTERACTIVE, "sync", "mode", "full", "hookfull:", "hook_dedup",
+		      CS_WATCH_SETTLE_MS},
 	[CS_WJ_RENEW] = {CS_STREAM_BACKGROUND, "watch", "reason", "renew", "watch:", "dedup"},
 	[CS_WJ_RECREATE] = {CS_STREAM_INTERACTIVE, "watch", "reason", "recreate", "watch:", "dedup"},
 	[CS_WJ_REAUTHORIZE] = {CS_STREAM_INTERACTIVE, "watch", "reason", "renew", "watch:", "dedup"},
@@ -94,7 +97,10 @@ int cs_watch_enqueue(cs_redis *r, enum cs_watch_job what, const char *calendar_i
 	json_decref(o);
 	if (!data)
 		return cs_err_set(err, CS_ENOMEM, false, "out of memory");
-	rc = cs_queue_enqueue(r, k->stream, k->type, data, dedup, CS_WATCH_DEDUP_TTL_S, added, err);
+	rc = k->delay_ms ? cs_queue_enqueue_later(r, k->stream, k->type, data, dedup,
+						  CS_WATCH_DEDUP_TTL_S, k->delay_ms, added, err)
+			 : cs_queue_enqueue(r, k->stream, k->type, data, dedup, CS_WATCH_DEDUP_TTL_S,
+					    added, err);
 	free(data);
 	return rc;
 }

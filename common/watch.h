@@ -8,6 +8,9 @@
  *   - the jobs a notification or a renewal becomes, each under a dedup key
  *     of its own (calsync:queued:hook:<cal>, ...:hookfull:<cal>,
  *     ...:watch:<cal>), so that a burst for one calendar waits as one job.
+ *     A notification's sync becomes due CS_WATCH_SETTLE_MS after the first
+ *     notification (through the delayed set), so that the notifications of
+ *     one burst, which Google sends one per change, share it.
  *
  * Ownership: every out-buffer is the caller's, of the size its macro
  * gives. Secrets never reach a log line or an error text.
@@ -26,6 +29,7 @@
 #define CS_WATCH_SECRET_MAX 256 /* the longest secret a notification may present */
 #define CS_WATCH_ID_MAX 64      /* Google: a channel id has at most 64 characters */
 #define CS_WATCH_DEDUP_TTL_S 3600
+#define CS_WATCH_SETTLE_MS 300
 
 /* The hooks' paths (contract section 1), appended to CALSYNC_HOOKS_PUBLIC_URL. */
 #define CS_HOOK_GOOGLE "/hooks/google"
