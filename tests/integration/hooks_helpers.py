@@ -108,3 +108,19 @@ class Receiver:
     def stop(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+def post_declared(url, length):
+    """POST that declares a Content-Length of length and sends no body yet: the
+    status the server answers before reading it (a body cap refuses at once)."""
+    import http.client
+    parts = urllib.request.urlparse(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    try:
+        conn.putrequest("POST", parts.path)
+        conn.putheader("Content-Type", "application/json")
+        conn.putheader("Content-Length", str(length))
+        conn.endheaders()
+        return conn.getresponse().status
+    finally:
+        conn.close()

@@ -18,7 +18,7 @@ import pytest
 
 from calsync_helpers import query, run_tool, wait_for
 from google_helpers import connect_google, emu  # noqa: F401 (a fixture)
-from hooks_helpers import google_headers, post, start_hooks, stop_hooks
+from hooks_helpers import google_headers, post, post_declared, start_hooks, stop_hooks
 from pool_helpers import INTERACTIVE, World
 
 
@@ -120,6 +120,7 @@ def test_forged_replayed_and_oversized_notifications_change_nothing(world, emu):
     assert post(url, headers=google_headers(ch["id"], "x", "other-resource"))[0] == 403
     assert post(url, headers=google_headers(ch["id"], None, ch["resourceId"]))[0] == 400
     assert post(url, body=b"x" * 10000, headers=forged)[0] == 413
+    assert post_declared(url, 1 << 30) == 413
     emu.call("POST", "/_emu/channels/burst", {"channel": ch["id"], "token": "forged-by-emu"})
     wait_for(lambda: emu_channels(emu, world)[-1]["answers"].get("403", 0) >= 1,
              what="the forged message refused")
