@@ -72,9 +72,9 @@ static const struct job_kind kinds[] = {
 		      CS_WATCH_SETTLE_MS},
 	[CS_WJ_FULL] = {CS_STREAM_INTERACTIVE, "sync", "mode", "full", "hookfull:", "hook_dedup",
 		      CS_WATCH_SETTLE_MS},
-	[CS_WJ_RENEW] = {CS_STREAM_BACKGROUND, "watch", "reason", "renew", "watch:", "dedup"},
-	[CS_WJ_RECREATE] = {CS_STREAM_INTERACTIVE, "watch", "reason", "recreate", "watch:", "dedup"},
-	[CS_WJ_REAUTHORIZE] = {CS_STREAM_INTERACTIVE, "watch", "reason", "renew", "watch:", "dedup"},
+	[CS_WJ_RENEW] = {CS_STREAM_BACKGROUND, "watch", "reason", "renew", "watch:", "dedup", 0},
+	[CS_WJ_RECREATE] = {CS_STREAM_INTERACTIVE, "watch", "reason", "recreate", "watch:", "dedup", 0},
+	[CS_WJ_REAUTHORIZE] = {CS_STREAM_INTERACTIVE, "watch", "reason", "renew", "watch:", "dedup", 0},
 };
 
 int cs_watch_enqueue(cs_redis *r, enum cs_watch_job what, const char *calendar_id,
