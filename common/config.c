@@ -120,7 +120,7 @@ static const struct setting settings[] = {
 	 "the mass-deletion guard applies to calendars with at least this many events"},
 	{"CALSYNC_MASS_DELETE_PERCENT", S(mass_delete_percent), K_INT, "50", 0, false, 1, 100,
 	 "a pull that would delete more than this share of them stops instead"},
-	{"CALSYNC_WATCH_POLL_INTERVAL", S(watch_poll_interval_s), K_INT, "21600", 0, false, 1, 604800,
+	{"CALSYNC_WATCH_POLL_INTERVAL", S(watch_poll_interval_s), K_INT, "43200", 0, false, 1, 604800,
 	 "seconds between the safety-net syncs of a calendar with a live push channel (it still"
 	 " gets the nightly full sync)"},
 	{"CALSYNC_WATCH_RENEW_BEFORE", S(watch_renew_before_s), K_INT, "86400", 0, false, 1, 2592000,

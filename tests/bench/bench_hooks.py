@@ -39,9 +39,12 @@ def run_job(world, jtype, **data):
                     timeout=120, what=jtype)[-1]
 
 
-def cost(emu, world, jtype, expire=False, **data):
-    if expire:
-        emu.call("POST", "/_emu/expire_access_tokens")
+def cost(emu, world, jtype, expired=False, **data):
+    """Provider requests of one job; expired: the access token is past its lifetime
+    (the provider refreshes it first, as after any pause longer than an hour)."""
+    if expired:
+        query(world.db_url, "UPDATE external_calendars SET token_expires_at = now() - interval"
+                            " '1 minute' WHERE id = %s", (world.cal,))
     before = requests(emu)
     run_job(world, jtype, **data)
     return requests(emu) - before
@@ -69,25 +72,30 @@ def latency(world, emu, backlog):
 
 
 def per_day(emu, world, cfg):
+    """Requests a day of an idle calendar: the day's syncs (the nightly full sync
+    among them; it restarts the interval too), each refreshing the hour-long
+    access token first when the last request is an hour old, and with a channel
+    its renewals (watch + stop, Google's week renewed CALSYNC_WATCH_RENEW_BEFORE early)."""
     fresh = cost(emu, world, "sync")
-    expired = cost(emu, world, "sync", expire=True)
-    full = cost(emu, world, "sync", mode="full")
-    renew = cost(emu, world, "watch", reason="renew")
+    expired = cost(emu, world, "sync", expired=True)
+    full = cost(emu, world, "sync", expired=True, mode="full")
+    renew = cost(emu, world, "watch", expired=True, reason="renew")
     token_s = 3600
-    poll_s, net_s = 900, cfg["CALSYNC_WATCH_POLL_INTERVAL"]
-    # a sync finds the token expired when the last one is more than token_s ago
-    def syncs(interval):
-        n = DAY / interval
-        refreshing = n if interval >= token_s else n * interval / token_s
-        return (n - refreshing) * fresh + refreshing * expired
-    lifetime = 604800 - cfg["CALSYNC_WATCH_RENEW_BEFORE"]   # Google's week, renewed a day early
-    polling = syncs(poll_s) + full
-    channels = syncs(net_s) + full + renew * DAY / lifetime
+
+    def day(interval):
+        polls = DAY // interval - 1                         # between two nightly full syncs
+        refreshing = polls if interval >= token_s else (DAY // token_s) - 1
+        return (polls - refreshing) * fresh + refreshing * expired + full
+
+    net_s = cfg["CALSYNC_WATCH_POLL_INTERVAL"]
+    polling = day(900)
+    channels = day(net_s) + renew * DAY / (604800 - cfg["CALSYNC_WATCH_RENEW_BEFORE"])
     row("provider requests per idle calendar per day, polling every 15 min", f"{polling:.1f}",
-        "requests", f"(idle sync {fresh}, with a token refresh {expired}, nightly full sync {full})")
-    row("provider requests per idle calendar per day, live channel (safety net 6 h)",
-        f"{channels:.1f}", "requests", f"(a renewal is {renew}: watch + stop; "
-        f"{polling / channels:.0f} times fewer)")
+        "requests", f"(idle sync {fresh}, after an hour {expired} with the token refresh,"
+        f" nightly full sync {full})")
+    row(f"provider requests per idle calendar per day, live channel (safety net "
+        f"{net_s // 3600} h)", f"{channels:.1f}", "requests",
+        f"(a renewal {renew}: refresh, watch, stop; {polling / channels:.0f} times fewer)")
 
 
 def main():
@@ -98,7 +106,7 @@ def main():
         emu.call("POST", "/_emu/config", {"channel_allow_http": 1})
         world.cal, world.remote = connect_google(world, emu)
         hooks, url = start_hooks(BIN, world.env, os.path.join(world.provider_dir, "hooks.log"))
-        cfg = {"CALSYNC_WATCH_POLL_INTERVAL": 21600, "CALSYNC_WATCH_RENEW_BEFORE": 86400}
+        cfg = {"CALSYNC_WATCH_POLL_INTERVAL": 43200, "CALSYNC_WATCH_RENEW_BEFORE": 86400}
         world.env.update({"CALSYNC_HOOKS_PUBLIC_URL": url, "CALSYNC_HOOKS_ALLOW_HTTP": "1",
                           "CALSYNC_LOG_LEVEL": "warn",
                           **{k: str(v) for k, v in cfg.items()}})
@@ -113,6 +121,7 @@ def main():
         latency(world, emu, 10000)
         world.r.delete(BACKGROUND)
         per_day(emu, world, cfg)
+        per_day(emu, world, dict(cfg, CALSYNC_WATCH_POLL_INTERVAL=21600))
     finally:
         if sched:
             sched.terminate()

@@ -4,43 +4,26 @@ receiver that records what the Google emulator sends to a channel's address."""
 
 import json
 import os
-import selectors
-import signal
 import subprocess
 import threading
-import time
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from calsync_helpers import terminate, wait_line
+
 
 def start_hooks(bin_dir, env, log_path, deadline_s=15.0):
-    """Start build/calsync-hooks on 127.0.0.1:0; return (process, base URL)."""
+    """Start build/calsync-hooks on 127.0.0.1:0; return (process, base URL). Its log goes to log_path."""
     full = dict(os.environ)
     full.update(env)
     full["CALSYNC_HTTP_ADDR"] = "127.0.0.1:0"
     log = open(log_path, "w")
     proc = subprocess.Popen([os.path.join(str(bin_dir), "calsync-hooks")], env=full,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stderr, selectors.EVENT_READ)
-    deadline = time.monotonic() + deadline_s
-    try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0 or proc.poll() is not None:
-                proc.kill()
-                raise RuntimeError("calsync-hooks did not say where it listens in time")
-            if sel.select(timeout=left):
-                line = proc.stderr.readline()
-                log.write(line)
-                if "listening on port " in line:
-                    port = int(line.rsplit(" ", 1)[1])
-                    break
-    finally:
-        sel.close()
+    line = wait_line(proc, proc.stderr, "listening on port ", deadline_s, "calsync-hooks", log)
     threading.Thread(target=_copy, args=(proc.stderr, log), daemon=True).start()
-    return proc, "http://127.0.0.1:%d" % port
+    return proc, "http://127.0.0.1:%d" % int(line.rsplit(" ", 1)[1])
 
 
 def _copy(src, dst):
@@ -51,13 +34,7 @@ def _copy(src, dst):
 
 
 def stop_hooks(proc):
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    terminate(proc)
 
 
 def post(url, body=b"", headers=None, content_type="application/json"):
