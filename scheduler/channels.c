@@ -3,8 +3,8 @@
  * CALSYNC_HOOKS_PUBLIC_URL set, every active calendar of a provider that
  * pushes notifications gets a `watch` job when it has no channel, when
  * its channel expires within CALSYNC_WATCH_RENEW_BEFORE seconds, when the
- * provider removed it, or - CS_WATCH_RETRY_S after a failure - to try
- * again. The job's dedup key keeps one per calendar waiting.
+ * provider removed it, or - CS_WATCH_RETRY_S after a failure (to make or
+ * to renew one) - to try again. The job's dedup key keeps one per calendar waiting.
  */
 #include "sched.h"
 
@@ -21,7 +21,8 @@ static const char sql_due[] =
 	" LEFT JOIN calendar_watch_channels w ON w.external_calendar_id = c.id"
 	" WHERE c.is_active IS TRUE AND c.provider = ANY($1::text[])"
 	"   AND (w.external_calendar_id IS NULL OR w.state = 'removed'"
-	"        OR (w.state = 'live' AND w.expires_at < now() + $2::int * interval '1 second')"
+	"        OR (w.state = 'live' AND w.expires_at < now() + $2::int * interval '1 second'"
+	"            AND (w.last_error IS NULL OR w.updated_at < now() - $3::int * interval '1 second'))"
 	"        OR (w.state = 'failed' AND w.updated_at < now() - $3::int * interval '1 second'))"
 	" ORDER BY w.expires_at NULLS FIRST, c.id LIMIT $4::int";
 

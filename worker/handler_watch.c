@@ -55,15 +55,19 @@ static int load_current(cs_sync *s, const char *cal_id, cs_watch_channel *ch, ch
 	return rc;
 }
 
+/*
+ * A channel that could not be made or renewed: the reason, and when (the
+ * scheduler tries again CS_WATCH_RETRY_S later). A live channel stays live
+ * until it expires; anything else is `failed`: the calendar polls.
+ */
 static int record_failure(cs_sync *s, const cs_calendar *cal, const char *why, cs_err *err)
 {
 	return cs_db_exec(s->db, NULL, err,
 			  "INSERT INTO calendar_watch_channels(external_calendar_id, provider, state,"
 			  " last_error) VALUES ($1, $2, 'failed', $3)"
-			  " ON CONFLICT (external_calendar_id) DO UPDATE SET state = 'failed',"
-			  " last_error = $3, updated_at = NOW()"
-			  " WHERE calendar_watch_channels.state <> 'live'"
-			  "    OR calendar_watch_channels.expires_at <= NOW()",
+			  " ON CONFLICT (external_calendar_id) DO UPDATE SET last_error = $3,"
+			  " updated_at = NOW(), state = CASE WHEN calendar_watch_channels.state = 'live'"
+			  "   AND calendar_watch_channels.expires_at > NOW() THEN 'live' ELSE 'failed' END",
 			  3, (const char *const[]){cal->id, cal->provider_name, why});
 }
 

@@ -214,3 +214,18 @@ def test_without_a_public_url_there_are_no_channels(world, emu):
     bad = run_tool(world.bin_dir, "status", env=dict(world.env, CALSYNC_HOOKS_PUBLIC_URL="http://x",
                                                             CALSYNC_HOOKS_ALLOW_HTTP="0"))
     assert bad.returncode != 0 and "CALSYNC_HOOKS_PUBLIC_URL" in bad.stderr
+
+
+def test_a_failed_renewal_keeps_the_live_channel_until_it_expires(world, emu):
+    ch = watched(world, emu)
+    query(world.db_url, "UPDATE calendar_watch_channels SET expires_at = now() + interval '10 minutes'"
+                        " WHERE external_calendar_id = %s", (world.cal,))
+    emu.faults({"method": "POST", "path_regex": "/events/watch$", "status": 400, "reason": "invalid"})
+    scheduler(world, CALSYNC_WATCH_RENEW_BEFORE=3600)
+    wait_for(lambda: channel_row(world)[4], timeout=60, what="the renewal's failure recorded")
+    row = channel_row(world)
+    assert row[0] == ch["id"] and row[3] == "live" and "400" in row[4]
+    out = run_tool(world.bin_dir, "status", world.cal, env=world.env, check=True).stdout
+    assert "push until" in out
+    emu.add(world.remote, event("Still pushed"))
+    wait_for(lambda: "Still pushed" in hub_titles(world), what="a change through the old channel")
