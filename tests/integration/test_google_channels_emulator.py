@@ -106,6 +106,15 @@ def test_channel_rules_https_ids_and_stop(setup):
     assert listed["stopped"] is True and listed["last_number"] == 1
 
 
+def test_params_ttl_sets_the_expiration_within_the_maximum(setup):
+    emu, rx = setup
+    status, ch = watch(emu, rx.url, cid="ttl-1", params={"ttl": "120"})
+    assert status == 200 and int(ch["expiration"]) <= (time.time() + 121) * 1000
+    status, ch = watch(emu, rx.url, cid="ttl-2", params={"ttl": str(10 ** 9)})
+    assert status == 200 and int(ch["expiration"]) <= (time.time() + 604801) * 1000
+    assert watch(emu, rx.url, cid="ttl-3", params={"ttl": "soon"})[0] == 400
+
+
 def test_expired_channel_sends_nothing(setup):
     emu, rx = setup
     status, ch = watch(emu, rx.url, expiration=int((time.time() + 60) * 1000))

@@ -2,11 +2,13 @@
  * test_watch.c - push-channel secrets (common/watch.h) and the parsing of
  * notifications (hooks/notice.h): a new secret is random and matches only
  * its own hash; Google's headers and Graph's bodies are accepted or
- * refused with a reason that names what was wrong and never the secret.
+ * refused with a reason that names what was wrong and never the secret;
+ * the registry knows which providers push.
  */
 #include "unit.h"
 
 #include "notice.h"
+#include "provider.h"
 #include "watch.h"
 
 TEST(watch_secrets_are_random_and_match_only_their_hash)
@@ -101,4 +103,15 @@ TEST(graph_notices_are_parsed_or_refused_by_name)
 	CHECK(parse("{\"value\":[{\"clientState\":\"hidden\"}]}", &notes, &err) < 0);
 	CHECK(strstr(err.msg, "subscriptionId") != NULL && !strstr(err.msg, "hidden"));
 	CHECK(parse("{\"value\":[{\"subscriptionId\":7}]}", &notes, &err) < 0);
+}
+
+TEST(push_provider_names_are_an_array_literal_of_those_with_watch)
+{
+	char names[128];
+
+	cs_provider_push_names(names, sizeof(names));
+	CHECK(names[0] == '{' && names[strlen(names) - 1] == '}');
+	CHECK(strstr(names, "google") != NULL);
+	CHECK(cs_provider_find("google")->watch && cs_provider_find("google")->unwatch);
+	CHECK_STR(cs_provider_find("google")->hook_path, CS_HOOK_GOOGLE);
 }

@@ -74,6 +74,7 @@ class Channels:
     def watch(self, cal_id, body):
         cid, kind, address = body.get("id"), body.get("type"), body.get("address")
         token, wanted = body.get("token"), body.get("expiration")
+        params = body.get("params") or {}
         if not isinstance(cid, str) or not ID_RE.match(cid):
             raise ApiError(400, "invalid", "Invalid channel id: at most 64 characters of"
                            " [A-Za-z0-9-_+/=]")
@@ -91,6 +92,13 @@ class Channels:
         now = self.store.clock.now()
         longest = now + self.store.config.get("channel_max_lifetime_s", 604800)
         expiration = longest
+        if not isinstance(params, dict):
+            raise ApiError(400, "invalid", "Invalid params: an object is expected")
+        if params.get("ttl") is not None:
+            try:
+                expiration = min(longest, now + int(params["ttl"]))
+            except (TypeError, ValueError):
+                raise ApiError(400, "invalid", "Invalid params.ttl: %r" % params["ttl"])
         if wanted is not None:
             try:
                 expiration = min(longest, int(wanted) / 1000.0)
