@@ -120,6 +120,14 @@ static const struct setting settings[] = {
 	 "the mass-deletion guard applies to calendars with at least this many events"},
 	{"CALSYNC_MASS_DELETE_PERCENT", S(mass_delete_percent), K_INT, "50", 0, false, 1, 100,
 	 "a pull that would delete more than this share of them stops instead"},
+	{"CALSYNC_WATCH_POLL_INTERVAL", S(watch_poll_interval_s), K_INT, "43200", 0, false, 1, 604800,
+	 "seconds between the safety-net syncs of a calendar with a live push channel (it still"
+	 " gets the nightly full sync)"},
+	{"CALSYNC_WATCH_RENEW_BEFORE", S(watch_renew_before_s), K_INT, "86400", 0, false, 1, 2592000,
+	 "a push channel is renewed when it expires within this many seconds"},
+	{"CALSYNC_HOOKS_ALLOW_HTTP", S(hooks_allow_http), K_INT, "0", 0, false, 0, 1,
+	 "tests only: `1` lets `CALSYNC_HOOKS_PUBLIC_URL` be http:// (the emulators); the"
+	 " providers require https"},
 	{"CALSYNC_AUDIT_RETENTION_DAYS", S(audit_retention_days), K_INT, "90", 0, false, 1, 36500,
 	 "days the audit of sync operations is kept (`calsync history`); older rows are pruned"
 	 " in batches by the scheduler's leader"},
@@ -235,6 +243,18 @@ static int check_timing(const cs_config *cfg, cs_err *err)
 	return 0;
 }
 
+/* The providers post notifications only to https addresses. */
+static int check_hooks_url(const cs_config *cfg, cs_err *err)
+{
+	const char *u = cfg->hooks_public_url;
+
+	if (!u || !*u || strncmp(u, "https://", 8) == 0 ||
+	    (cfg->hooks_allow_http && strncmp(u, "http://", 7) == 0))
+		return 0;
+	return cs_err_set(err, CS_EINVAL, false,
+			  "CALSYNC_HOOKS_PUBLIC_URL: expected an https:// URL");
+}
+
 int cs_config_load(cs_config *cfg, enum cs_program prog, cs_err *err)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -243,6 +263,10 @@ int cs_config_load(cs_config *cfg, enum cs_program prog, cs_err *err)
 			cs_config_release(cfg);
 			return -1;
 		}
+	}
+	if (check_hooks_url(cfg, err)) {
+		cs_config_release(cfg);
+		return -1;
 	}
 	if ((prog & CS_PROG_WORKER) && check_timing(cfg, err)) {
 		cs_config_release(cfg);

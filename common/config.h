@@ -21,6 +21,7 @@ enum cs_program {
 	CS_PROG_TOOL = 1,
 	CS_PROG_WORKER = 2,
 	CS_PROG_SCHEDULER = 4,
+	CS_PROG_HOOKS = 8,
 };
 
 typedef struct cs_config {
@@ -63,6 +64,9 @@ typedef struct cs_config {
 	long http_timeout_ms;
 	long mass_delete_min;
 	long mass_delete_percent;
+	long watch_poll_interval_s;
+	long watch_renew_before_s;
+	long hooks_allow_http;
 	long audit_retention_days;
 } cs_config;
 

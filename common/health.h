@@ -56,7 +56,11 @@ int cs_health_check_not_stopping(void *stop_flag, cs_err *err);
 
 /* Fill h with the checks (at most CS_HEALTH_MAX_CHECKS). */
 int cs_health_init(cs_health *h, const cs_health_check *checks, size_t n, cs_err *err);
-/* The three routes, for a program that serves more (out: CS_HEALTH_NROUTES entries). */
+/*
+ * The three routes, for a program that serves more (out: CS_HEALTH_NROUTES
+ * entries: /healthz, /readyz, /metrics in that order; calsync-hooks takes
+ * /metrics alone).
+ */
 void cs_health_routes(cs_health *h, cs_httpd_route *out);
 
 /*

@@ -40,7 +40,7 @@ def test_prometheus_scrapes_every_program(compose):
     for job in config["scrape_configs"]:
         (sd,) = job["dns_sd_configs"]
         targets[sd["names"][0]] = sd["port"]
-    assert targets == {"scheduler": 9461, "worker": 9460}
+    assert targets == {"scheduler": 9461, "worker": 9460, "hooks": 8090}
     assert set(targets) <= set(compose["services"])
 
 

@@ -4,6 +4,7 @@ happens, a draining worker is not ready, readiness names what is missing
 without a secret, and the scheduler gauges streams, auth_required and Kafka."""
 
 import json
+import os
 import signal
 import uuid
 
@@ -161,3 +162,16 @@ def test_provider_requests_are_counted_by_provider_and_code(services, bin_dir, e
         assert value(s, "calsync_provider_requests_total", provider="google", code="400") >= 1
     finally:
         world.stop()
+
+
+def test_hooks_serve_metrics_too(world):
+    from hooks_helpers import start_hooks, stop_hooks
+    proc, base = start_hooks(world.bin_dir, world.env,
+                             os.path.join(world.provider_dir, "hooks.log"))
+    try:
+        port = int(base.rsplit(":", 1)[1])
+        s = metrics(port)
+        assert ("calsync_pg_connections_in_use", ()) in s
+        assert get(port, "/healthz")[0] == 200
+    finally:
+        stop_hooks(proc)
