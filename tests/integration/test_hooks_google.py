@@ -103,6 +103,8 @@ def test_a_google_change_reaches_the_hub_without_a_poll(world, emu):
     before = len(sync_results(world))
     emu.add(world.remote, event("Swim lesson"))
     wait_for(lambda: "Swim lesson" in hub_titles(world), timeout=30, what="the change in the Hub")
+    # the Hub row commits before the job's end is published (at the end of its batch)
+    wait_for(lambda: len(sync_results(world)) > before, what="the hook's sync result")
     assert len(sync_results(world)) == before + 1                # one sync, queued by the hook
     token_hash = row[2]
     log = world.hooks_log.read_text() + world.log(0)
