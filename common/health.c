@@ -53,7 +53,8 @@ int cs_health_init(cs_health *h, const cs_health_check *checks, size_t n, cs_err
 	if (n > CS_HEALTH_MAX_CHECKS)
 		return cs_err_set(err, CS_EINVAL, false, "more than %d readiness checks",
 				  CS_HEALTH_MAX_CHECKS);
-	memcpy(h->checks, checks, n * sizeof(*checks));
+	if (n > 0)
+		memcpy(h->checks, checks, n * sizeof(*checks));
 	h->nchecks = n;
 	return 0;
 }
