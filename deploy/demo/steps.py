@@ -233,16 +233,18 @@ def publish(event_id, tenant, op):
 def conflict(seconds):
     """Both sides change the dentist appointment at once: a conflict waits for a person."""
     tenant = env("DEMO_TENANT")
-    emu("PATCH", events_path(DENTIST), {"location": "Smile Dental, Room 2"})
-    print("  Google: the practice sets the room: Smile Dental, Room 2")
+    # the Hub row first, the Google change at once after it: whichever of the push
+    # channel's pull and the backend's push comes first finds both sides changed
     rows = db_query("UPDATE events e SET location = 'Smile Dental (James drives)',"
                     " updated_at = NOW() FROM calendar_event_mappings m"
                     " WHERE m.event_id = e.id AND m.external_event_id = %s AND e.tenant_id = %s"
                     " RETURNING e.id::text", (DENTIST, tenant))
     if not rows:
         fail("Family Hub has no copy of the dentist appointment")
+    emu("PATCH", events_path(DENTIST), {"location": "Smile Dental, Room 2"})
     publish(rows[0][0], tenant, "updated")
     print("  Family Hub: James notes that he drives (the backend publishes the change)")
+    print("  Google: at the same moment the practice sets the room: Smile Dental, Room 2")
     found = poll(lambda: db_query("SELECT id::text, conflict_type FROM calendar_conflicts"
                                   " WHERE event_id = %s AND status = 'pending'", (rows[0][0],)),
                  seconds, interval=0.5)
