@@ -19,6 +19,8 @@
 
 #include "err.h"
 
+#define CS_WINDOWS_ZONES_DEFAULT "/usr/share/unicode/cldr/common/supplemental/windowsZones.xml"
+
 /* Load path (the first call wins; later paths are ignored). */
 int cs_graph_zones_load(const char *path, cs_err *err);
 
