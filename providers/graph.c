@@ -216,10 +216,42 @@ static int add_master(cs_provider *g, cs_page *out, const char *master_id, cs_er
 	return 0;
 }
 
+/* ev into the page (taken over), in place of an earlier copy with its id. */
+static int put_item(cs_page *out, cs_event *ev, cs_err *err)
+{
+	cs_event *slot = same_id(out, ev->id);
+
+	if (slot)
+		cs_event_release(slot);   /* replayed: the later version counts */
+	else if (!(slot = cs_page_add(out, err))) {
+		cs_event_release(ev);
+		return -1;
+	}
+	*slot = *ev;
+	return 0;
+}
+
+/* A master's cancelled occurrences, each a removed occurrence after it. */
+static int add_cancelled(cs_page *out, json_t *item, cs_err *err)
+{
+	size_t n = json_array_size(json_object_get(item, "cancelledOccurrences"));
+	const cs_event *master = same_id(out, json_string_value(json_object_get(item, "id")));
+	cs_event ev;
+
+	if (!master || master->bad || !master->start)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (cs_graph_cancelled_from_json(item, master, i, &ev, err) || put_item(out, &ev, err))
+			return -1;
+		master = same_id(out, json_string_value(json_object_get(item, "id")));
+	}
+	return 0;
+}
+
 static int add_item(cs_provider *g, cs_page *out, json_t *item, cs_err *err)
 {
 	const char *type = json_string_value(json_object_get(item, "type"));
-	cs_event ev, *slot;
+	cs_event ev;
 
 	if (type && strcmp(type, "occurrence") == 0 && !json_object_get(item, "@removed")) {
 		const char *master = json_string_value(json_object_get(item, "seriesMasterId"));
@@ -228,15 +260,7 @@ static int add_item(cs_provider *g, cs_page *out, json_t *item, cs_err *err)
 	}
 	if (cs_graph_event_from_json(item, &ev, err))
 		return -1;
-	slot = same_id(out, ev.id);
-	if (slot)
-		cs_event_release(slot);   /* replayed: the later version counts */
-	else if (!(slot = cs_page_add(out, err))) {
-		cs_event_release(&ev);
-		return -1;
-	}
-	*slot = ev;
-	return 0;
+	return put_item(out, &ev, err) ? -1 : add_cancelled(out, item, err);
 }
 
 static int take_link(json_t *root, const char *key, char **dst, cs_err *err)

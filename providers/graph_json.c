@@ -10,14 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dynbuf.h"
 #include "graph_recur.h"
 #include "graph_zones.h"
 #include "timefmt.h"
 #include "utf8.h"
 #include "banned.h"
-
-#define RECUR_CAP ((size_t)64 << 10)
 
 int cs_graph_transaction_id(const char *hub_id, char out[CS_GRAPH_TXN_BUFSZ], cs_err *err)
 {
@@ -174,56 +171,16 @@ static int read_props(struct reader *r)
 	return 0;
 }
 
-/* The master's cancelled occurrences as EXDATE lines after its RRULE. */
-static int add_exdates(struct reader *r, cs_dynbuf *b)
-{
-	json_t *list = json_object_get(r->item, "cancelledOccurrences"), *oid;
-	char start[40];
-	cs_err err;
-	size_t i;
-
-	json_array_foreach(list, i, oid) {
-		char line[64];
-		size_t k = 0;
-
-		if (!json_is_string(oid))
-			return why(r, "cancelledOccurrences[%zu] is not a string", i);
-		if (cs_graph_occurrence_start(json_string_value(oid), r->ev->start, r->ev->timezone,
-					      r->ev->all_day, start, &err))
-			return why(r, "cancelledOccurrences[%zu]: %s", i, err.msg);
-		k = (size_t)snprintf(line, sizeof(line), r->ev->all_day ? "\nEXDATE;VALUE=DATE:" :
-				     "\nEXDATE:");
-		for (const char *p = start; *p && k + 2 < sizeof(line); p++)
-			if (*p != '-' && *p != ':')
-				line[k++] = *p;
-		line[k] = '\0';
-		if (cs_dynbuf_addstr(b, line, NULL))
-			return why(r, "recurrence is too long");
-	}
-	return 0;
-}
-
 static int read_recurrence(struct reader *r)
 {
 	json_t *rec = json_object_get(r->item, "recurrence");
-	char *rule = NULL;
-	cs_dynbuf b;
 	cs_err err;
-	int rc;
 
 	if (!rec || json_is_null(rec))
 		return 0;
-	if (cs_graph_rrule_from_json(rec, r->ev->all_day, r->ev->timezone, &rule, &err))
+	if (cs_graph_rrule_from_json(rec, r->ev->all_day, r->ev->timezone, &r->ev->recurrence, &err))
 		return err.code == CS_ENOMEM ? (r->oom = true, -1) : why(r, "%s", err.msg);
-	cs_dynbuf_init(&b, RECUR_CAP);
-	rc = cs_dynbuf_addstr(&b, rule, NULL) ? why(r, "recurrence is too long") : add_exdates(r, &b);
-	free(rule);
-	if (rc == 0 && !(r->ev->recurrence = cs_dynbuf_detach(&b))) {
-		r->oom = true;
-		rc = -1;
-	}
-	cs_dynbuf_release(&b);
-	return rc;
+	return 0;
 }
 
 static int read_series(struct reader *r)
@@ -333,6 +290,34 @@ int cs_graph_occurrence_start(const char *occurrence_id, const char *master_star
 		return -1;
 	cs_time_format_utc(t, buf);
 	return 0;
+}
+
+int cs_graph_cancelled_from_json(json_t *item, const cs_event *master, size_t i, cs_event *out,
+				 cs_err *err)
+{
+	const char *oid = json_string_value(json_array_get(json_object_get(item,
+								       "cancelledOccurrences"), i));
+	char start[40], reason[300];
+	cs_err why_not;
+
+	memset(out, 0, sizeof(*out));
+	if (!oid || cs_graph_occurrence_start(oid, master->start, master->timezone, master->all_day,
+					      start, &why_not)) {
+		snprintf(reason, sizeof(reason), "Outlook event '%.80s': cancelledOccurrences[%zu] is "
+			 "not an occurrence id", master->id, i);
+		cs_utf8_fix(reason, sizeof(reason));
+		out->bad = strdup(reason);
+		return out->bad ? 0 : cs_err_set(err, CS_ENOMEM, false, "out of memory");
+	}
+	out->cancelled = true;
+	out->all_day = master->all_day;
+	out->id = strdup(oid);
+	out->series_id = strdup(master->id);
+	out->original_start = strdup(start);
+	if (out->id && out->series_id && out->original_start)
+		return 0;
+	cs_event_release(out);
+	return cs_err_set(err, CS_ENOMEM, false, "out of memory");
 }
 
 /* ---- cs_event -> Graph -------------------------------------------------- */

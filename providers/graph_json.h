@@ -17,9 +17,11 @@
  *   (midnight to midnight), written as midnight in the event's zone.
  * - subject, body.content, location.displayName, attendees' addresses,
  *   showAs tentative <-> status tentative; recurrence <-> RRULE
- *   (graph_recur.h), with the master's cancelledOccurrences as EXDATE
- *   lines; type exception: seriesMasterId <-> series_id, originalStart <->
- *   original_start; @removed or isCancelled: cancelled.
+ *   (graph_recur.h); type exception: seriesMasterId <-> series_id,
+ *   originalStart <-> original_start; @removed or isCancelled: cancelled.
+ *   A master's cancelledOccurrences ("OID.<master>.<date>") become removed
+ *   occurrences of their own (cs_graph_cancelled_from_json), as the
+ *   engine keeps them; a Hub EXDATE cancels that occurrence on Outlook.
  * - a PATCH body names only the fields calsync owns (subject, body,
  *   location, start, end, isAllDay, recurrence, attendees, showAs and the
  *   two extended properties), with empty values for what the Hub cleared;
@@ -63,6 +65,15 @@ int cs_graph_event_from_json(json_t *item, cs_event *out, cs_err *err);
  */
 json_t *cs_graph_event_to_json(const cs_event *ev, const char *hub_id, bool create,
 			       cs_err *err);
+
+/*
+ * The i-th of item's cancelledOccurrences (item: a series master, mapped
+ * into master) as a removed occurrence: id, series_id, original_start,
+ * cancelled - as the engine keeps a removed occurrence. Unreadable: bad.
+ * -1 only when out of memory.
+ */
+int cs_graph_cancelled_from_json(json_t *item, const cs_event *master, size_t i, cs_event *out,
+				 cs_err *err);
 
 /*
  * The original start of the occurrence an occurrence id names
