@@ -152,6 +152,30 @@ static int read_attendees(struct reader *r)
 	return 0;
 }
 
+/*
+ * The Hub id of an event calsync created, from its transactionId ("fh" and
+ * 32 hex digits): delta rounds carry no extended properties ($expand is
+ * not supported there), but they carry transactionId.
+ */
+static int hub_id_of_transaction(struct reader *r)
+{
+	const char *t = json_string_value(json_object_get(r->item, "transactionId"));
+	char id[37];
+	size_t n = 0;
+
+	if (!t || strlen(t) != 34 || strncmp(t, "fh", 2) != 0)
+		return 0;
+	for (const char *p = t + 2; *p; p++) {
+		if (!isxdigit((unsigned char)*p))
+			return 0;
+		if (n == 8 || n == 13 || n == 18 || n == 23)
+			id[n++] = '-';
+		id[n++] = (char)tolower((unsigned char)*p);
+	}
+	id[n] = '\0';
+	return keep(r, &r->ev->hub_id, id);
+}
+
 static int read_props(struct reader *r)
 {
 	json_t *props = json_object_get(r->item, "singleValueExtendedProperties"), *p;
@@ -168,7 +192,7 @@ static int read_props(struct reader *r)
 		if (strcasecmp(id, CS_GRAPH_WRITTEN_PROP) == 0 && keep(r, &r->ev->written, value))
 			return -1;
 	}
-	return 0;
+	return r->ev->hub_id ? 0 : hub_id_of_transaction(r);
 }
 
 static int read_recurrence(struct reader *r)

@@ -7,7 +7,10 @@
  *   (cs_event.written) are single-value extended properties of calsync's
  *   own property set (CS_GRAPH_HUB_PROP, CS_GRAPH_WRITTEN_PROP); a create
  *   carries transactionId "fh" + the 32 hex digits of the Hub id, so that
- *   Graph makes no second event when a create is retried.
+ *   Graph makes no second event when a create is retried. Delta rounds
+ *   carry no extended properties (Graph does not $expand there): their
+ *   items give the Hub id from transactionId, and no written stamp; get()
+ *   reads both.
  * - times are asked for in UTC (Prefer: outlook.timezone="UTC"), and read
  *   as wall time in whatever start.timeZone says (a Windows or IANA name)
  *   so an answer in another zone is still exact; the event's own zone is

@@ -22,9 +22,9 @@ CLIENT_ID = "calsync-tests"
 CLIENT_SECRET = "tests-secret"
 
 
-def start_emulator(*extra, deadline_s=15.0):
-    """Start the emulator on port 0 (extra: more arguments); return (process, base URL)."""
-    proc = subprocess.Popen(["/usr/bin/python3", EMULATOR, "--port", "0", *extra],
+def start_emulator(*extra, deadline_s=15.0, program=EMULATOR):
+    """Start the emulator (program) on port 0 (extra: more arguments); return (process, base URL)."""
+    proc = subprocess.Popen(["/usr/bin/python3", program, "--port", "0", *extra],
                             stdout=subprocess.PIPE, text=True)
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ)
@@ -34,7 +34,7 @@ def start_emulator(*extra, deadline_s=15.0):
             left = deadline - time.monotonic()
             if left <= 0 or proc.poll() is not None:
                 stop_emulator(proc)
-                raise RuntimeError("the Google emulator did not print LISTENING in time")
+                raise RuntimeError("%s did not print LISTENING in time" % os.path.basename(program))
             if sel.select(timeout=left):
                 line = proc.stdout.readline()
                 if line.startswith("LISTENING "):

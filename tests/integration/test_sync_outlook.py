@@ -1,0 +1,204 @@
+"""test_sync_outlook.py - the sync engine end to end on Outlook: calsync-worker
+with the provider `outlook` against real PostgreSQL and Redis and the Graph
+emulator. The Google rule set where it applies: pull, push, no echo,
+idempotent creates, the fields calsync owns, remote edits and deletions,
+expired delta state, empty and replayed pages, rate limits, rotating refresh
+tokens, recurring series with exceptions and cancelled occurrences, rules
+Outlook cannot express, Windows zones and DST, the calendarView window."""
+
+import uuid
+
+import pytest
+
+from calsync_helpers import query, wait_for
+from graph_helpers import connect_outlook, graph, seal, timed  # noqa: F401 (a fixture)
+from pool_helpers import INTERACTIVE, World
+
+
+@pytest.fixture
+def world(services, bin_dir, graph):
+    w = World(services, bin_dir, redis_db=7)
+    (w.cal,), (w.remote,) = connect_outlook(w, graph)
+    w.worker("w", CALSYNC_RETRY_BASE_MS=100, CALSYNC_RETRY_MAX_MS=300)
+    yield w
+    w.stop()
+
+
+def run(world, cal=None):
+    job = world.enqueue(INTERACTIVE, "sync", calendar_id=cal or world.cal)
+    try:
+        ended = wait_for(lambda: [r for r in world.results_of(job) if r["status"] != "retrying"],
+                         timeout=60, what="sync job")
+    except AssertionError:
+        raise AssertionError("sync did not end; worker log:\n" + world.log(0)[-3000:])
+    return ended[-1]
+
+
+def hub(world, where="TRUE"):
+    return query(world.db_url,
+                 "SELECT title, start_time::text, end_time::text, is_all_day, timezone, recurrence,"
+                 " recurring_event_id IS NOT NULL, status, deleted_at IS NOT NULL"
+                 " FROM events WHERE tenant_id = %s AND " + where + " ORDER BY start_time, title",
+                 (world.tenant,))
+
+
+def hub_event(world, title, start, end, tz="Europe/London", recurrence=None, all_day=False):
+    ev = str(uuid.uuid4())
+    query(world.db_url, "INSERT INTO events(id, tenant_id, created_by, title, start_time, end_time,"
+                        " timezone, recurrence, is_all_day) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+          (ev, world.tenant, world.user, title, start, end, tz, recurrence, all_day))
+    return ev
+
+
+def live(graph, remote):
+    return sorted(graph.events(remote), key=lambda e: (e["start"]["dateTime"], e["subject"]))
+
+
+def test_initial_pull_reads_windows_zones_and_all_day_events(world, graph):
+    graph.add(world.remote,
+              timed("Dentist", "2026-12-01T10:00:00", "2026-12-01T11:00:00"),
+              timed("Call Oma", "2026-12-02T18:00:00", "2026-12-02T18:30:00", "W. Europe Standard Time"),
+              dict(subject="School holiday", isAllDay=True,
+                   start={"dateTime": "2026-12-21T00:00:00", "timeZone": "GMT Standard Time"},
+                   end={"dateTime": "2027-01-05T00:00:00", "timeZone": "GMT Standard Time"}))
+    res = run(world)
+    assert res["status"] == "success" and res["created"] == 3, res
+    assert hub(world) == [
+        ("Dentist", "2026-12-01 10:00:00+00", "2026-12-01 11:00:00+00", False, "Europe/London",
+         None, False, "confirmed", False),
+        ("Call Oma", "2026-12-02 17:00:00+00", "2026-12-02 17:30:00+00", False, "Europe/Berlin",
+         None, False, "confirmed", False),
+        ("School holiday", "2026-12-21 00:00:00+00", "2027-01-05 00:00:00+00", True, None,
+         None, False, "confirmed", False)]
+    assert query(world.db_url, "SELECT DISTINCT provider FROM unified_calendar_events") == [("outlook",)]
+
+
+def test_a_hub_event_is_pushed_once_with_its_zone_and_stamps(world, graph):
+    ev = hub_event(world, "Dinner at Mum's", "2026-12-05T18:00Z", "2026-12-05T20:00Z",
+                   tz="America/Los_Angeles")
+    first = run(world)
+    assert first["status"] == "success" and first["pushed"] == 1, first
+    (remote,) = graph.events(world.remote)
+    assert remote["subject"] == "Dinner at Mum's"
+    assert remote["start"] == {"dateTime": "2026-12-05T10:00:00", "timeZone": "Pacific Standard Time"}
+    assert remote["transactionId"] == "fh" + ev.replace("-", "")
+    props = {p["id"].split()[-1]: p["value"] for p in remote["singleValueExtendedProperties"]}
+    assert props["familyhub_event_id"] == ev and props["familyhub_written"]
+    writes = graph.writes()
+    second = run(world)
+    assert (second["created"], second["updated"], second["deleted"], second["pushed"]) == (0, 0, 0, 0)
+    assert graph.writes() == writes
+    assert hub(world)[0][:5] == ("Dinner at Mum's", "2026-12-05 18:00:00+00",
+                                 "2026-12-05 20:00:00+00", False, "America/Los_Angeles")
+
+
+def test_a_retried_create_makes_no_second_event(world, graph):
+    """The create's answer is lost (503 after Graph stored it): the retry's transactionId finds it."""
+    hub_event(world, "Swim", "2026-12-06T09:00Z", "2026-12-06T10:00Z")
+    graph.faults({"method": "POST", "path_regex": "/events$", "status": 503, "times": 1,
+                  "after": True})
+    try:
+        res = run(world)
+    finally:
+        graph.clear_faults()
+    assert res["status"] == "success", (res.get("error"), world.log(0)[-2000:])
+    assert [e["subject"] for e in graph.events(world.remote)] == ["Swim"]
+    assert run(world)["pushed"] == 0
+
+
+def test_remote_edits_and_deletions_are_pulled(world, graph):
+    a, b = graph.add(world.remote, timed("Piano", "2026-12-07T16:00:00", "2026-12-07T17:00:00"),
+                     timed("Judo", "2026-12-08T17:00:00", "2026-12-08T18:00:00"))
+    assert run(world)["created"] == 2
+    graph.patch(world.remote, a["id"], subject="Piano (moved)",
+                start={"dateTime": "2026-12-07T17:00:00", "timeZone": "GMT Standard Time"},
+                end={"dateTime": "2026-12-07T18:00:00", "timeZone": "GMT Standard Time"})
+    graph.delete(world.remote, b["id"])
+    res = run(world)
+    assert (res["updated"], res["deleted"]) == (1, 1), res
+    assert [(r[0], r[1], r[8]) for r in hub(world)] == [
+        ("Piano (moved)", "2026-12-07 17:00:00+00", False), ("Judo", "2026-12-08 17:00:00+00", True)]
+
+
+def test_a_hub_edit_sends_only_what_calsync_owns(world, graph):
+    (a,) = graph.add(world.remote, timed("Parents' evening", "2026-12-09T18:00:00", "2026-12-09T19:00:00",
+                                         categories=["School"], reminderMinutesBeforeStart=30,
+                                         isReminderOn=True))
+    run(world)
+    query(world.db_url, "UPDATE events SET title = 'Parents'' evening (hall)', updated_at = NOW()"
+                        " WHERE tenant_id = %s", (world.tenant,))
+    res = run(world)
+    assert res["pushed"] == 1, res
+    (remote,) = graph.events(world.remote)
+    assert remote["subject"] == "Parents' evening (hall)"
+    assert remote["categories"] == ["School"] and remote["reminderMinutesBeforeStart"] == 30
+    assert remote["id"] == a["id"]
+
+
+def test_a_hub_edit_against_a_remote_change_is_a_conflict_not_an_overwrite(world, graph):
+    (a,) = graph.add(world.remote, timed("Football", "2026-12-10T10:00:00", "2026-12-10T11:00:00"))
+    run(world)
+    query(world.db_url, "UPDATE events SET title = 'Football (Hub)', updated_at = NOW()"
+                        " WHERE tenant_id = %s", (world.tenant,))
+    graph.patch(world.remote, a["id"], subject="Football (Outlook)")
+    patches = graph.stats()["counts"].get("PATCH /me/events/{}", 0)
+    run(world)
+    (remote,) = graph.events(world.remote)
+    # either the pull saw Outlook's change first (a conflict, recorded), or the
+    # PATCH met a 412: Outlook's edit is never silently overwritten
+    assert remote["subject"] == "Football (Outlook)" or \
+        query(world.db_url, "SELECT count(*) FROM calendar_conflicts")[0][0] >= 1
+    assert graph.stats()["counts"].get("PATCH /me/events/{}", 0) - patches <= 1
+
+
+@pytest.mark.parametrize("code", ["SyncStateNotFound", "resyncRequired"])
+def test_expired_delta_state_leads_to_a_full_sync(world, graph, code):
+    graph.add(world.remote, timed("Choir", "2026-12-11T19:00:00", "2026-12-11T20:00:00"))
+    assert run(world)["created"] == 1
+    graph.add(world.remote, timed("Chess", "2026-12-12T10:00:00", "2026-12-12T11:00:00"))
+    graph.expire_delta(world.remote, code)
+    res = run(world)
+    assert res["status"] == "success", res
+    assert [r[0] for r in hub(world)] == ["Choir", "Chess"]
+    assert query(world.db_url, "SELECT count(*) FROM events WHERE tenant_id = %s",
+                 (world.tenant,))[0][0] == 2
+    assert run(world)["created"] == 0
+
+
+def test_empty_pages_and_replayed_items_are_harmless(world, graph):
+    graph.delta_mods(world.remote, empty_pages=3, replay=True)
+    try:
+        graph.add(world.remote, *[timed("Lesson %d" % i, "2026-12-%02dT09:00:00" % (i + 1),
+                                        "2026-12-%02dT10:00:00" % (i + 1)) for i in range(5)])
+        res = run(world)
+        assert res["status"] == "success" and res["created"] == 5, res
+        again = run(world)
+        assert (again["created"], again["updated"], again["deleted"]) == (0, 0, 0), again
+    finally:
+        graph.delta_mods(world.remote)
+    assert len(hub(world)) == 5
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_throttling_honours_retry_after(world, graph, status):
+    graph.add(world.remote, timed("Cinema", "2026-12-13T19:00:00", "2026-12-13T21:00:00"))
+    graph.faults({"method": "GET", "path_regex": "/delta", "status": status, "retry_after": 1,
+                  "times": 1})
+    try:
+        job = world.enqueue(INTERACTIVE, "sync", calendar_id=world.cal)
+        results = wait_for(lambda: [r for r in world.results_of(job) if r["status"] != "retrying"]
+                           and world.results_of(job), timeout=60, what="the sync")
+    finally:
+        graph.clear_faults()
+    assert results[0]["status"] == "retrying" and "Outlook answered %d" % status in results[0]["error"]
+    assert results[-1]["status"] == "success" and results[-1]["created"] == 1
+
+
+def test_a_refused_refresh_token_marks_the_calendar_auth_required(world, graph):
+    query(world.db_url, "UPDATE external_calendars SET refresh_token_encrypted = %s WHERE id = %s",
+          (seal(world, "M.R3_BAY.unknown"), world.cal))
+    res = run(world)
+    assert res["status"] == "failed" and "invalid_grant" in res["error"], res
+    assert "M.R3_BAY" not in res["error"]
+    assert query(world.db_url, "SELECT last_sync_status FROM calendar_sync_states"
+                               " WHERE external_calendar_id = %s", (world.cal,)) == [("auth_required",)]
