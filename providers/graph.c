@@ -11,8 +11,9 @@
  *   full round lists all and absence is deletion: CS_CAP_LISTS_ALL) or
  *   `calendarView` (/me/calendars/{id}/calendarView/delta over the
  *   CALSYNC_GRAPH_WINDOW_DAYS before and after now: an item leaving the
- *   window is no deletion, so no CS_CAP_LISTS_ALL; its occurrences are
- *   read as their series master, fetched once a page). Only the first
+ *   window is no deletion, so no CS_CAP_LISTS_ALL, and an @removed item
+ *   Outlook still has is skipped; occurrences are read as their series
+ *   master, fetched once a page). Only the first
  *   request carries query options; @odata.nextLink is followed (also
  *   through empty pages) as the page token, and @odata.deltaLink is the
  *   next sync token. @removed and isCancelled are deletions; an item
@@ -248,16 +249,41 @@ static int add_cancelled(cs_page *out, json_t *item, cs_err *err)
 	return 0;
 }
 
+/*
+ * calendarView: an item that left the window comes as @removed too; only
+ * one that Outlook no longer has is a deletion.
+ */
+static int left_window(cs_provider *g, json_t *item, bool *left, cs_err *err)
+{
+	const char *id = json_string_value(json_object_get(item, "id"));
+	cs_event ev;
+	int rc;
+
+	*left = false;
+	if (!calendar_view(g) || !id || !json_object_get(item, "@removed"))
+		return 0;
+	rc = cs_graph_get(g, NULL, id, &ev, err);
+	cs_event_release(&ev);
+	if (rc == 0)
+		*left = true;
+	return rc == 0 || err->code == CS_ENOTFOUND ? 0 : -1;
+}
+
 static int add_item(cs_provider *g, cs_page *out, json_t *item, cs_err *err)
 {
 	const char *type = json_string_value(json_object_get(item, "type"));
 	cs_event ev;
+	bool left;
 
 	if (type && strcmp(type, "occurrence") == 0 && !json_object_get(item, "@removed")) {
 		const char *master = json_string_value(json_object_get(item, "seriesMasterId"));
 
 		return master ? add_master(g, out, master, err) : 0;
 	}
+	if (left_window(g, item, &left, err))
+		return -1;
+	if (left)
+		return 0;   /* still there, outside the window: no news */
 	if (cs_graph_event_from_json(item, &ev, err))
 		return -1;
 	return put_item(out, &ev, err) ? -1 : add_cancelled(out, item, err);

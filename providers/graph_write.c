@@ -246,9 +246,12 @@ static int cancel_occurrences(cs_provider *g, const char *master, const cs_event
 		oid = NULL;
 	}
 	rc = 0;
-	if (cancelled) {
+	if (cancelled) {   /* master may be out->id: read into a fresh event first */
+		cs_event fresh;
+
+		rc = cs_graph_get(g, NULL, master, &fresh, err);
 		cs_event_release(out);
-		rc = cs_graph_get(g, NULL, master, out, err);
+		*out = fresh;
 	}
 done:
 	free(oid);

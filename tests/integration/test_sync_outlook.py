@@ -24,8 +24,8 @@ def world(services, bin_dir, graph):
     w.stop()
 
 
-def run(world, cal=None):
-    job = world.enqueue(INTERACTIVE, "sync", calendar_id=cal or world.cal)
+def run(world, cal=None, **data):
+    job = world.enqueue(INTERACTIVE, "sync", calendar_id=cal or world.cal, **data)
     try:
         ended = wait_for(lambda: [r for r in world.results_of(job) if r["status"] != "retrying"],
                          timeout=60, what="sync job")
@@ -202,3 +202,123 @@ def test_a_refused_refresh_token_marks_the_calendar_auth_required(world, graph):
     assert "M.R3_BAY" not in res["error"]
     assert query(world.db_url, "SELECT last_sync_status FROM calendar_sync_states"
                                " WHERE external_calendar_id = %s", (world.cal,)) == [("auth_required",)]
+
+
+def test_a_series_made_on_outlook_keeps_its_exception_and_cancelled_occurrence(world, graph):
+    (master,) = graph.add(world.remote, dict(
+        timed("Yoga", "2026-12-02T19:00:00", "2026-12-02T20:00:00"),
+        recurrence={"pattern": {"type": "weekly", "interval": 1, "daysOfWeek": ["wednesday"],
+                                "firstDayOfWeek": "sunday"},
+                    "range": {"type": "numbered", "startDate": "2026-12-02", "numberOfOccurrences": 4}}))
+    graph.patch(world.remote, "OID.%s.2026-12-09" % master["id"], subject="Yoga (late)",
+                start={"dateTime": "2026-12-09T20:00:00", "timeZone": "GMT Standard Time"},
+                end={"dateTime": "2026-12-09T21:00:00", "timeZone": "GMT Standard Time"})
+    graph.delete(world.remote, "OID.%s.2026-12-16" % master["id"])
+    res = run(world)
+    assert res["status"] == "success" and res["created"] == 3, res
+    rows = hub(world)
+    assert [(r[0], r[1], r[6], r[7]) for r in rows] == [
+        ("Yoga", "2026-12-02 19:00:00+00", False, "confirmed"),
+        ("Yoga (late)", "2026-12-09 20:00:00+00", True, "confirmed"),
+        ("", "2026-12-16 19:00:00+00", True, "cancelled")]
+    assert rows[0][5] == "RRULE:FREQ=WEEKLY;COUNT=4;BYDAY=WE;WKST=SU"
+    writes = graph.writes()
+    again = run(world)
+    assert again["pushed"] == 0 and graph.writes() == writes, again
+
+
+def test_a_hub_series_with_an_override_and_an_exdate_round_trips(world, graph):
+    series = hub_event(world, "Swimming lessons", "2026-12-01T17:00Z", "2026-12-01T18:00Z",
+                       recurrence="RRULE:FREQ=WEEKLY;COUNT=6\nEXDATE;TZID=Europe/London:20261215T170000")
+    query(world.db_url, "INSERT INTO events(id, tenant_id, created_by, title, start_time, end_time, timezone,"
+                        " recurring_event_id, original_start_time) VALUES (%s,%s,%s,'Swimming lessons (pool 2)',"
+                        " '2026-12-08T18:00Z', '2026-12-08T19:00Z', 'Europe/London', %s, '2026-12-08T17:00Z')",
+          (str(uuid.uuid4()), world.tenant, world.user, series))
+    res = run(world)
+    assert res["status"] == "success" and res["pushed"] == 2, res.get("error")
+    (master,) = [e for e in graph.events(world.remote) if e["type"] == "seriesMaster"]
+    assert master["recurrence"]["pattern"] == {"type": "weekly", "interval": 1, "daysOfWeek": ["tuesday"],
+                                               "firstDayOfWeek": "monday"}
+    assert master["recurrence"]["range"]["type"] == "numbered"
+    assert master["recurrence"]["range"]["numberOfOccurrences"] == 6
+    assert master["cancelledOccurrences"] == ["OID.%s.2026-12-15" % master["id"]]
+    starts = [(o["subject"], o["start"]["dateTime"][:16]) for o in graph.instances(world.remote, master["id"])]
+    assert starts == [("Swimming lessons", "2026-12-01T17:00"), ("Swimming lessons (pool 2)", "2026-12-08T18:00"),
+                      ("Swimming lessons", "2026-12-22T17:00"), ("Swimming lessons", "2026-12-29T17:00"),
+                      ("Swimming lessons", "2027-01-05T17:00")]
+    settled = run(world)
+    assert settled["status"] == "success", settled
+    writes = graph.writes()
+    again = run(world)
+    assert (again["created"], again["deleted"], again["pushed"]) == (0, 0, 0), again
+    assert graph.writes() == writes
+
+
+@pytest.mark.parametrize("rule", ["RRULE:FREQ=HOURLY;COUNT=3", "RRULE:FREQ=MONTHLY;BYMONTHDAY=1,15",
+                                  "RRULE:FREQ=MONTHLY;BYDAY=MO,TU;BYSETPOS=1,-1"])
+def test_a_rule_outlook_cannot_express_is_reported_and_written_nowhere(world, graph, rule):
+    ev = hub_event(world, "Odd rule", "2026-12-01T09:00Z", "2026-12-01T10:00Z", recurrence=rule)
+    res = run(world)
+    assert res["status"] in ("success", "partial"), res
+    assert graph.events(world.remote) == []
+    (refusal,) = query(world.db_url, "SELECT error FROM calendar_push_refusals WHERE event_id = %s", (ev,))
+    assert "Outlook cannot express this recurrence" in refusal[0] and rule[6:20] in refusal[0]
+    assert query(world.db_url, "SELECT recurrence FROM events WHERE id = %s", (ev,)) == [(rule,)]
+
+
+@pytest.mark.parametrize("tz,start,end,windows", [
+    ("Europe/London", "2026-03-29T01:30:00Z", "2026-03-29T02:30:00Z", "GMT Standard Time"),
+    ("Europe/London", "2026-10-25T00:30:00Z", "2026-10-25T02:30:00Z", "GMT Standard Time"),
+    ("America/New_York", "2026-03-08T06:30:00Z", "2026-03-08T07:30:00Z", "Eastern Standard Time"),
+    ("America/New_York", "2026-11-01T05:30:00Z", "2026-11-01T06:30:00Z", "Eastern Standard Time"),
+])
+def test_times_on_dst_change_days_keep_their_instant(world, graph, tz, start, end, windows):
+    ev = hub_event(world, "DST " + tz, start, end, tz=tz)
+    run(world)
+    (remote,) = graph.events(world.remote)
+    assert remote["start"]["timeZone"] == windows
+    query(world.db_url, "DELETE FROM calendar_event_mappings")
+    query(world.db_url, "DELETE FROM events WHERE id = %s", (ev,))
+    run(world, mode="full")                      # pulled back as a new event
+    (row,) = hub(world)
+    assert row[1] == start.replace("T", " ").replace("Z", "+00") and row[4] == tz
+
+
+def test_a_rotated_refresh_token_reaches_every_calendar_of_the_mailbox(services, bin_dir, graph):
+    w = World(services, bin_dir, redis_db=7)
+    try:
+        box = "rotating-%s@outlook.example" % uuid.uuid4().hex[:6]
+        cals, remotes = connect_outlook(w, graph, mailbox=box, names=("Family", "Kids", "Work"))
+        w.worker("w", CALSYNC_RETRY_BASE_MS=100, CALSYNC_RETRY_MAX_MS=300)
+        sealed = query(w.db_url, "SELECT DISTINCT refresh_token_encrypted FROM external_calendars")
+        assert len(sealed) == 1
+        for cal in cals:                       # each run refreshes: access tokens expire
+            graph.call("POST", "/_emu/expire_access")
+            assert run(w, cal)["status"] == "success"
+        tokens = [t for t in graph.call("GET", "/_emu/tokens")["refresh"] if t["mailbox"] == box]
+        assert len(tokens) == 4                # the first, then one a refresh
+        assert [t["alive"] for t in tokens] == [False] * 3 + [True]   # only the newest works
+        states = query(w.db_url, "SELECT DISTINCT last_sync_status FROM calendar_sync_states")
+        assert states == [("success",)]
+        stored = query(w.db_url, "SELECT count(DISTINCT refresh_token_encrypted) FROM external_calendars")
+        assert stored == [(1,)]
+    finally:
+        w.stop()
+
+
+def test_with_a_calendar_view_an_event_leaving_the_window_is_not_deleted(services, bin_dir, graph):
+    w = World(services, bin_dir, redis_db=7)
+    try:
+        (cal,), (remote,) = connect_outlook(w, graph)
+        w.worker("w", CALSYNC_GRAPH_DELTA="calendarView", CALSYNC_GRAPH_WINDOW_DAYS=400)
+        (a,) = graph.add(remote, timed("Half term", "2026-12-14T09:00:00", "2026-12-14T10:00:00"))
+        assert run(w, cal)["created"] == 1
+        graph.patch(remote, a["id"], start={"dateTime": "2029-12-14T09:00:00", "timeZone": "UTC"},
+                    end={"dateTime": "2029-12-14T10:00:00", "timeZone": "UTC"})
+        res = run(w, cal)
+        assert res["status"] == "success" and res["deleted"] == 0, res
+        assert query(w.db_url, "SELECT title, deleted_at IS NULL FROM events") == [("Half term", True)]
+        graph.add(remote, timed("Nativity play", "2026-12-15T14:00:00", "2026-12-15T15:00:00"))
+        assert run(w, cal)["created"] == 1
+    finally:
+        w.stop()

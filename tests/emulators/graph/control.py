@@ -17,7 +17,7 @@
   GET    /_emu/stats                              {max_in_flight: {mailbox: n}, counts}
   POST   /_emu/stats/reset
   POST   /_emu/expire_access                      every access token expires now
-  GET    /_emu/tokens                             {refresh: {token: alive}} (for tests)"""
+  GET    /_emu/tokens                             {refresh: [{mailbox, alive}]}, oldest first"""
 
 import re
 import secrets
@@ -105,7 +105,8 @@ class Control:
                     tok["expires"] = 0
                 return 200, {}
             if path == "/tokens" and method == "GET":
-                return 200, {"refresh": {t: g["alive"] for t, g in srv.refresh_tokens.items()}}
+                return 200, {"refresh": [{"mailbox": g["mailbox"], "alive": g["alive"]}
+                                         for g in srv.refresh_tokens.values()]}
             m = re.fullmatch(r"/calendars/([^/]+)/(events|instances|expire_delta|delta_mods)(?:/(.+))?", path)
             if not m or m.group(1) not in srv.calendars:
                 raise GraphError(404, "ErrorItemNotFound", "no such control resource %s" % path)
