@@ -229,12 +229,7 @@ int cs_calendar_store_creds(cs_sync *s, cs_calendar *cal, cs_err *err)
 	return store_on(s->db, s->keys, cal, err);
 }
 
-/*
- * Whether the refresh token stored for cal is no longer the one this run
- * used: another calendar of the mailbox rotated it meanwhile (and stored
- * it here too), so a refusal of the old one is no reason to reconnect.
- */
-static bool token_moved(cs_sync *s, const cs_calendar *cal)
+bool cs_calendar_token_moved(cs_sync *s, const cs_calendar *cal)
 {
 	const char *id = cal->id;
 	PGresult *res = NULL;
@@ -258,7 +253,7 @@ int cs_calendar_mark_auth_required(cs_sync *s, const cs_calendar *cal, const cha
 {
 	const char *params[2] = {cal->id, why};
 
-	if (token_moved(s, cal))
+	if (cs_calendar_token_moved(s, cal))
 		return 0;   /* the next run uses the rotated token */
 	return cs_db_exec(s->db, NULL, err,
 			  "INSERT INTO calendar_sync_states (external_calendar_id, last_sync_at,"

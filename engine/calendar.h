@@ -56,6 +56,13 @@ int cs_calendar_store_creds(cs_sync *s, cs_calendar *cal, cs_err *err);
  */
 int cs_calendar_mark_auth_required(cs_sync *s, const cs_calendar *cal, const char *why,
 				   cs_err *err);
+/*
+ * Whether the refresh token stored for cal is no longer the one this run
+ * used: another calendar of the mailbox rotated it meanwhile (and stored
+ * it on cal's row too), so a refusal of the old one is no reason to
+ * reconnect - the sync is tried again with the new one.
+ */
+bool cs_calendar_token_moved(cs_sync *s, const cs_calendar *cal);
 bool cs_calendar_pulls(const cs_calendar *cal);
 /* The connected provider declares cap (a CS_CAP_* flag, provider.h). */
 bool cs_calendar_can(const cs_calendar *cal, enum cs_provider_cap cap);

@@ -6,6 +6,7 @@
  */
 #include "graph_api.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,22 @@
 #include "banned.h"
 
 #define FORM_CAP ((size_t)64 << 10)
+#define ROTATIONS 64
+
+/*
+ * Refresh tokens this process rotated lately, with what replaced them:
+ * the calendars of one mailbox share a refresh token, and once one of
+ * them rotated it the old one is dead - another thread holding the old
+ * one takes the new tokens from here instead of being refused. Refreshes
+ * are serialised (they are rare: about one an hour per mailbox).
+ */
+struct rotation {
+	char *old_refresh, *access, *refresh;
+	long long expires_at;
+};
+static struct rotation rotations[ROTATIONS];
+static size_t next_rotation;
+static pthread_mutex_t refresh_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* {"error":{"code","message"}} (Graph) or {"error":"..","error_description"} (OAuth). */
 static void error_parts(const cs_http_response *resp, char *code, size_t cn, char *msg,
@@ -146,11 +163,93 @@ static int take_token(cs_provider *g, json_t *root, cs_err *err)
 		g->creds->refresh_token = r;
 	}
 	g->creds->expires_at = (long long)time(NULL) + life;
-	cs_creds_refreshed(g->creds);   /* sealed and stored now: the old token is dead */
 	return 0;
 }
 
+static int refresh_now(cs_provider *g, cs_err *err);
+
+static void forget(struct rotation *r)
+{
+	wipe_free(r->old_refresh);
+	wipe_free(r->access);
+	wipe_free(r->refresh);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Remember that old was replaced by creds' tokens (under refresh_lock). */
+static void remember(const char *old, const cs_creds *c)
+{
+	struct rotation *r = &rotations[next_rotation++ % ROTATIONS];
+
+	forget(r);
+	r->old_refresh = strdup(old);
+	r->access = strdup(c->access_token);
+	r->refresh = c->refresh_token ? strdup(c->refresh_token) : NULL;
+	r->expires_at = c->expires_at;
+	if (!r->old_refresh || !r->access || (c->refresh_token && !r->refresh))
+		forget(r);   /* out of memory: a later refresh asks the endpoint */
+}
+
+/* Take the successor of g's refresh token when this process rotated it (under refresh_lock). */
+static bool adopt_rotated(cs_provider *g)
+{
+	cs_creds *c = g->creds;
+
+	for (size_t i = 0; i < ROTATIONS; i++) {
+		struct rotation *r = &rotations[i];
+		char *a, *rt;
+
+		if (!r->old_refresh || strcmp(r->old_refresh, c->refresh_token) != 0 ||
+		    r->expires_at - (long long)time(NULL) < CS_GRAPH_REFRESH_MARGIN_S)
+			continue;
+		a = strdup(r->access);
+		rt = r->refresh ? strdup(r->refresh) : NULL;
+		if (!a || (r->refresh && !rt)) {
+			wipe_free(a);
+			wipe_free(rt);
+			return false;
+		}
+		wipe_free(c->access_token);
+		c->access_token = a;
+		if (rt) {
+			wipe_free(c->refresh_token);
+			c->refresh_token = rt;
+		}
+		c->expires_at = r->expires_at;
+		return true;
+	}
+	return false;
+}
+
 int cs_graph_refresh(cs_provider *g, cs_err *err)
+{
+	char *old;
+	int rc;
+
+	if (!g->creds->refresh_token || !*g->creds->refresh_token)
+		return cs_err_set(err, CS_EAUTH, false, "Outlook: no refresh token is stored: the "
+				  "user must reconnect the Outlook account");
+	if (!(old = strdup(g->creds->refresh_token)))
+		return cs_err_set(err, CS_ENOMEM, false, "out of memory");
+	pthread_mutex_lock(&refresh_lock);
+	if (adopt_rotated(g)) {
+		pthread_mutex_unlock(&refresh_lock);
+		wipe_free(old);
+		cs_creds_refreshed(g->creds);
+		return 0;
+	}
+	rc = refresh_now(g, err);
+	if (rc == 0 && g->creds->refresh_token && strcmp(old, g->creds->refresh_token) != 0)
+		remember(old, g->creds);
+	pthread_mutex_unlock(&refresh_lock);
+	wipe_free(old);
+	if (rc == 0)
+		cs_creds_refreshed(g->creds);   /* sealed and stored now: the old token is dead */
+	return rc;
+}
+
+/* POST the refresh to the token endpoint (under refresh_lock). */
+static int refresh_now(cs_provider *g, cs_err *err)
 {
 	static const char *const hdrs[] = {"Content-Type: application/x-www-form-urlencoded",
 					   "Accept: application/json", NULL};
@@ -160,9 +259,6 @@ int cs_graph_refresh(cs_provider *g, cs_err *err)
 	json_t *root = NULL;
 	int ret = -1;
 
-	if (!g->creds->refresh_token || !*g->creds->refresh_token)
-		return cs_err_set(err, CS_EAUTH, false, "Outlook: no refresh token is stored: the "
-				  "user must reconnect the Outlook account");
 	if (!cfg->ms_client_id || !*cfg->ms_client_id)
 		return cs_err_set(err, CS_EINVAL, false, "Outlook: CALSYNC_MS_CLIENT_ID is not set: "
 				  "cannot refresh the access token");
