@@ -385,6 +385,8 @@ static int fill_range(json_t *range, const struct icalrecurrencetype *r, const c
 	if (r->until.is_date || !icaltime_is_utc(r->until)) {
 		snprintf(end, sizeof(end), "%04d-%02d-%02d", r->until.year, r->until.month,
 			 r->until.day);
+		if (cs_time_parse_date(end, NULL, NULL, NULL, err))
+			return cs_err_prefix(err, "UNTIL");
 	} else {
 		cs_walltime wt;
 
