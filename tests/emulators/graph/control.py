@@ -112,6 +112,13 @@ class Control:
                 raise GraphError(404, "ErrorItemNotFound", "no such control resource %s" % path)
             return self.on_calendar(srv.calendars[m.group(1)], method, m.group(2), m.group(3), body)
 
+    def load_seed(self, seed):
+        for box in seed.get("mailboxes", []):
+            self.add_mailbox(box)
+            for cal_id, events in (box.get("events") or {}).items():
+                for ev in events:
+                    self.server.calendars[cal_id].create(ev)
+
     def add_mailbox(self, body):
         srv = self.server
         box = body["mailbox"]
