@@ -140,7 +140,6 @@ static int take_token(cs_provider *g, json_t *root, cs_err *err)
 	const char *refresh = json_string_value(json_object_get(root, "refresh_token"));
 	json_t *expires = json_object_get(root, "expires_in");
 	long long life = 3600;
-	char *a, *r = NULL;
 
 	if (!access || !*access)
 		return cs_err_set(err, CS_EPROTO, true,
@@ -148,22 +147,7 @@ static int take_token(cs_provider *g, json_t *root, cs_err *err)
 	if (json_is_integer(expires) && json_integer_value(expires) > 0)
 		life = json_integer_value(expires) < CS_GRAPH_TOKEN_LIFETIME_MAX_S ?
 		       json_integer_value(expires) : CS_GRAPH_TOKEN_LIFETIME_MAX_S;
-	a = strdup(access);
-	if (refresh && *refresh)
-		r = strdup(refresh);
-	if (!a || (refresh && *refresh && !r)) {
-		wipe_free(a);
-		wipe_free(r);
-		return cs_err_set(err, CS_ENOMEM, false, "out of memory");
-	}
-	wipe_free(g->creds->access_token);
-	g->creds->access_token = a;
-	if (r) {
-		wipe_free(g->creds->refresh_token);
-		g->creds->refresh_token = r;
-	}
-	g->creds->expires_at = (long long)time(NULL) + life;
-	return 0;
+	return cs_creds_take(g->creds, access, refresh, (long long)time(NULL) + life, err);
 }
 
 static int refresh_now(cs_provider *g, cs_err *err);
@@ -197,26 +181,10 @@ static bool adopt_rotated(cs_provider *g)
 
 	for (size_t i = 0; i < ROTATIONS; i++) {
 		struct rotation *r = &rotations[i];
-		char *a, *rt;
 
-		if (!r->old_refresh || strcmp(r->old_refresh, c->refresh_token) != 0 ||
-		    r->expires_at - (long long)time(NULL) < CS_GRAPH_REFRESH_MARGIN_S)
-			continue;
-		a = strdup(r->access);
-		rt = r->refresh ? strdup(r->refresh) : NULL;
-		if (!a || (r->refresh && !rt)) {
-			wipe_free(a);
-			wipe_free(rt);
-			return false;
-		}
-		wipe_free(c->access_token);
-		c->access_token = a;
-		if (rt) {
-			wipe_free(c->refresh_token);
-			c->refresh_token = rt;
-		}
-		c->expires_at = r->expires_at;
-		return true;
+		if (r->old_refresh && strcmp(r->old_refresh, c->refresh_token) == 0 &&
+		    r->expires_at - (long long)time(NULL) >= CS_GRAPH_REFRESH_MARGIN_S)
+			return cs_creds_take(c, r->access, r->refresh, r->expires_at, NULL) == 0;
 	}
 	return false;
 }

@@ -72,10 +72,10 @@ def db_query(sql, params=()):
         conn.close()
 
 
-def emu(method, path, body=None):
-    """A request to the emulator's control API (/_emu/...)."""
+def emu(method, path, body=None, base="DEMO_EMU_URL"):
+    """A request to an emulator's control API (/_emu/...; base: the variable with its URL)."""
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(env("DEMO_EMU_URL") + "/_emu/" + path, data=data,
+    req = urllib.request.Request(env(base) + "/_emu/" + path, data=data,
                                  method=method, headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=10) as resp:
         return json.loads(resp.read() or b"{}")
@@ -270,12 +270,8 @@ def pretty_line(line):
 
 
 def outlook(method, path, body=None):
-    """A request to the Graph emulator's control API (DEMO_OUTLOOK_URL/_emu/...)."""
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(env("DEMO_OUTLOOK_URL") + "/_emu/" + path, data=data,
-                                 method=method, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        return json.loads(resp.read() or b"{}")
+    """A request to the Graph emulator's control API."""
+    return emu(method, path, body, base="DEMO_OUTLOOK_URL")
 
 
 def outlook_path(event_id=None):

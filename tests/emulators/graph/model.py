@@ -176,7 +176,8 @@ class Calendar:
             else:
                 ev["singleValueExtendedProperties"].append(dict(p))
 
-    def update(self, event_id, body, if_match=None):
+    def current(self, event_id, if_match=None):
+        """The event (or occurrence) event_id, if If-Match allows writing it."""
         ev = self.find(event_id)
         if ev is None:
             raise GraphError(404, "ErrorItemNotFound", "The specified object was not found in the store.")
@@ -184,6 +185,10 @@ class Calendar:
             raise GraphError(412, "ErrorIrresolvableConflict",
                              "The change key passed in the request does not match the current "
                              "change key of the item.")
+        return ev
+
+    def update(self, event_id, body, if_match=None):
+        ev = self.current(event_id, if_match)
         if ev["type"] == "occurrence":   # becomes an exception; the master stays as it is
             ev = dict(ev, id=new_id(), type="exception")
             ev.pop("singleValueExtendedProperties", None)
@@ -209,13 +214,7 @@ class Calendar:
         return new
 
     def delete(self, event_id, if_match=None):
-        ev = self.find(event_id)
-        if ev is None:
-            raise GraphError(404, "ErrorItemNotFound", "The specified object was not found in the store.")
-        if if_match and if_match != "*" and if_match != ev["@odata.etag"]:
-            raise GraphError(412, "ErrorIrresolvableConflict",
-                             "The change key passed in the request does not match the current "
-                             "change key of the item.")
+        ev = self.current(event_id, if_match)
         if ev["type"] in ("occurrence", "exception"):
             master = self.events[ev["seriesMasterId"]]
             oid = self.occurrence_id(master, parse_local({"dateTime": ev["originalStart"]}, "UTC"))
