@@ -6,11 +6,12 @@ expired delta state, empty and replayed pages, rate limits, rotating refresh
 tokens, recurring series with exceptions and cancelled occurrences, rules
 Outlook cannot express, Windows zones and DST, the calendarView window."""
 
+import json
 import uuid
 
 import pytest
 
-from calsync_helpers import query, wait_for
+from calsync_helpers import query, run_tool, wait_for
 from graph_helpers import connect_outlook, graph, seal, timed  # noqa: F401 (a fixture)
 from pool_helpers import INTERACTIVE, World
 
@@ -320,5 +321,26 @@ def test_with_a_calendar_view_an_event_leaving_the_window_is_not_deleted(service
         assert query(w.db_url, "SELECT title, deleted_at IS NULL FROM events") == [("Half term", True)]
         graph.add(remote, timed("Nativity play", "2026-12-15T14:00:00", "2026-12-15T15:00:00"))
         assert run(w, cal)["created"] == 1
+    finally:
+        w.stop()
+
+
+def test_discover_lists_the_mailbox_calendars_and_hands_back_the_rotated_token(services, bin_dir, graph):
+    w = World(services, bin_dir, redis_db=7)
+    try:
+        refresh = "M.R3_BAY.discover-" + uuid.uuid4().hex
+        connect_outlook(w, graph, names=("Calendar", "Kids", "Birthdays"), refresh=refresh)
+        w.worker("d")
+        job = w.enqueue(INTERACTIVE, "discover", tenant_id=w.tenant, provider="outlook",
+                        credentials={"refresh_token": seal(w, refresh)})
+        (answer,) = wait_for(lambda: [d for t, d in w.results() if t == "calendars" and d["job_id"] == job],
+                             what="the calendars answer")
+        assert [(c["name"], c["is_primary"], c["writable"], c["color"]) for c in answer["calendars"]] == [
+            ("Calendar", True, True, "#0078d4"), ("Kids", False, True, "#0078d4"),
+            ("Birthdays", False, True, "#0078d4")]
+        new = run_tool(bin_dir, "secret", "open", "--tenant", w.tenant, env=w.env,
+                       input=answer["credentials"]["refresh_token"], check=True).stdout.strip()
+        assert new != refresh and new.startswith("M.C5")       # the emulator's rotated token
+        assert refresh not in json.dumps(answer)
     finally:
         w.stop()
