@@ -62,8 +62,8 @@ int cs_graph_api_error(const cs_http_response *resp, const char *method, const c
 
 	cs_http_describe(method, url, what, sizeof(what));
 	error_parts(resp, code, sizeof(code), msg, sizeof(msg));
-	if (st == 429) {
-		ec = CS_ERATELIMIT;
+	if (st == 429 || (st == 503 && resp->retry_after_ms > 0)) {
+		ec = CS_ERATELIMIT;   /* Graph throttles with 429, and with 503 + Retry-After */
 		retry = true;
 	} else if (st >= 500) {
 		ec = CS_EIO;

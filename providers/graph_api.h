@@ -45,8 +45,9 @@ int cs_graph_call(cs_provider *g, const char *method, const char *url, const cha
 		  const char *if_match, cs_http_response *resp, cs_err *err);
 
 /*
- * Fill err for an error answer and return -1: 429 -> CS_ERATELIMIT, 5xx
- * -> CS_EIO (both retryable, with Retry-After), 410 SyncStateNotFound /
+ * Fill err for an error answer and return -1: 429, and 503 with
+ * Retry-After (Graph's throttling) -> CS_ERATELIMIT, 5xx -> CS_EIO (both
+ * retryable, with Retry-After), 410 SyncStateNotFound /
  * resyncRequired -> CS_EGONE, 404/410 -> CS_ENOTFOUND, 409/412 ->
  * CS_ECONFLICT, 401 -> CS_EAUTH, 403 ErrorAccessDenied -> CS_EREADONLY,
  * other 400/403 -> CS_EREFUSED, other 4xx -> CS_EINVAL.

@@ -50,6 +50,10 @@ class GraphEmulator:
                                               "refresh_token": refresh_token,
                                               "calendars": list(calendars)})
 
+    def calendars_read_only(self, cal):
+        """The account may only read cal from now on (canEdit false)."""
+        self.call("POST", "/_emu/calendars/%s/read_only" % urllib.parse.quote(cal, safe=""), {})
+
     def _events(self, cal):
         return "/_emu/calendars/%s/events" % urllib.parse.quote(cal, safe="")
 

@@ -6,6 +6,7 @@ expired delta state, empty and replayed pages, rate limits, rotating refresh
 tokens, recurring series with exceptions and cancelled occurrences, rules
 Outlook cannot express, Windows zones and DST, the calendarView window."""
 
+import datetime
 import json
 import uuid
 
@@ -181,18 +182,28 @@ def test_empty_pages_and_replayed_items_are_harmless(world, graph):
 
 
 @pytest.mark.parametrize("status", [429, 503])
-def test_throttling_honours_retry_after(world, graph, status):
-    graph.add(world.remote, timed("Cinema", "2026-12-13T19:00:00", "2026-12-13T21:00:00"))
-    graph.faults({"method": "GET", "path_regex": "/delta", "status": status, "retry_after": 1,
-                  "times": 1})
+def test_throttling_waits_what_retry_after_asks_and_uses_no_attempt(services, bin_dir, graph, status):
+    """Two throttling answers asking for 2 s each: the job waits each time and
+    still succeeds within two attempts."""
+    w = World(services, bin_dir, redis_db=7)
     try:
-        job = world.enqueue(INTERACTIVE, "sync", calendar_id=world.cal)
-        results = wait_for(lambda: [r for r in world.results_of(job) if r["status"] != "retrying"]
-                           and world.results_of(job), timeout=60, what="the sync")
+        (w.cal,), (remote,) = connect_outlook(w, graph)
+        graph.add(remote, timed("Cinema", "2026-12-13T19:00:00", "2026-12-13T21:00:00"))
+        graph.faults({"method": "GET", "path_regex": "/delta", "status": status, "retry_after": 2,
+                      "times": 2})
+        w.worker("w", CALSYNC_RETRY_BASE_MS=100, CALSYNC_RETRY_MAX_MS=300, CALSYNC_MAX_ATTEMPTS=2)
+        job = w.enqueue(INTERACTIVE, "sync", calendar_id=w.cal)
+        done = wait_for(lambda: [r for r in w.results_of(job) if r["status"] != "retrying"],
+                        timeout=60, what="the job ends")
+        every = w.results_of(job)
     finally:
         graph.clear_faults()
-    assert results[0]["status"] == "retrying" and "Outlook answered %d" % status in results[0]["error"]
-    assert results[-1]["status"] == "success" and results[-1]["created"] == 1
+        w.stop()
+    assert done[-1]["status"] == "success" and done[-1]["created"] == 1, every
+    assert [r["attempt"] for r in every] == [1, 1, 1]
+    assert "Outlook answered %d" % status in every[0]["error"]
+    stamps = [datetime.datetime.fromisoformat(r["finished_at"].replace("Z", "+00:00")) for r in every]
+    assert all((b - a).total_seconds() >= 2 for a, b in zip(stamps, stamps[1:])), every
 
 
 def test_a_refused_refresh_token_marks_the_calendar_auth_required(world, graph):
@@ -342,5 +353,38 @@ def test_discover_lists_the_mailbox_calendars_and_hands_back_the_rotated_token(s
                        input=answer["credentials"]["refresh_token"], check=True).stdout.strip()
         assert new != refresh and new.startswith("M.C5")       # the emulator's rotated token
         assert refresh not in json.dumps(answer)
+    finally:
+        w.stop()
+
+
+def test_hub_deletions_and_all_day_events_reach_outlook(world, graph):
+    day = hub_event(world, "Inset day", "2026-12-18T00:00Z", "2026-12-19T00:00Z", tz=None, all_day=True)
+    gone = hub_event(world, "Cancelled lesson", "2026-12-17T16:00Z", "2026-12-17T17:00Z")
+    assert run(world)["pushed"] == 2
+    remote = {e["subject"]: e for e in graph.events(world.remote)}
+    assert remote["Inset day"]["isAllDay"] is True
+    assert remote["Inset day"]["start"]["dateTime"].startswith("2026-12-18T00:00:00")
+    assert remote["Inset day"]["end"]["dateTime"].startswith("2026-12-19T00:00:00")
+    query(world.db_url, "UPDATE events SET deleted_at = NOW(), updated_at = NOW() WHERE id = %s", (gone,))
+    res = run(world)
+    assert res["status"] == "success", res
+    assert [e["subject"] for e in graph.events(world.remote)] == ["Inset day"]
+    assert hub(world, "id = '%s'" % day)[0][:4] == ("Inset day", "2026-12-18 00:00:00+00",
+                                                   "2026-12-19 00:00:00+00", True)
+
+
+def test_a_read_only_outlook_calendar_is_switched_to_pull_only(services, bin_dir, graph):
+    w = World(services, bin_dir, redis_db=7)
+    try:
+        (cal,), (remote,) = connect_outlook(w, graph)
+        graph.calendars_read_only(remote)
+        w.worker("w", CALSYNC_RETRY_BASE_MS=100, CALSYNC_RETRY_MAX_MS=300)
+        graph.add(remote, timed("Bank holiday", "2026-12-28T09:00:00", "2026-12-28T10:00:00"))
+        hub_event(w, "Pick up Tommy", "2026-12-03T15:00Z", "2026-12-03T15:30Z")
+        res = run(w, cal)
+        assert res["created"] == 1, res
+        assert query(w.db_url, "SELECT sync_direction FROM external_calendars WHERE id = %s",
+                     (cal,)) == [("pull_only",)]
+        assert [e["subject"] for e in graph.events(remote)] == ["Bank holiday"]
     finally:
         w.stop()

@@ -11,6 +11,7 @@
   GET    /_emu/calendars/{cal}/instances/{id}    the occurrences of series id
   POST   /_emu/calendars/{cal}/expire_delta      {code: SyncStateNotFound|resyncRequired}
   POST   /_emu/calendars/{cal}/delta_mods        {empty_pages: n, replay: bool}
+  POST   /_emu/calendars/{cal}/read_only         the account may only read it (canEdit false)
   POST   /_emu/faults                            {rules: [{method, path_regex, status, code,
                                                   retry_after, delay_s, after, times}]}
   DELETE /_emu/faults
@@ -107,7 +108,7 @@ class Control:
             if path == "/tokens" and method == "GET":
                 return 200, {"refresh": [{"mailbox": g["mailbox"], "alive": g["alive"]}
                                          for g in srv.refresh_tokens.values()]}
-            m = re.fullmatch(r"/calendars/([^/]+)/(events|instances|expire_delta|delta_mods)(?:/(.+))?", path)
+            m = re.fullmatch(r"/calendars/([^/]+)/(events|instances|expire_delta|delta_mods|read_only)(?:/(.+))?", path)
             if not m or m.group(1) not in srv.calendars:
                 raise GraphError(404, "ErrorItemNotFound", "no such control resource %s" % path)
             return self.on_calendar(srv.calendars[m.group(1)], method, m.group(2), m.group(3), body)
@@ -135,6 +136,9 @@ class Control:
     def on_calendar(self, cal, method, what, rest, body):
         if what == "expire_delta":
             self.server.deltas.expire(cal.id, body.get("code", "SyncStateNotFound"))
+            return 200, {}
+        if what == "read_only":
+            cal.can_edit = False
             return 200, {}
         if what == "delta_mods":
             self.mods[cal.id] = body
