@@ -21,7 +21,7 @@ from pool_helpers import INTERACTIVE, World
 def world(services, bin_dir, graph):
     w = World(services, bin_dir, redis_db=7)
     (w.cal,), (w.remote,) = connect_outlook(w, graph)
-    w.worker("w", CALSYNC_RETRY_BASE_MS=100, CALSYNC_RETRY_MAX_MS=300)
+    w.worker("w", CALSYNC_RETRY_BASE_MS=100, CALSYNC_RETRY_MAX_MS=300, CALSYNC_MASS_DELETE_MIN=10)
     yield w
     w.stop()
 
@@ -388,3 +388,27 @@ def test_a_read_only_outlook_calendar_is_switched_to_pull_only(services, bin_dir
         assert [e["subject"] for e in graph.events(remote)] == ["Bank holiday"]
     finally:
         w.stop()
+
+
+def test_one_garbage_item_is_skipped_and_the_job_ends_partial(world, graph):
+    good, bad = graph.add(world.remote, timed("Good", "2026-12-14T09:00:00", "2026-12-14T10:00:00"),
+                          timed("Bad", "2026-12-14T11:00:00", "2026-12-14T12:00:00"))
+    graph.delta_mods(world.remote, garbage_ids=[bad["id"]])
+    try:
+        res = run(world)
+    finally:
+        graph.delta_mods(world.remote)
+    assert res["status"] == "partial" and res["created"] == 1, res
+    assert bad["id"] in res["error"] and "start" in res["error"]
+    assert [r[0] for r in hub(world)] == ["Good"]
+
+
+def test_the_mass_deletion_guard_stops_a_sudden_empty_calendar(world, graph):
+    items = graph.add(world.remote, *[timed("Event %d" % i, "2026-12-20T%02d:00:00" % (8 + i),
+                                            "2026-12-20T%02d:30:00" % (8 + i)) for i in range(12)])
+    run(world)
+    for it in items[:10]:
+        graph.delete(world.remote, it["id"])
+    res = run(world)
+    assert res["status"] == "partial" and "mass-deletion guard" in res["error"], res
+    assert query(world.db_url, "SELECT count(*) FROM events WHERE deleted_at IS NULL") == [(12,)]

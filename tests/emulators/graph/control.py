@@ -10,7 +10,7 @@
   DELETE /_emu/calendars/{cal}/events/{id}       delete (an occurrence id cancels it)
   GET    /_emu/calendars/{cal}/instances/{id}    the occurrences of series id
   POST   /_emu/calendars/{cal}/expire_delta      {code: SyncStateNotFound|resyncRequired}
-  POST   /_emu/calendars/{cal}/delta_mods        {empty_pages: n, replay: bool}
+  POST   /_emu/calendars/{cal}/delta_mods        {empty_pages: n, replay: bool, garbage_ids: [id]}
   POST   /_emu/calendars/{cal}/read_only         the account may only read it (canEdit false)
   POST   /_emu/faults                            {rules: [{method, path_regex, status, code,
                                                   retry_after, delay_s, after, times}]}

@@ -8,6 +8,7 @@ round answers the difference: changed and new items in full, the ones no
 longer there as {"id", "@removed": {"reason": "deleted"}} - which for a
 calendarView includes items that left the window, as Graph does. Faults
 from the control API: empty pages first, items replayed within a round,
+garbage items (a start that is no time),
 and expired delta state (410 SyncStateNotFound or resyncRequired)."""
 
 import datetime as dt
@@ -74,6 +75,9 @@ class Deltas:
         current = {ev["id"]: ev for ev in cal.visible(window)}
         items = [Calendar.render(ev, zone) for i, ev in current.items()
                  if seen.get(i) != ev["@odata.etag"]]
+        for item in items:
+            if item["id"] in mods.get("garbage_ids", ()):
+                item["start"] = {"dateTime": "garbage", "timeZone": "Nowhere Standard Time"}
         items += [{"id": i, "@removed": {"reason": "deleted"}} for i in seen if i not in current]
         if mods.get("replay"):
             items = [x for item in items for x in (item, item)]
