@@ -18,7 +18,7 @@
 #include "utf8.h"
 #include "banned.h"
 
-enum kind { K_STR, K_URL, K_REDIS_URL, K_INT, K_LEVEL, K_FORMAT };
+enum kind { K_STR, K_URL, K_REDIS_URL, K_INT, K_LEVEL, K_FORMAT, K_GRAPH_DELTA };
 
 struct setting {
 	const char *name;
@@ -66,7 +66,7 @@ static const struct setting settings[] = {
 	 "Microsoft OAuth client id"},
 	{"CALSYNC_MS_CLIENT_SECRET", S(ms_client_secret), K_STR, "", 0, true, 0, 0,
 	 "Microsoft OAuth client secret"},
-	{"CALSYNC_GRAPH_DELTA", S(graph_delta), K_STR, "events", 0, false, 0, 0,
+	{"CALSYNC_GRAPH_DELTA", S(graph_delta), K_GRAPH_DELTA, "events", 0, false, 0, 0,
 	 "Outlook delta path: `events` (`/me/calendars/{id}/events/delta`, every event; a full"
 	 " sync lists all) or `calendarView` (`/me/calendars/{id}/calendarView/delta` over a"
 	 " window: an event leaving it is not deleted)"},
@@ -170,6 +170,7 @@ static int load_one(cs_config *cfg, const struct setting *s,
 {
 	static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
 	static const char *const formats[] = {"text", "json", NULL};
+	static const char *const graph_deltas[] = {"events", "calendarView", NULL};
 	const char *v = getenv(s->name);
 	char *copy;
 
@@ -205,6 +206,10 @@ static int load_one(cs_config *cfg, const struct setting *s,
 		break;
 	case K_FORMAT:
 		if (check_one_of(s, v, formats, err))
+			return -1;
+		break;
+	case K_GRAPH_DELTA:
+		if (check_one_of(s, v, graph_deltas, err))
 			return -1;
 		break;
 	case K_STR:

@@ -6,7 +6,7 @@
  *
  * - list_calendars: GET /me/calendars, every @odata.nextLink page; name,
  *   hexColor, isDefaultCalendar, canEdit.
- * - fetch: a delta round. CALSYNC_GRAPH_DELTA chooses the path: `events`
+ * - fetch: a delta round. CALSYNC_GRAPH_DELTA (checked by config.c) chooses the path: `events`
  *   (/me/calendars/{id}/events/delta: every event of the calendar, so a
  *   full round lists all and absence is deletion: CS_CAP_LISTS_ALL) or
  *   `calendarView` (/me/calendars/{id}/calendarView/delta over the
@@ -53,10 +53,6 @@ static int g_open(cs_provider **out, const cs_config *cfg, cs_creds *creds, cs_h
 	*out = NULL;
 	if (!creds)
 		return cs_err_set(err, CS_EINVAL, false, "Outlook: no credentials given");
-	if (cfg->graph_delta && strcmp(cfg->graph_delta, "events") != 0 &&
-	    strcmp(cfg->graph_delta, "calendarView") != 0)
-		return cs_err_set(err, CS_EINVAL, false, "CALSYNC_GRAPH_DELTA: '%.40s' is neither "
-				  "events nor calendarView", cfg->graph_delta);
 	if (cs_graph_zones_load(cfg->windows_zones_file ? cfg->windows_zones_file :
 				CS_WINDOWS_ZONES_DEFAULT, err))
 		return -1;

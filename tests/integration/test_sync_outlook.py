@@ -8,6 +8,8 @@ Outlook cannot express, Windows zones and DST, the calendarView window."""
 
 import datetime
 import json
+import os
+import subprocess
 import uuid
 
 import pytest
@@ -412,3 +414,11 @@ def test_the_mass_deletion_guard_stops_a_sudden_empty_calendar(world, graph):
     res = run(world)
     assert res["status"] == "partial" and "mass-deletion guard" in res["error"], res
     assert query(world.db_url, "SELECT count(*) FROM events WHERE deleted_at IS NULL") == [(12,)]
+
+
+def test_a_bad_delta_path_setting_stops_the_worker_naming_it(services, bin_dir):
+    env = dict(os.environ, CALSYNC_GRAPH_DELTA="window", CALSYNC_SECRET_KEYS="k1:" + "A" * 43 + "=")
+    done = subprocess.run([os.path.join(str(bin_dir), "calsync-worker")], env=env,
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode != 0
+    assert "CALSYNC_GRAPH_DELTA" in done.stderr and "window" in done.stderr
