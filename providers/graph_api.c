@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bearer.h"
 #include "banned.h"
 
 #define FORM_CAP ((size_t)64 << 10)
@@ -267,61 +268,27 @@ static int ensure_token(cs_provider *g, cs_err *err)
 
 /* ---- calls -------------------------------------------------------------- */
 
+static int ensure(void *g, cs_err *err)
+{
+	return ensure_token(g, err);
+}
+
+static int refresh(void *g, cs_err *err)
+{
+	return cs_graph_refresh(g, err);
+}
+
 int cs_graph_call(cs_provider *g, const char *method, const char *url, const char *body,
 		  const char *if_match, cs_http_response *resp, cs_err *err)
 {
-	const char *hdrs[7];
-	cs_dynbuf auth, match;
-	char what[300];
-	int rc = -1;
+	const cs_bearer b = {
+		.who = "Outlook", .account = "Outlook account",
+		.content_type = "Content-Type: application/json",
+		.headers = {"Prefer: outlook.timezone=\"UTC\"", "Prefer: odata.maxpagesize=200"},
+		.http = g->http, .creds = g->creds, .ensure = ensure, .refresh = refresh, .ctx = g,
+	};
 
-	if ((if_match && strpbrk(if_match, "\r\n")))
-		return cs_err_set(err, CS_EINVAL, false, "Outlook: the etag contains a line break");
-	cs_dynbuf_init(&auth, FORM_CAP);
-	cs_dynbuf_init(&match, FORM_CAP);
-	if (if_match && cs_dynbuf_printf(&match, err, "If-Match: %s", if_match))
-		goto done;
-	for (int attempt = 0; attempt < 2; attempt++) {
-		size_t n = 0;
-
-		if (ensure_token(g, err))
-			goto done;
-		if (strpbrk(g->creds->access_token, "\r\n")) {
-			cs_err_set(err, CS_EAUTH, false, "Outlook: the access token contains a line break");
-			goto done;
-		}
-		cs_http_wipe(&auth);
-		if (cs_dynbuf_addstr(&auth, "Authorization: Bearer ", err) ||
-		    cs_dynbuf_addstr(&auth, g->creds->access_token, err))
-			goto done;
-		hdrs[n++] = auth.data;
-		hdrs[n++] = "Accept: application/json";
-		hdrs[n++] = "Prefer: outlook.timezone=\"UTC\"";
-		hdrs[n++] = "Prefer: odata.maxpagesize=200";
-		if (body)
-			hdrs[n++] = "Content-Type: application/json";
-		if (if_match)
-			hdrs[n++] = match.data;
-		hdrs[n] = NULL;
-		if (cs_http_request(g->http, method, url, hdrs, body, body ? strlen(body) : 0, resp,
-				    err)) {
-			cs_err_prefix(err, "Outlook");
-			goto done;
-		}
-		if (resp->status != 401) {
-			rc = 0;
-			goto done;
-		}
-		if (attempt == 0 && cs_graph_refresh(g, err))
-			goto done;
-	}
-	cs_http_describe(method, url, what, sizeof(what));
-	cs_err_set(err, CS_EAUTH, false, "Outlook refused a freshly refreshed access token (401 to "
-		   "%s): the user must reconnect the Outlook account", what);
-done:
-	cs_http_wipe(&auth);
-	cs_dynbuf_release(&match);
-	return rc;
+	return cs_bearer_call(&b, method, url, body, if_match, resp, err);
 }
 
 int cs_graph_get_json(cs_provider *g, const char *url, json_t **out, cs_err *err)
