@@ -18,7 +18,7 @@
 #include "utf8.h"
 #include "banned.h"
 
-enum kind { K_STR, K_URL, K_REDIS_URL, K_INT, K_LEVEL, K_FORMAT };
+enum kind { K_STR, K_URL, K_REDIS_URL, K_INT, K_LEVEL, K_FORMAT, K_GRAPH_DELTA };
 
 struct setting {
 	const char *name;
@@ -66,6 +66,16 @@ static const struct setting settings[] = {
 	 "Microsoft OAuth client id"},
 	{"CALSYNC_MS_CLIENT_SECRET", S(ms_client_secret), K_STR, "", 0, true, 0, 0,
 	 "Microsoft OAuth client secret"},
+	{"CALSYNC_GRAPH_DELTA", S(graph_delta), K_GRAPH_DELTA, "events", 0, false, 0, 0,
+	 "Outlook delta path: `events` (`/me/calendars/{id}/events/delta`, every event; a full"
+	 " sync lists all) or `calendarView` (`/me/calendars/{id}/calendarView/delta` over a"
+	 " window: an event leaving it is not deleted)"},
+	{"CALSYNC_GRAPH_WINDOW_DAYS", S(graph_window_days), K_INT, "365", 0, false, 1, 3650,
+	 "with `CALSYNC_GRAPH_DELTA=calendarView`: days before and after now in the window"},
+	{"CALSYNC_WINDOWS_ZONES_FILE", S(windows_zones_file), K_STR,
+	 "/usr/share/unicode/cldr/common/supplemental/windowsZones.xml", 0, false, 0, 0,
+	 "Unicode CLDR's windowsZones.xml (Debian `unicode-cldr-core`): Outlook's Windows zone"
+	 " names to IANA and back"},
 	{"CALSYNC_ICLOUD_URL", S(icloud_url), K_URL, "https://caldav.icloud.com", 0, false, 0, 0,
 	 "CalDAV entry point used for discovery"},
 	{"CALSYNC_CA_FILE", S(ca_file), K_STR, "", 0, false, 0, 0,
@@ -174,6 +184,7 @@ static int load_one(cs_config *cfg, const struct setting *s,
 {
 	static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
 	static const char *const formats[] = {"text", "json", NULL};
+	static const char *const graph_deltas[] = {"events", "calendarView", NULL};
 	const char *v = getenv(s->name);
 	char *copy;
 
@@ -209,6 +220,10 @@ static int load_one(cs_config *cfg, const struct setting *s,
 		break;
 	case K_FORMAT:
 		if (check_one_of(s, v, formats, err))
+			return -1;
+		break;
+	case K_GRAPH_DELTA:
+		if (check_one_of(s, v, graph_deltas, err))
 			return -1;
 		break;
 	case K_STR:

@@ -40,6 +40,9 @@ typedef struct cs_config {
 	char *ms_token_url;
 	char *ms_client_id;
 	char *ms_client_secret;
+	char *graph_delta;
+	char *windows_zones_file;
+	long graph_window_days;
 	char *icloud_url;
 	char *ca_file;
 	char *http_addr;

@@ -107,7 +107,7 @@ cleanup() {
 		step "Stopping the demo"
 	fi
 	for i in "${!PIDS[@]}"; do
-		if [ "${NAMES[i]}" = google-emulator ]; then emulator+=("${PIDS[i]}"); else calsync+=("${PIDS[i]}"); fi
+		if [ "${NAMES[i]}" = google-emulator ] || [ "${NAMES[i]}" = outlook-emulator ]; then emulator+=("${PIDS[i]}"); else calsync+=("${PIDS[i]}"); fi
 	done
 	# workers finish the jobs in hand (they may still talk to the emulator)
 	[ "${#calsync[@]}" -eq 0 ] || stop_pids 30 "${calsync[@]}"
@@ -209,12 +209,36 @@ export CALSYNC_LOG_LEVEL=${CALSYNC_LOG_LEVEL:-info}
 say "  Google (stand-in) listens on $DEMO_EMU_URL; Sarah's calendar as Google has it:"
 "${STEPS[@]}" google-events
 
+step "2b. Starting the Outlook (Microsoft Graph) stand-in with James's calendar"
+"$PY" deploy/demo_seed.py outlook deploy/demo/outlook-seed.json "$RUN/outlook-seed.json" "$RUN/outlook.env"
+# shellcheck disable=SC1091
+. "$RUN/outlook.env"
+start_bg outlook-emulator "$RUN/outlook-emu.log" \
+	"$PY" tests/emulators/graph_emu.py --port 0 --seed "$RUN/outlook-seed.json"
+outlook_listening() {
+	grep -q '^LISTENING [0-9]' "$RUN/outlook-emu.log" && return 0
+	alive "${PIDS[-1]}" || die "the Outlook emulator exited: $(tail -n 5 "$RUN/outlook-emu.log")"
+	return 1
+}
+wait_until 20 "the Outlook emulator's LISTENING line" outlook_listening
+export DEMO_OUTLOOK_URL="http://127.0.0.1:$(awk '/^LISTENING [0-9]/ { print $2; exit }' "$RUN/outlook-emu.log")"
+export CALSYNC_GRAPH_API_URL="$DEMO_OUTLOOK_URL/v1.0"
+export CALSYNC_MS_TOKEN_URL="$DEMO_OUTLOOK_URL/token"
+export CALSYNC_MS_CLIENT_ID="$DEMO_MS_CLIENT_ID"
+export DEMO_OUTLOOK_REMOTE
+say "  Outlook (stand-in) listens on $DEMO_OUTLOOK_URL; James's calendar as Outlook has it:"
+"${STEPS[@]}" outlook-events
+
 step "3. Creating the tables and \"The Demo Family\""
 "$BIN/calsync" migrate 2>"$RUN/migrate.log" | indent
 "$PY" deploy/demo_seed.py family "$RUN/google-seed.json" "$RUN/family.env"
 # shellcheck disable=SC1091
 . "$RUN/family.env"
 export DEMO_TENANT DEMO_CALENDAR DEMO_USER_SARAH DEMO_USER_JAMES
+"$PY" deploy/demo_seed.py outlook-family "$RUN/outlook-seed.json" "$RUN/outlook-family.env"
+# shellcheck disable=SC1091
+. "$RUN/outlook-family.env"
+export DEMO_OUTLOOK_CALENDAR
 "${STEPS[@]}" kafka-topic
 # calsync-hooks receives Google's change notifications (in production behind a TLS
 # ingress at an https CALSYNC_HOOKS_PUBLIC_URL; the stand-in accepts http)
@@ -233,6 +257,7 @@ say "  Tenant \"The Demo Family\" ($DEMO_TENANT), Europe/London: Sarah and James
 
 step "4. Queueing the first sync and starting the scheduler and two workers"
 JOB=$("$BIN/calsync" enqueue sync "$DEMO_CALENDAR")
+OUTLOOK_JOB=$("$BIN/calsync" enqueue sync "$DEMO_OUTLOOK_CALENDAR")
 say "  calsync enqueue sync $DEMO_CALENDAR -> job $JOB (what the web app's \"Sync now\" does)"
 start_bg worker-1 "$RUN/worker-1.log" "$BIN/calsync-worker"
 start_bg worker-2 "$RUN/worker-2.log" "$BIN/calsync-worker"
@@ -243,6 +268,8 @@ say "  Two workers (8 jobs in flight each) and the scheduler, which queues a syn
 
 step "5. The first sync: refresh the Google token, pull Google's events, push Family Hub's"
 "${STEPS[@]}" wait-result "$JOB" 60
+say "  James's Outlook calendar:"
+"${STEPS[@]}" wait-result "$OUTLOOK_JOB" 60
 say "" "  calsync status:"
 "$BIN/calsync" status | indent
 say "" "  The family's agenda for the next 14 days (calsync agenda; times in the family's zone):"
@@ -261,6 +288,11 @@ say "" "  Sarah's Google calendar now (events Family Hub wrote say so):"
 "${STEPS[@]}" google-events
 say "" "  And the family's agenda again:"
 agenda
+
+step "8. Outlook, both ways: James moves the team dinner in Outlook"
+"${STEPS[@]}" outlook-edit 120
+say "" "  James's Outlook calendar now (Family Hub's events were pushed there too):"
+"${STEPS[@]}" outlook-events
 
 say "" "Walk-through done in $((SECONDS - started_at)) s."
 if [ "${DEMO_EXIT:-0}" = 1 ] || [ ! -t 0 ]; then

@@ -15,14 +15,6 @@
 
 #define FORM_CAP ((size_t)64 << 10)
 
-static void free_secret(char *s)
-{
-	if (s) {
-		memset(s, 0, strlen(s));
-		free(s);
-	}
-}
-
 /* ---- error answers ------------------------------------------------------ */
 
 /* Google's {"error":{"message","errors":[{"reason"}]}} or OAuth's
@@ -150,7 +142,6 @@ int cs_google_take_token(cs_provider *g, json_t *root, cs_err *err)
 	json_t *access = json_object_get(root, "access_token");
 	json_t *expires = json_object_get(root, "expires_in");
 	json_t *refresh = json_object_get(root, "refresh_token");
-	char *a, *r = NULL;
 	long long lifetime = 3600;
 
 	if (!json_is_string(access) || !*json_string_value(access))
@@ -162,21 +153,9 @@ int cs_google_take_token(cs_provider *g, json_t *root, cs_err *err)
 	else if (expires && !json_is_null(expires))
 		return cs_err_set(err, CS_EPROTO, true,
 				  "Google token endpoint answered a bad expires_in");
-	a = strdup(json_string_value(access));
-	if (json_is_string(refresh) && *json_string_value(refresh))
-		r = strdup(json_string_value(refresh));
-	if (!a || (json_is_string(refresh) && *json_string_value(refresh) && !r)) {
-		free_secret(a);
-		free_secret(r);
-		return cs_err_set(err, CS_ENOMEM, false, "out of memory");
-	}
-	free_secret(g->creds->access_token);
-	g->creds->access_token = a;
-	if (r) {
-		free_secret(g->creds->refresh_token);
-		g->creds->refresh_token = r;
-	}
-	g->creds->expires_at = (long long)time(NULL) + lifetime;
+	if (cs_creds_take(g->creds, json_string_value(access), json_string_value(refresh),
+			  (long long)time(NULL) + lifetime, err))
+		return -1;
 	cs_creds_refreshed(g->creds);
 	return 0;
 }
