@@ -21,7 +21,8 @@ resource, resourceData, clientState, tenantId}]}. Deliveries run in order on a
 thread of their own, outside the server lock; each answer is recorded.
 
 Control API (tests, demo):
-  GET  /_emu/subscriptions                     every subscription (no clientState)
+  GET  /_emu/subscriptions                     every subscription (no clientState), and
+                                               the deliveries queued and not yet answered
   POST /_emu/subscriptions/config              {allow_http, validation_timeout_s}
   POST /_emu/subscriptions/lose                {subscription, count}: the next count
                                                change notifications are not sent
@@ -269,7 +270,8 @@ class Subscriptions:
     def control(self, method, path, body):
         """/subscriptions... of the control API (callers hold the server lock)."""
         if path == "/subscriptions" and method == "GET":
-            return 200, {"subscriptions": [s.control_json() for s in self.by_id.values()]}
+            return 200, {"subscriptions": [s.control_json() for s in self.by_id.values()],
+                         "deliveries_pending": self.busy}
         if path == "/subscriptions/config" and method == "POST":
             self.config.update({k: v for k, v in body.items() if k in self.config})
             return 200, dict(self.config)
