@@ -10,8 +10,6 @@ sync, and disconnect deletes it. No clientState is ever logged or stored in
 clear."""
 
 import json
-import os
-import subprocess
 import time
 import uuid
 
@@ -19,7 +17,8 @@ import pytest
 
 from calsync_helpers import query, wait_for
 from graph_helpers import connect_outlook, graph, timed  # noqa: F401 (a fixture)
-from hooks_helpers import start_hooks, stop_hooks
+from hooks_helpers import (hook_up, hub_titles, scheduler, stop_hooks, sync_results,
+                           sync_then_watch)
 from pool_helpers import INTERACTIVE, World
 
 
@@ -28,38 +27,15 @@ def world(services, bin_dir, graph, tmp_path):
     graph.call("POST", "/_emu/subscriptions/config", {"allow_http": True})
     w = World(services, bin_dir, redis_db=9)
     (w.cal,), (w.remote,) = connect_outlook(w, graph)
-    w.hooks_log = tmp_path / "hooks.log"
-    w.hooks, w.hooks_url = start_hooks(bin_dir, w.env, str(w.hooks_log))
-    w.env.update({"CALSYNC_HOOKS_PUBLIC_URL": w.hooks_url, "CALSYNC_HOOKS_ALLOW_HTTP": "1",
-                  "CALSYNC_SYNC_INTERVAL": "86400", "CALSYNC_WATCH_POLL_INTERVAL": "86400"})
-    w.tmp = tmp_path
+    hook_up(w, bin_dir, tmp_path)
     yield w
     stop_hooks(w.hooks)
     w.stop()
     graph.clear_faults()
 
 
-def scheduler(world, **settings):
-    env = dict(os.environ)
-    env.update(world.env)
-    env.update({"CALSYNC_KAFKA_TOPIC": "hooks-" + uuid.uuid4().hex[:8],
-                "CALSYNC_KAFKA_GROUP": "hooks-" + uuid.uuid4().hex[:8]})
-    env.update({k: str(v) for k, v in settings.items()})
-    log = open(world.tmp / "scheduler.log", "w")
-    proc = subprocess.Popen([os.path.join(world.bin_dir, "calsync-scheduler")], env=env,
-                            stdout=subprocess.DEVNULL, stderr=log)
-    log.close()
-    world.procs.append(proc)
-    return proc
-
-
 def event(subject):
     return timed(subject, "2026-12-03T09:00:00", "2026-12-03T10:00:00")
-
-
-def hub_titles(world):
-    return {r[0] for r in query(world.db_url, "SELECT title FROM events WHERE tenant_id = %s"
-                                              " AND deleted_at IS NULL", (world.tenant,))}
 
 
 def row(world):
@@ -84,19 +60,9 @@ def control(graph, what, sub_id, **body):
     graph.call("POST", "/_emu/subscriptions/" + what, dict(body, subscription=sub_id))
 
 
-def sync_results(world):
-    return [d for t, d in world.results() if t == "sync_result" and d["job_type"] == "sync"
-            and d["calendar_id"] == world.cal]
-
-
 def watched(world, graph):
     """The first sync, then a subscription made by a watch job; its emulator record."""
-    world.worker("w1")
-    job = world.enqueue(INTERACTIVE, "sync", calendar_id=world.cal)
-    wait_for(lambda: world.results_of(job), timeout=60, what="the first sync")
-    job = world.enqueue(INTERACTIVE, "watch", calendar_id=world.cal, reason="renew")
-    res = wait_for(lambda: world.results_of(job), timeout=60, what="the watch job")[0]
-    assert res["status"] == "success", res
+    sync_then_watch(world)
     r = wait_for(lambda: row(world), what="the subscription row")
     assert r[2] == "live"
     return sub(graph, r[0])

@@ -18,7 +18,7 @@ DELETE answer 404. Every change of a watched calendar (from any client, the
 control API included) is posted to notificationUrl as
 {"value": [{subscriptionId, subscriptionExpirationDateTime, changeType,
 resource, resourceData, clientState, tenantId}]}. Deliveries run in order on a
-thread of their own, outside the server lock; each answer is recorded.
+thread of their own, outside the server lock (webhook.py); each answer is recorded.
 
 Control API (tests, demo):
   GET  /_emu/subscriptions                     every subscription (no clientState), and
@@ -37,13 +37,13 @@ Control API (tests, demo):
 
 import datetime as dt
 import json
-import queue
 import threading
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+
+from webhook import Poster
 
 from .util import UTC, GraphError
 
@@ -108,10 +108,7 @@ class Subscriptions:
         self.server = server
         self.by_id = {}
         self.config = {"allow_http": False, "validation_timeout_s": 10}
-        self.queue = queue.Queue()
-        self.idle = threading.Condition()
-        self.busy = 0
-        threading.Thread(target=self._deliver, daemon=True).start()
+        self.poster = Poster()
 
     def live(self, sub):
         return sub.ended is None and sub.expiration > time.time()
@@ -242,28 +239,12 @@ class Subscriptions:
         self._send(sub, sub.url, body, sub.answers)
 
     def _send(self, sub, url, body, answers):
-        with self.idle:
-            self.busy += 1
-        self.queue.put((sub, url, json.dumps(body).encode(), answers))
-
-    def _deliver(self):
-        while True:
-            sub, url, data, answers = self.queue.get()
-            req = urllib.request.Request(url, data=data, method="POST",
-                                         headers={"Content-Type": "application/json"})
-            try:
-                with urllib.request.urlopen(req, timeout=10) as resp:
-                    status = resp.status
-            except urllib.error.HTTPError as err:
-                status = err.code
-            except (OSError, ValueError):
-                status = "error"
+        def answered(status):
             with self.server.lock:
                 sub.sent += 1
                 answers[status] = answers.get(status, 0) + 1
-            with self.idle:
-                self.busy -= 1
-                self.idle.notify_all()
+        self.poster.post(url, json.dumps(body).encode(), {"Content-Type": "application/json"},
+                         answered)
 
     # -- the control API ----------------------------------------------------------
 
@@ -271,7 +252,7 @@ class Subscriptions:
         """/subscriptions... of the control API (callers hold the server lock)."""
         if path == "/subscriptions" and method == "GET":
             return 200, {"subscriptions": [s.control_json() for s in self.by_id.values()],
-                         "deliveries_pending": self.busy}
+                         "deliveries_pending": self.poster.busy}
         if path == "/subscriptions/config" and method == "POST":
             self.config.update({k: v for k, v in body.items() if k in self.config})
             return 200, dict(self.config)
@@ -309,6 +290,3 @@ class Subscriptions:
             sub.ended = "removed"
         self._send(sub, sub.lifecycle_url, {"value": [note]}, sub.lifecycle_answers)
 
-    def wait_idle(self, timeout):
-        with self.idle:
-            return self.idle.wait_for(lambda: self.busy == 0, timeout)
