@@ -42,14 +42,15 @@ static void wanted_expiration(char buf[CS_TIME_BUFSZ])
 }
 
 /* The subscription in Graph's answer: its id and expirationDateTime. */
-static int take_subscription(json_t *root, const char *url, cs_watch_channel *out, cs_err *err)
+static int take_subscription(json_t *root, const char *method, const char *url,
+			     cs_watch_channel *out, cs_err *err)
 {
 	const char *id = json_string_value(json_object_get(root, "id"));
 	const char *exp = json_string_value(json_object_get(root, "expirationDateTime"));
 	char what[300];
 	long long t;
 
-	cs_http_describe("POST", url, what, sizeof(what));
+	cs_http_describe(method, url, what, sizeof(what));
 	if (!id || !*id || strlen(id) > 256 || !exp || cs_time_parse_rfc3339(exp, &t, NULL) ||
 	    t <= (long long)time(NULL))
 		return cs_err_set(err, CS_EPROTO, true, "Outlook answered %s without a subscription"
@@ -117,7 +118,7 @@ static int renew(cs_provider *g, const cs_watch_channel *current, cs_watch_chann
 	else if (subscription_url(g, &url, current->id, err) == 0 &&
 		 call(g, "PATCH", url.data, body, true, &root, &status, err) == 0) {
 		*gone = status == 404;
-		rc = *gone ? 0 : take_subscription(root, url.data, out, err);
+		rc = *gone ? 0 : take_subscription(root, "PATCH", url.data, out, err);
 	}
 	json_decref(body);
 	json_decref(root);
@@ -150,7 +151,7 @@ static int subscribe(cs_provider *g, const char *cal, const cs_watch_request *re
 		goto done;
 	}
 	if (call(g, "POST", url.data, body, false, &root, &status, err) == 0)
-		rc = take_subscription(root, url.data, out, err);
+		rc = take_subscription(root, "POST", url.data, out, err);
 done:
 	json_decref(body);
 	json_decref(root);
