@@ -108,11 +108,25 @@ def per_day(emu, world, cfg):
             f"(a renewal {renew}: refresh, watch, stop; {polling / channels:.0f} times fewer)")
 
 
+def scheduler(world, name):
+    """calsync-scheduler for world: its leader moves the settled syncs to their stream."""
+    env = dict(os.environ, **world.env, CALSYNC_KAFKA_TOPIC="bench-hooks",
+               CALSYNC_KAFKA_GROUP="bench-hooks-" + uuid.uuid4().hex[:6])
+    return subprocess.Popen([os.path.join(BIN, "calsync-scheduler")], env=env,
+                            stderr=open(os.path.join(world.provider_dir, name + ".log"), "w"))
+
+
+def stop(proc):
+    if proc:
+        proc.terminate()
+        proc.wait()
+
+
 def outlook_latency():
     """The Outlook calendar's figure: a world of its own on the Graph emulator."""
     graph = GraphEmulator()
     world = World(Services, BIN, redis_db=11)
-    hooks = None
+    hooks = sched = None
     try:
         graph.call("POST", "/_emu/subscriptions/config", {"allow_http": True})
         (world.cal,), (world.remote,) = connect_outlook(world, graph)
@@ -122,9 +136,11 @@ def outlook_latency():
         world.worker("hooks-bench-outlook", CALSYNC_WORKER_CONCURRENCY=2)
         run_job(world, "sync")
         run_job(world, "watch", reason="renew")
+        sched = scheduler(world, "sched-outlook")
         latency(world, graph, 0, outlook_event,
                 "the Outlook stand-in -> Hub row through its Graph subscription")
     finally:
+        stop(sched)
         if hooks:
             stop_hooks(hooks)
         world.stop()
@@ -143,21 +159,16 @@ def main():
         world.env.update({"CALSYNC_HOOKS_PUBLIC_URL": url, "CALSYNC_HOOKS_ALLOW_HTTP": "1",
                           "CALSYNC_LOG_LEVEL": "warn",
                           **{k: str(v) for k, v in cfg.items()}})
-        env = dict(os.environ, **world.env, CALSYNC_KAFKA_TOPIC="bench-hooks",
-                   CALSYNC_KAFKA_GROUP="bench-hooks-" + uuid.uuid4().hex[:6])
         world.worker("hooks-bench", CALSYNC_WORKER_CONCURRENCY=2)
         run_job(world, "sync")
         run_job(world, "watch", reason="renew")
-        sched = subprocess.Popen([os.path.join(BIN, "calsync-scheduler")], env=env,
-                                 stderr=open(os.path.join(world.provider_dir, "sched.log"), "w"))
+        sched = scheduler(world, "sched")
         latency(world, emu, 0)
         latency(world, emu, 10000)
         world.r.delete(BACKGROUND)
         per_day(emu, world, cfg)
     finally:
-        if sched:
-            sched.terminate()
-            sched.wait()
+        stop(sched)
         if hooks:
             stop_hooks(hooks)
         world.stop()
