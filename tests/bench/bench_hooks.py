@@ -122,6 +122,17 @@ def stop(proc):
         proc.wait()
 
 
+def watched(world, name, **settings):
+    """calsync-hooks, a worker, the first sync, the channel, a scheduler; (hooks, scheduler)."""
+    hooks, url = start_hooks(BIN, world.env, os.path.join(world.provider_dir, name + "-hooks.log"))
+    world.env.update({"CALSYNC_HOOKS_PUBLIC_URL": url, "CALSYNC_HOOKS_ALLOW_HTTP": "1",
+                      "CALSYNC_LOG_LEVEL": "warn", **{k: str(v) for k, v in settings.items()}})
+    world.worker(name, CALSYNC_WORKER_CONCURRENCY=2)
+    run_job(world, "sync")
+    run_job(world, "watch", reason="renew")
+    return hooks, scheduler(world, name + "-sched")
+
+
 def outlook_latency():
     """The Outlook calendar's figure: a world of its own on the Graph emulator."""
     graph = GraphEmulator()
@@ -130,13 +141,7 @@ def outlook_latency():
     try:
         graph.call("POST", "/_emu/subscriptions/config", {"allow_http": True})
         (world.cal,), (world.remote,) = connect_outlook(world, graph)
-        hooks, url = start_hooks(BIN, world.env, os.path.join(world.provider_dir, "hooks.log"))
-        world.env.update({"CALSYNC_HOOKS_PUBLIC_URL": url, "CALSYNC_HOOKS_ALLOW_HTTP": "1",
-                          "CALSYNC_LOG_LEVEL": "warn"})
-        world.worker("hooks-bench-outlook", CALSYNC_WORKER_CONCURRENCY=2)
-        run_job(world, "sync")
-        run_job(world, "watch", reason="renew")
-        sched = scheduler(world, "sched-outlook")
+        hooks, sched = watched(world, "hooks-bench-outlook")
         latency(world, graph, 0, outlook_event,
                 "the Outlook stand-in -> Hub row through its Graph subscription")
     finally:
@@ -154,15 +159,8 @@ def main():
     try:
         emu.call("POST", "/_emu/config", {"channel_allow_http": 1})
         world.cal, world.remote = connect_google(world, emu)
-        hooks, url = start_hooks(BIN, world.env, os.path.join(world.provider_dir, "hooks.log"))
         cfg = {"CALSYNC_WATCH_POLL_INTERVAL": 43200, "CALSYNC_WATCH_RENEW_BEFORE": 86400}
-        world.env.update({"CALSYNC_HOOKS_PUBLIC_URL": url, "CALSYNC_HOOKS_ALLOW_HTTP": "1",
-                          "CALSYNC_LOG_LEVEL": "warn",
-                          **{k: str(v) for k, v in cfg.items()}})
-        world.worker("hooks-bench", CALSYNC_WORKER_CONCURRENCY=2)
-        run_job(world, "sync")
-        run_job(world, "watch", reason="renew")
-        sched = scheduler(world, "sched")
+        hooks, sched = watched(world, "hooks-bench", **cfg)
         latency(world, emu, 0)
         latency(world, emu, 10000)
         world.r.delete(BACKGROUND)

@@ -13,7 +13,7 @@ import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from calsync_helpers import query, terminate, wait_for, wait_line
+from calsync_helpers import query, run_tool, terminate, wait_for, wait_line
 from pool_helpers import INTERACTIVE
 
 
@@ -152,3 +152,15 @@ def sync_then_watch(world):
     job = world.enqueue(INTERACTIVE, "watch", calendar_id=world.cal, reason="renew")
     res = wait_for(lambda: world.results_of(job), timeout=60, what="the watch job")[0]
     assert res["status"] == "success", res
+
+
+def watch_fails(world):
+    """A watch job that cannot make the channel fails saying the calendar polls; what
+    `calsync status` then says of the calendar."""
+    world.worker("w1")
+    job = world.enqueue(INTERACTIVE, "watch", calendar_id=world.cal, reason="renew")
+    res = wait_for(lambda: world.results_of(job), timeout=60, what="the watch job")[0]
+    assert res["status"] in ("failed", "dead") and "polling" in res["error"]
+    out = run_tool(world.bin_dir, "status", world.cal, env=world.env, check=True).stdout
+    assert "polling (no push channel: " in out
+    return out

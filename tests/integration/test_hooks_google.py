@@ -16,7 +16,7 @@ import pytest
 from calsync_helpers import query, run_tool, wait_for
 from google_helpers import connect_google, emu  # noqa: F401 (a fixture)
 from hooks_helpers import (google_headers, hook_up, hub_titles, post, post_declared, scheduler,
-                           stop_hooks, sync_results, sync_then_watch)
+                           stop_hooks, sync_results, sync_then_watch, watch_fails)
 from pool_helpers import INTERACTIVE, World
 
 
@@ -158,13 +158,8 @@ def test_disconnect_stops_the_channel(world, emu):
 
 def test_a_channel_that_cannot_be_made_leaves_polling_and_says_so(world, emu):
     emu.call("POST", "/_emu/config", {"channel_allow_http": None})   # Google wants https
-    world.worker("w1")
-    job = world.enqueue(INTERACTIVE, "watch", calendar_id=world.cal, reason="renew")
-    res = wait_for(lambda: world.results_of(job), timeout=60, what="the watch job")[0]
-    assert res["status"] in ("failed", "dead") and "polling" in res["error"]
+    assert "HTTPS" in watch_fails(world)
     assert channel_row(world)[3] == "failed"
-    out = run_tool(world.bin_dir, "status", world.cal, env=world.env, check=True).stdout
-    assert "polling (no push channel: " in out and "HTTPS" in out
     scheduler(world, CALSYNC_SYNC_INTERVAL=2, CALSYNC_WATCH_POLL_INTERVAL=86400)
     emu.add(world.remote, event("Polled"))
     wait_for(lambda: "Polled" in hub_titles(world), timeout=60, what="the short poll")

@@ -15,10 +15,10 @@ import uuid
 
 import pytest
 
-from calsync_helpers import query, run_tool, wait_for
+from calsync_helpers import query, wait_for
 from graph_helpers import connect_outlook, graph, timed  # noqa: F401 (a fixture)
 from hooks_helpers import (hook_up, hub_titles, scheduler, stop_hooks, sync_results,
-                           sync_then_watch)
+                           sync_then_watch, watch_fails)
 from pool_helpers import INTERACTIVE, World
 
 
@@ -188,10 +188,5 @@ def test_disconnect_deletes_the_subscription(world, graph):
 
 def test_a_subscription_that_cannot_be_made_leaves_polling_and_says_so(world, graph):
     graph.call("POST", "/_emu/subscriptions/config", {"allow_http": False})   # Graph wants https
-    world.worker("w1")
-    job = world.enqueue(INTERACTIVE, "watch", calendar_id=world.cal, reason="renew")
-    res = wait_for(lambda: world.results_of(job), timeout=60, what="the watch job")[0]
-    assert res["status"] in ("failed", "dead") and "polling" in res["error"]
+    assert "https" in watch_fails(world)
     assert row(world)[2] == "failed" and not subs(graph, world)
-    out = run_tool(world.bin_dir, "status", world.cal, env=world.env, check=True).stdout
-    assert "polling (no push channel: " in out and "https" in out
