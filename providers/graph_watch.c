@@ -14,8 +14,8 @@
  *   The expiration Graph answers is the one granted.
  * - unwatch: DELETE /subscriptions/{id}; one already gone is success.
  *
- * The clientState travels only in the request body, which is wiped; it
- * never appears in an error text.
+ * The clientState travels only in the request body and Graph's answer,
+ * both wiped; it never appears in an error text.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +28,8 @@
 #include "banned.h"
 
 #define SKEW_MARGIN_S (5 * 60)
+#define CLIENT_STATE_MAX 128   /* Graph's limit on clientState */
+#define SUBSCRIPTION_ID_MAX 256
 #define CHANGE_TYPES "created,updated,deleted"
 
 static int oom(cs_err *err)
@@ -51,7 +53,7 @@ static int take_subscription(json_t *root, const char *method, const char *url,
 	long long t;
 
 	cs_http_describe(method, url, what, sizeof(what));
-	if (!id || !*id || strlen(id) > 256 || !exp || cs_time_parse_rfc3339(exp, &t, NULL) ||
+	if (!id || !*id || strlen(id) > SUBSCRIPTION_ID_MAX || !exp || cs_time_parse_rfc3339(exp, &t, NULL) ||
 	    t <= (long long)time(NULL))
 		return cs_err_set(err, CS_EPROTO, true, "Outlook answered %s without a subscription"
 				  " id and a future expirationDateTime", what);
@@ -91,7 +93,7 @@ static int call(cs_provider *g, const char *method, const char *url, json_t *bod
 		memset(text, 0, strlen(text));
 		free(text);
 	}
-	cs_http_response_release(&resp);
+	cs_http_wipe(&resp.body);   /* Graph's answer to a subscribe echoes the clientState */
 	return rc;
 }
 
@@ -167,9 +169,10 @@ int cs_graph_watch(cs_provider *g, const char *cal, const cs_watch_request *req,
 
 	memset(out, 0, sizeof(*out));
 	if (!req->address || !req->lifecycle_address || !req->secret ||
-	    strlen(req->secret) > 128)
+	    strlen(req->secret) > CLIENT_STATE_MAX)
 		return cs_err_set(err, CS_EINVAL, false, "Outlook watch: a notification URL, a "
-				  "lifecycle URL and a clientState of at most 128 characters are needed");
+				  "lifecycle URL and a clientState of at most %d characters are needed",
+				  CLIENT_STATE_MAX);
 	if (req->current && req->current->id) {
 		if (renew(g, req->current, out, &gone, err))
 			return -1;
