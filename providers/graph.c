@@ -28,6 +28,7 @@
 
 #include "graph_api.h"
 #include "graph_json.h"
+#include "graph_watch.h"
 #include "graph_write.h"
 #include "graph_zones.h"
 #include "timefmt.h"
@@ -347,4 +348,7 @@ const struct cs_provider_ops cs_graph_provider = {
 	.get = cs_graph_get,
 	.remove = cs_graph_remove,
 	.revoke = g_revoke,
+	.watch = cs_graph_watch,
+	.unwatch = cs_graph_unwatch,
+	.hook_path = CS_HOOK_GRAPH,
 };

@@ -6,7 +6,8 @@
     steps.py google-events                the Google calendar as the emulator holds it
     steps.py phone-edit                   move the dentist appointment "from a phone"
     steps.py wait-hub-copy SECONDS        wait until Family Hub has that change
-    steps.py allow-http-channels          let the emulator's channels post to http (the demo's hooks)
+    steps.py allow-http-channels          let the emulators' channels and subscriptions post to http
+                                          (the demo's hooks)
     steps.py wait-channel SECONDS         wait until the calendar has a live push channel
     steps.py hub-event SECONDS            create a Family Hub event, publish its Kafka
                                           message, wait until Google has it
@@ -189,6 +190,7 @@ def wait_hub_copy(seconds):
 
 def allow_http_channels():
     emu("POST", "config", {"channel_allow_http": 1})
+    outlook("POST", "subscriptions/config", {"allow_http": True})
 
 
 def wait_channel(seconds):

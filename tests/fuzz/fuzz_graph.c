@@ -7,8 +7,9 @@
  * text is either mapped to a Graph recurrence or refused by name. Never a
  * crash, a leak or a signed overflow.
  *
- * Input: a byte choosing the call, then the script of answers (or, for
- * the recurrence call, the recurrence text).
+ * Input: a byte choosing the call (bit 7: a subscription's watch and
+ * unwatch), then the script of answers (or, for the recurrence call,
+ * 0xff, the recurrence text).
  */
 #include <stdint.h>
 #include <string.h>
@@ -64,6 +65,21 @@ static int recurrence(const uint8_t *data, size_t len, cs_err *err)
 	return rc;
 }
 
+/* Subscriptions (graph_watch.c): make, renew in place (op & 1), end. */
+static int subscription(const struct cs_provider_ops *ops, cs_provider *p, uint8_t op, cs_err *err)
+{
+	cs_watch_channel cur = {.id = "sub-1"}, out;
+	cs_watch_request req = {.address = "https://h.example/hooks/graph",
+				.lifecycle_address = "https://h.example/hooks/graph/lifecycle",
+				.secret = "CS-secret-7a1b", .current = op & 1 ? &cur : NULL};
+	int rc = ops->watch(p, "AAMkcal", &req, &out, err);
+
+	if (rc == 0)
+		FUZZ_ASSERT(out.id && fuzz_text_ok(out.id) && out.expires_at > time(NULL));
+	cs_watch_channel_release(&out);
+	return rc ? rc : ops->unwatch(p, &cur, err);
+}
+
 static int call(const struct cs_provider_ops *ops, cs_provider *p, uint8_t op, cs_err *err)
 {
 	cs_calendar_list list = {0};
@@ -71,6 +87,8 @@ static int call(const struct cs_provider_ops *ops, cs_provider *p, uint8_t op, c
 	cs_event ev, out = {0};
 	int rc;
 
+	if (op & 128)
+		return subscription(ops, p, op, err);
 	series(&ev, op & 32 ? "RRULE:FREQ=WEEKLY;COUNT=4\nEXDATE:20261208T173000Z" : NULL);
 	switch (op % 7) {
 	case 0:
@@ -148,7 +166,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if (call(ops, p, op, &err))
 		FUZZ_ASSERT(err.msg[0] && fuzz_text_ok(err.msg));
 	if (!input_has(data, len, "secret"))   /* an answer may echo what it likes */
-		FUZZ_ASSERT(!strstr(err.msg, "RT-secret") && !strstr(err.msg, "AT-secret"));
+		FUZZ_ASSERT(!strstr(err.msg, "RT-secret") && !strstr(err.msg, "AT-secret") &&
+			    !strstr(err.msg, "CS-secret"));
 	ops->close(p);
 	cs_http_free(http);
 	cs_creds_release(&creds);

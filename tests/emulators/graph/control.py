@@ -18,7 +18,8 @@
   GET    /_emu/stats                              {max_in_flight: {mailbox: n}, counts}
   POST   /_emu/stats/reset
   POST   /_emu/expire_access                      every access token expires now
-  GET    /_emu/tokens                             {refresh: [{mailbox, alive}]}, oldest first"""
+  GET    /_emu/tokens                             {refresh: [{mailbox, alive}]}, oldest first
+  *      /_emu/subscriptions...                   subscriptions and their faults (subscriptions.py)"""
 
 import re
 import secrets
@@ -91,6 +92,8 @@ class Control:
         with srv.lock:
             if path == "/mailboxes" and method == "POST":
                 return self.add_mailbox(body)
+            if path.startswith("/subscriptions"):
+                return srv.subscriptions.control(method, path, body)
             if path == "/faults":
                 self.rules = list(body.get("rules", [])) if method == "POST" else []
                 return 200, {"rules": len(self.rules)}
@@ -131,6 +134,7 @@ class Control:
                                               c.get("hexColor", "#0078d4"),
                                               c.get("isDefaultCalendar", False),
                                               c.get("canEdit", True))
+            srv.calendars[c["id"]].on_change = srv.subscriptions.changed
         return 200, {"calendars": [c["id"] for c in body.get("calendars", [])]}
 
     def on_calendar(self, cal, method, what, rest, body):

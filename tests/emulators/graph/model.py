@@ -65,6 +65,11 @@ class Calendar:
         self.name, self.color, self.default, self.can_edit = name, color, default, can_edit
         self.events = {}          # id -> stored event (singleInstance, seriesMaster, exception)
         self.transactions = {}    # transactionId -> event id
+        self.on_change = None     # (calendar, changeType, event id): subscriptions.py
+
+    def _changed(self, kind, event_id):
+        if self.on_change:
+            self.on_change(self, kind, event_id)
 
     def info(self):
         return {"id": self.id, "name": self.name, "hexColor": self.color, "color": "auto",
@@ -166,6 +171,7 @@ class Calendar:
         self.events[ev["id"]] = ev
         if txn:
             self.transactions[txn] = ev["id"]
+        self._changed("created", ev["id"])
         return ev, True
 
     def _merge_props(self, ev, props):
@@ -211,10 +217,12 @@ class Calendar:
         self._check(new)
         self._stamp(new)
         self.events[new["id"]] = new
+        self._changed("updated", new["id"])
         return new
 
     def delete(self, event_id, if_match=None):
         ev = self.current(event_id, if_match)
+        self._changed("deleted", event_id)
         if ev["type"] in ("occurrence", "exception"):
             master = self.events[ev["seriesMasterId"]]
             oid = self.occurrence_id(master, parse_local({"dateTime": ev["originalStart"]}, "UTC"))

@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from .control import Control
 from .delta import Deltas
 from .model import Calendar
+from .subscriptions import Subscriptions
 from .util import GraphError, dumps
 
 PREFIX = "/v1.0"
@@ -38,6 +39,7 @@ class EmulatorServer(ThreadingHTTPServer):
         self.access_tokens = {}    # token -> {"mailbox", "expires"}
         self.deltas = Deltas(self)
         self.control = Control(self)
+        self.subscriptions = Subscriptions(self)   # subscriptions.py
         self.in_flight = {}        # mailbox -> requests now
         self.max_in_flight = {}    # mailbox -> most at once
         self.counts = {}           # "METHOD kind" -> n
@@ -92,6 +94,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(status, body)
             if path == "/token" and self.command == "POST":
                 return self.token()
+            if path.startswith(PREFIX + "/subscriptions"):
+                return self.server.subscriptions.api(self, path[len(PREFIX):])
             if not path.startswith(PREFIX + "/me/"):
                 raise GraphError(400, "BadRequest", "Resource not found for the segment.")
             self.api(path[len(PREFIX):])
