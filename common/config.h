@@ -61,6 +61,8 @@ typedef struct cs_config {
 	long http_timeout_ms;
 	long mass_delete_min;
 	long mass_delete_percent;
+	long caldav_allow_http;
+	long caldav_allow_private;
 } cs_config;
 
 /*
