@@ -279,25 +279,62 @@ static bool has_vtimezone(icalcomponent *cal, const char *tzid)
 	return false;
 }
 
-/* A VTIMEZONE for every TZID the events use that libical knows. */
-static void add_vtimezones(icalcomponent *cal)
+#define MAX_ZONES 16
+
+/* The TZIDs the events use (at most MAX_ZONES, without repeats) into tzids. */
+static size_t used_tzids(icalcomponent *cal, const char *tzids[MAX_ZONES])
 {
+	size_t n = 0;
+
 	for (icalcomponent *c = icalcomponent_get_first_component(cal, ICAL_VEVENT_COMPONENT); c;
 	     c = icalcomponent_get_next_component(cal, ICAL_VEVENT_COMPONENT))
 		for (icalproperty *p = icalcomponent_get_first_property(c, ICAL_ANY_PROPERTY); p;
 		     p = icalcomponent_get_next_property(c, ICAL_ANY_PROPERTY)) {
 			icalparameter *tz = icalproperty_get_first_parameter(p, ICAL_TZID_PARAMETER);
 			const char *tzid = tz ? icalparameter_get_tzid(tz) : NULL;
-			icaltimezone *zone = tzid ? icaltimezone_get_builtin_timezone(tzid) : NULL;
-			icalcomponent *vtz;
+			bool seen = false;
 
-			if (!zone || has_vtimezone(cal, tzid) || !icaltimezone_get_component(zone))
-				continue;
-			vtz = icalcomponent_new_clone(icaltimezone_get_component(zone));
-			remove_all(vtz, ICAL_TZID_PROPERTY);
-			icalcomponent_add_property(vtz, icalproperty_new_tzid(tzid));
-			icalcomponent_add_component(cal, vtz);
+			for (size_t i = 0; tzid && i < n && !seen; i++)
+				seen = strcmp(tzids[i], tzid) == 0;
+			if (tzid && !seen && n < MAX_ZONES)
+				tzids[n++] = tzid;
 		}
+	return n;
+}
+
+/*
+ * A VTIMEZONE for every TZID the events use that libical knows (two
+ * passes: libical has one iterator per component, so no nested walks),
+ * cut to the rules from a year before the series starts.
+ */
+static void add_vtimezones(icalcomponent *cal)
+{
+	const char *tzids[MAX_ZONES];
+	size_t n = used_tzids(cal, tzids);
+	icalcomponent *master = find_vevent(cal, NULL);
+	icaltimezone *utc = icaltimezone_get_utc_timezone();
+	struct icaltimetype from = icaltime_null_time();
+
+	if (master && !icaltime_is_null_time(icalcomponent_get_dtstart(master))) {
+		struct icaltimetype t = icalcomponent_get_dtstart(master);
+
+		from = icaltime_from_timet_with_zone(icaltime_as_timet_with_zone(t, t.zone) -
+						     366 * 86400, 0, utc);
+	}
+
+	for (size_t i = 0; i < n; i++) {
+		icaltimezone *zone = icaltimezone_get_builtin_timezone(tzids[i]);
+		icalcomponent *vtz;
+
+		if (!zone || has_vtimezone(cal, tzids[i]) || !icaltimezone_get_component(zone))
+			continue;
+		vtz = icalcomponent_new_clone(icaltimezone_get_component(zone));
+		remove_all(vtz, ICAL_TZID_PROPERTY);
+		icalcomponent_add_property(vtz, icalproperty_new_tzid(tzids[i]));
+		if (!icaltime_is_null_time(from))
+			icaltimezone_truncate_vtimezone(vtz, from, icaltime_null_time(), 0);
+		icalcomponent_add_component(cal, vtz);
+	}
 }
 
 /*
