@@ -102,29 +102,60 @@ static int time_str(struct icaltimetype t, char **out)
 	return dup_into(out, buf);
 }
 
+/*
+ * The end from DTSTART + DURATION (RFC 5545 3.3.6): days and weeks are
+ * nominal (wall time in the start's zone), hours, minutes and seconds
+ * exact.
+ */
+static int end_by_duration(struct icaltimetype start, struct icaldurationtype d, char **out)
+{
+	struct icaltimetype t = start;
+	char buf[CS_TIME_BUFSZ];
+
+	icaltime_adjust(&t, (int)(d.days + 7 * d.weeks), 0, 0, 0);
+	if (t.is_date) {
+		cs_ical_time_str(t, buf);
+	} else {
+		cs_time_format_utc((long long)icaltime_as_timet_with_zone(t, t.zone) +
+				   (long long)d.hours * 3600 + d.minutes * 60 + d.seconds, buf);
+	}
+	return dup_into(out, buf);
+}
+
 static int map_times(icalcomponent *c, cs_event *ev, char *why, size_t n)
 {
 	struct icaltimetype start = icalcomponent_get_dtstart(c), end;
 	icalproperty *p = icalcomponent_get_first_property(c, ICAL_DTSTART_PROPERTY);
 	icalparameter *tz = p ? icalproperty_get_first_parameter(p, ICAL_TZID_PARAMETER) : NULL;
+	icalproperty *dtend = icalcomponent_get_first_property(c, ICAL_DTEND_PROPERTY);
+	icalproperty *dur = icalcomponent_get_first_property(c, ICAL_DURATION_PROPERTY);
 	int rc;
 
 	if (icaltime_is_null_time(start) || !icaltime_is_valid_time(start))
 		return snprintf(why, n, "DTSTART is missing or not a valid time"), MAP_BAD;
-	if (!icalcomponent_get_first_property(c, ICAL_DTEND_PROPERTY) &&
-	    !icalcomponent_get_first_property(c, ICAL_DURATION_PROPERTY)) {
-		end = start;
-		if (start.is_date)
-			icaltime_adjust(&end, 1, 0, 0, 0);
-	} else {
-		end = icalcomponent_get_dtend(c);
-	}
-	if (icaltime_is_null_time(end) || end.is_date != start.is_date)
-		return snprintf(why, n, "DTEND/DURATION does not match DTSTART"), MAP_BAD;
 	ev->all_day = start.is_date;
 	if (!ev->all_day && tz && dup_into(&ev->timezone, cs_ical_iana(icalparameter_get_tzid(tz))))
 		return MAP_OOM;
-	if ((rc = time_str(start, &ev->start)) || (rc = time_str(end, &ev->end)))
+	if ((rc = time_str(start, &ev->start)))
+		return rc;
+	if (dtend) {
+		end = icalcomponent_get_dtend(c);
+		if (icaltime_is_null_time(end) || end.is_date != start.is_date)
+			return snprintf(why, n, "DTEND does not match DTSTART"), MAP_BAD;
+		rc = time_str(end, &ev->end);
+	} else if (dur) {
+		struct icaldurationtype d = icalproperty_get_duration(dur);
+
+		if (d.is_neg || icaldurationtype_is_bad_duration(d))
+			return snprintf(why, n, "DURATION is negative or not valid"), MAP_BAD;
+		rc = end_by_duration(start, d, &ev->end);
+	} else {   /* RFC 5545 3.6.1: a day for a date, no length for a date-time */
+		end = start;
+		if (start.is_date)
+			icaltime_adjust(&end, 1, 0, 0, 0);
+		rc = time_str(end, &ev->end);
+	}
+	if (rc)
 		return rc;
 	if (strcmp(ev->end, ev->start) < 0)
 		return snprintf(why, n, "the event ends before it starts"), MAP_BAD;

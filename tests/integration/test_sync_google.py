@@ -11,6 +11,7 @@ import pytest
 from calsync_helpers import query, run_tool, wait_for
 from google_helpers import connect_google, emu  # noqa: F401 (a fixture)
 from pool_helpers import INTERACTIVE, World
+from sync_helpers import hub, hub_event, run
 
 
 @pytest.fixture
@@ -20,34 +21,6 @@ def world(services, bin_dir, emu):
     w.worker("w", CALSYNC_RETRY_BASE_MS=100, CALSYNC_RETRY_MAX_MS=300, CALSYNC_MASS_DELETE_MIN=10)
     yield w
     w.stop()
-
-
-def run(world, jtype="sync", **data):
-    """Enqueue a job and wait until it ended (not retrying); its last result."""
-    data.setdefault("calendar_id", world.cal)
-    job = world.enqueue(INTERACTIVE, jtype, **data)
-    try:
-        ended = wait_for(lambda: [r for r in world.results_of(job) if r["status"] != "retrying"],
-                         timeout=60, what=f"{jtype} job")
-    except AssertionError:
-        raise AssertionError(f"{jtype} job did not end; worker log:\n{world.log(0)[-3000:]}")
-    return ended[-1]
-
-
-def hub(world, sql_where="TRUE", params=()):
-    return query(world.db_url,
-                 "SELECT title, start_time::text, end_time::text, is_all_day, timezone, recurrence,"
-                 " recurring_event_id IS NOT NULL, status, deleted_at IS NOT NULL"
-                 " FROM events WHERE tenant_id = %s AND " + sql_where + " ORDER BY start_time, title",
-                 (world.tenant, *params))
-
-
-def hub_event(world, title, start, end, tz="Europe/London", recurrence=None, all_day=False):
-    ev = str(uuid.uuid4())
-    query(world.db_url, "INSERT INTO events(id, tenant_id, created_by, title, start_time, end_time,"
-                        " timezone, recurrence, is_all_day) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)",
-          (ev, world.tenant, world.user, title, start, end, tz, recurrence, all_day))
-    return ev
 
 
 def timed(summary, start, end, tz="Europe/London", **extra):
