@@ -29,12 +29,21 @@ static int dup_into(char **dst, const char *s)
 	return *dst ? MAP_OK : MAP_OOM;
 }
 
-/* A text property's value (NULL when absent). */
+/* The value of p, TEXT values unescaped ("a\\, b" -> "a, b"); NULL when absent. */
+static const char *value_of(icalproperty *p)
+{
+	icalvalue *v = p ? icalproperty_get_value(p) : NULL;
+
+	if (!v)
+		return NULL;
+	if (icalvalue_isa(v) == ICAL_TEXT_VALUE || icalvalue_isa(v) == ICAL_X_VALUE)
+		return icalvalue_isa(v) == ICAL_TEXT_VALUE ? icalvalue_get_text(v) : icalvalue_get_x(v);
+	return icalproperty_get_value_as_string(p);
+}
+
 static const char *text_of(icalcomponent *c, icalproperty_kind kind)
 {
-	icalproperty *p = icalcomponent_get_first_property(c, kind);
-
-	return p ? icalproperty_get_value_as_string(p) : NULL;
+	return value_of(icalcomponent_get_first_property(c, kind));
 }
 
 /* The value of the X- property name, or NULL. */
@@ -45,7 +54,7 @@ static const char *x_value(icalcomponent *c, const char *name)
 		const char *n = icalproperty_get_x_name(p);
 
 		if (n && strcasecmp(n, name) == 0)
-			return icalproperty_get_value_as_string(p);
+			return value_of(p);
 	}
 	return NULL;
 }

@@ -63,6 +63,13 @@ class State:
             return f"/{self.user}/" + path[len(calendars):]
         return None
 
+    def to_radicale_body(self, body):
+        """The front's hrefs in a request body (calendar-multiget) -> Radicale's."""
+        text = body.decode("utf-8")
+        for front in (f"/{self.pid}/calendars/", f"/{self.pid}/principal/"):
+            text = text.replace(front, f"/{self.user}/")
+        return text.encode("utf-8")
+
     def rewrite(self, body):
         """Radicale's hrefs in an XML answer -> the front's forms."""
         text = body.decode("utf-8")
@@ -136,6 +143,8 @@ def make_handler(state, partition):
             headers = {k: v for k, v in self.headers.items()
                        if k.lower() not in ("host", "content-length", "connection",
                                             "accept-encoding")}
+            if body and self.command in ("REPORT", "PROPFIND"):
+                body = state.to_radicale_body(body)
             try:
                 conn.request(self.command, urllib.parse.quote(target), body=body or None,
                              headers=headers)

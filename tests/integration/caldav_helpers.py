@@ -99,15 +99,39 @@ class Dav:
         return out
 
 
+ZONES = {
+    "Europe/London": ("BEGIN:VTIMEZONE\r\nTZID:Europe/London\r\nBEGIN:DAYLIGHT\r\n"
+                      "TZOFFSETFROM:+0000\r\nTZOFFSETTO:+0100\r\nTZNAME:BST\r\n"
+                      "DTSTART:19810329T010000\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\n"
+                      "END:DAYLIGHT\r\nBEGIN:STANDARD\r\nTZOFFSETFROM:+0100\r\n"
+                      "TZOFFSETTO:+0000\r\nTZNAME:GMT\r\nDTSTART:19961027T020000\r\n"
+                      "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\nEND:STANDARD\r\n"
+                      "END:VTIMEZONE\r\n"),
+    "America/New_York": ("BEGIN:VTIMEZONE\r\nTZID:America/New_York\r\nBEGIN:DAYLIGHT\r\n"
+                         "TZOFFSETFROM:-0500\r\nTZOFFSETTO:-0400\r\nTZNAME:EDT\r\n"
+                         "DTSTART:20070311T020000\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=2SU\r\n"
+                         "END:DAYLIGHT\r\nBEGIN:STANDARD\r\nTZOFFSETFROM:-0400\r\n"
+                         "TZOFFSETTO:-0500\r\nTZNAME:EST\r\nDTSTART:20071104T020000\r\n"
+                         "RRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=1SU\r\nEND:STANDARD\r\n"
+                         "END:VTIMEZONE\r\n"),
+}
+
+
+def calendar(body, tz=None):
+    """A VCALENDAR around body, with the VTIMEZONE of tz as phones send it."""
+    return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Tests//Phone//EN\r\n"
+            + (ZONES[tz] if tz else "") + body + "END:VCALENDAR\r\n")
+
+
 def vevent(uid, summary, start, end, extra="", tz=None):
     """A one-VEVENT resource; start/end 'YYYYMMDDTHHMMSS[Z]' or 'YYYYMMDD' (all-day)."""
     def when(name, v):
         if len(v) == 8:
             return f"{name};VALUE=DATE:{v}"
         return f"{name};TZID={tz}:{v}" if tz else f"{name}:{v}"
-    return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Tests//Phone//EN\r\nBEGIN:VEVENT\r\n"
-            f"UID:{uid}\r\nDTSTAMP:20261101T000000Z\r\n{when('DTSTART', start)}\r\n"
-            f"{when('DTEND', end)}\r\nSUMMARY:{summary}\r\n{extra}END:VEVENT\r\nEND:VCALENDAR\r\n")
+    return calendar("BEGIN:VEVENT\r\n"
+                    f"UID:{uid}\r\nDTSTAMP:20261101T000000Z\r\n{when('DTSTART', start)}\r\n"
+                    f"{when('DTEND', end)}\r\nSUMMARY:{summary}\r\n{extra}END:VEVENT\r\n", tz)
 
 
 def start_front(radicale_url, user, deadline_s=15.0):
