@@ -125,8 +125,8 @@ static int end_by_duration(struct icaltimetype start, struct icaldurationtype d,
 	if (t.is_date) {
 		cs_ical_time_str(t, buf);
 	} else {
-		cs_time_format_utc((long long)icaltime_as_timet_with_zone(t, t.zone) +
-				   (long long)d.hours * 3600 + d.minutes * 60 + d.seconds, buf);
+		cs_time_format_utc(cs_ical_instant(t) + (long long)d.hours * 3600 +
+				   d.minutes * 60 + d.seconds, buf);
 	}
 	return dup_into(out, buf);
 }

@@ -52,23 +52,25 @@ int cs_ical_override_id(const char *url, const char *original_start, char **out)
 	return 0;
 }
 
-void cs_ical_time_str(struct icaltimetype t, char buf[CS_TIME_BUFSZ])
+long long cs_ical_instant(struct icaltimetype t)
 {
 	const char *iana = t.zone && t.zone != icaltimezone_get_utc_timezone() ?
 		cs_ical_iana(icaltimezone_get_tzid((icaltimezone *)t.zone)) : NULL;
 	cs_walltime wt = {t.year, t.month, t.day, t.hour, t.minute, t.second, 0};
 	long long u;
 
-	if (t.is_date) {
-		snprintf(buf, CS_TIME_BUFSZ, "%04d-%02d-%02d", t.year, t.month, t.day);
-		return;
-	}
 	/* an IANA zone: RFC 5545's reading of repeated and skipped wall times (timefmt.h) */
-	if (iana && cs_time_from_local(&wt, iana, &u, NULL) == 0) {
-		cs_time_format_utc(u, buf);
-		return;
-	}
-	cs_time_format_utc((long long)icaltime_as_timet_with_zone(t, t.zone), buf);
+	if (iana && cs_time_from_local(&wt, iana, &u, NULL) == 0)
+		return u;
+	return (long long)icaltime_as_timet_with_zone(t, t.zone);
+}
+
+void cs_ical_time_str(struct icaltimetype t, char buf[CS_TIME_BUFSZ])
+{
+	if (t.is_date)
+		snprintf(buf, CS_TIME_BUFSZ, "%04d-%02d-%02d", t.year, t.month, t.day);
+	else
+		cs_time_format_utc(cs_ical_instant(t), buf);
 }
 
 const char *cs_ical_iana(const char *tzid)

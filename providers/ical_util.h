@@ -23,6 +23,14 @@ int cs_ical_line(icalproperty *p, cs_dynbuf *b);
 /* "url#original_start", the id of an override; -1 when out of memory. */
 int cs_ical_override_id(const char *url, const char *original_start, char **out);
 
+/*
+ * The instant of a date-time: in an IANA zone as timefmt.h reads wall
+ * times (a repeated one is the first, a skipped one keeps the offset
+ * before the gap), else through the zone libical resolved (a floating
+ * time: as UTC).
+ */
+long long cs_ical_instant(struct icaltimetype t);
+
 /* A time value in cs_event form: "YYYY-MM-DD" for a date, else the UTC instant. */
 void cs_ical_time_str(struct icaltimetype t, char buf[CS_TIME_BUFSZ]);
 
