@@ -6,6 +6,7 @@
 #include "ical.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,8 +234,17 @@ static int mark_bad(cs_event *ev, const char *url, const char *etag, const char 
 	return MAP_OK;
 }
 
+/* Is id among the items of page from index first on (this resource's)? */
+static bool listed_before(const cs_page *page, size_t first, const char *id)
+{
+	for (size_t i = first; i + 1 < page->n; i++)
+		if (page->items[i].id && strcmp(page->items[i].id, id) == 0)
+			return true;
+	return false;
+}
+
 static int add_event(icalcomponent *vevent, const char *text, const char *url,
-		     const char *etag, cs_page *page, cs_err *err)
+		     const char *etag, cs_page *page, size_t first, cs_err *err)
 {
 	char why[200] = "";
 	cs_event *ev = cs_page_add(page, err);
@@ -245,6 +255,10 @@ static int add_event(icalcomponent *vevent, const char *text, const char *url,
 	rc = map_vevent(vevent, url, ev, why, sizeof(why));
 	if (rc == MAP_OK)
 		rc = check_texts(ev, why, sizeof(why));
+	if (rc == MAP_OK && listed_before(page, first, ev->id)) {
+		snprintf(why, sizeof(why), "a second VEVENT for the same occurrence");
+		rc = MAP_BAD;
+	}
 	if (rc == MAP_OK && (dup_into(&ev->etag, etag) || dup_into(&ev->raw, text)))
 		rc = MAP_OOM;
 	if (rc == MAP_BAD)
@@ -257,6 +271,7 @@ int cs_ical_to_events(const char *text, const char *url, const char *etag, cs_pa
 {
 	icalcomponent *cal = NULL;
 	const char *why = NULL;
+	size_t first = page->n;
 	int rc = 0;
 
 	if (!text || strlen(text) > CS_ICAL_MAX)
@@ -275,7 +290,7 @@ int cs_ical_to_events(const char *text, const char *url, const char *etag, cs_pa
 	}
 	for (icalcomponent *c = icalcomponent_get_first_component(cal, ICAL_VEVENT_COMPONENT);
 	     c && rc == 0; c = icalcomponent_get_next_component(cal, ICAL_VEVENT_COMPONENT))
-		rc = add_event(c, text, url, etag, page, err);
+		rc = add_event(c, text, url, etag, page, first, err);
 	icalcomponent_free(cal);
 	return rc;
 }
