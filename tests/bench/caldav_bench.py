@@ -129,6 +129,7 @@ def main():
         services = Services(dict(os.environ, **renv))
         dav = Dav.of(services)
         cal = bulk_calendar(dav)
+        dav.resources(cal)   # Radicale builds its item cache on the first full read: warm it for both
         front = Front(services)
         url = front.calendar_url(cal)
         print(f"CalDAV: {EVENTS} events in Radicale, synced by calsync and vdirsyncer", flush=True)
