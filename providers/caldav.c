@@ -423,32 +423,16 @@ static int dav_fetch(cs_provider *p, const char *calendar, const char *sync_toke
 	return cs_caldav_fetch(p, calendar, sync_token, page_token, out, err);
 }
 
-const struct cs_provider_ops cs_caldav_provider = {
-	.name = "caldav",
-	.limits = {.max_in_flight = 4, .per_second = 10, .burst = 20},
-	.open = open_caldav,
-	.close = cs_dav_close,
-	.caps = dav_caps,
-	.list_calendars = dav_list,
-	.fetch = dav_fetch,
-	.create = dav_create,
-	.update = dav_update,
-	.get = dav_get,
-	.remove = dav_remove,
-	.revoke = dav_revoke,
-};
+/* caldav and icloud differ only in their name and where the entry point comes from */
+#define DAV_OPS(provider, open_fn)                                               \
+	{                                                                        \
+		.name = provider,                                                \
+		.limits = {.max_in_flight = 4, .per_second = 10, .burst = 20},   \
+		.open = open_fn, .close = cs_dav_close, .caps = dav_caps,        \
+		.list_calendars = dav_list, .fetch = dav_fetch, .create = dav_create, \
+		.update = dav_update, .get = dav_get, .remove = dav_remove,      \
+		.revoke = dav_revoke,                                            \
+	}
 
-const struct cs_provider_ops cs_icloud_provider = {
-	.name = "icloud",
-	.limits = {.max_in_flight = 4, .per_second = 10, .burst = 20},
-	.open = open_icloud,
-	.close = cs_dav_close,
-	.caps = dav_caps,
-	.list_calendars = dav_list,
-	.fetch = dav_fetch,
-	.create = dav_create,
-	.update = dav_update,
-	.get = dav_get,
-	.remove = dav_remove,
-	.revoke = dav_revoke,
-};
+const struct cs_provider_ops cs_caldav_provider = DAV_OPS("caldav", open_caldav);
+const struct cs_provider_ops cs_icloud_provider = DAV_OPS("icloud", open_icloud);

@@ -72,7 +72,6 @@ def calsync_sync(world, front, pid):
     res = wait_for(lambda: [r for r in world.results_of(job) if r["status"] != "retrying"],
                    timeout=600, interval=0.005, what="the sync")[-1]
     wall = time.monotonic() - t0
-    time.sleep(0.2)   # the worker's last bookkeeping after its result
     return res, wall, worker_cpu(pid) - cpu0, front.stats()["total"] - req0
 
 

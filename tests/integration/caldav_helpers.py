@@ -9,13 +9,10 @@ import http.client
 import json
 import os
 import re
-import selectors
-import subprocess
-import time
 import urllib.parse
 import uuid
 
-from calsync_helpers import query, run_tool
+from calsync_helpers import query, run_tool, start_listening
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FRONT = os.path.join(ROOT, "tests", "emulators", "icloud_front.py")
@@ -134,26 +131,11 @@ def vevent(uid, summary, start, end, extra="", tz=None):
                     f"{when('DTEND', end)}\r\nSUMMARY:{summary}\r\n{extra}END:VEVENT\r\n", tz)
 
 
-def start_front(radicale_url, user, deadline_s=15.0):
+def start_front(radicale_url, user):
     """The iCloud-like front as a process; (process, entry URL, partition URL)."""
-    proc = subprocess.Popen(["/usr/bin/python3", FRONT, "--radicale", radicale_url,
-                             "--user", user], stdout=subprocess.PIPE, text=True)
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
-    deadline = time.monotonic() + deadline_s
-    try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0 or proc.poll() is not None:
-                proc.kill()
-                raise RuntimeError("the iCloud-like front did not print LISTENING in time")
-            if sel.select(timeout=left):
-                parts = proc.stdout.readline().split()
-                if parts and parts[0] == "LISTENING":
-                    return (proc, "http://127.0.0.1:%s/" % parts[1],
-                            "http://127.0.0.1:%s/" % parts[2])
-    finally:
-        sel.close()
+    proc, ports = start_listening(["/usr/bin/python3", FRONT, "--radicale", radicale_url,
+                                   "--user", user], "the iCloud-like front")
+    return proc, "http://127.0.0.1:%s/" % ports[0], "http://127.0.0.1:%s/" % ports[1]
 
 
 class Front:

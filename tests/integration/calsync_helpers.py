@@ -2,6 +2,7 @@
 running the calsync programs, fresh databases, polling with a deadline."""
 
 import os
+import selectors
 import subprocess
 import time
 import uuid
@@ -56,3 +57,26 @@ def query(url, sql, params=None):
             return cur.fetchall() if cur.description else None
     finally:
         conn.close()
+
+
+def start_listening(cmd, what, deadline_s=15.0):
+    """Start a helper server that prints "LISTENING <port>..." first; (process, the
+    line's other fields). It is killed when it does not say so in time."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    deadline = time.monotonic() + deadline_s
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or proc.poll() is not None:
+                proc.kill()
+                proc.wait()
+                proc.stdout.close()
+                raise RuntimeError(f"{what} did not print LISTENING in time")
+            if sel.select(timeout=left):
+                parts = proc.stdout.readline().split()
+                if parts and parts[0] == "LISTENING":
+                    return proc, parts[1:]
+    finally:
+        sel.close()

@@ -17,7 +17,9 @@ import pytest
 from caldav_helpers import SAMPLES, Dav, Front, calendar, connect_caldav, seal, vevent
 from calsync_helpers import query, wait_for
 from pool_helpers import World
-from sync_helpers import hub, hub_event, run
+from sync_helpers import (hub, hub_edit_pushed, hub_event, pull_dentist_and_holiday,
+                          pull_moved_and_deleted,
+                          push_series_with_a_moved_and_a_removed_occurrence, run)
 
 
 @pytest.fixture
@@ -60,13 +62,7 @@ def test_initial_pull_brings_timed_and_all_day_events_and_skips_tasks(world, dav
     phone_event(dav, world, "School holiday", "20261221", "20270105")
     with open(os.path.join(SAMPLES, "todo.ics")) as f:
         dav.put(world.remote + "todo.ics", f.read())
-    res = run(world)
-    assert res["status"] == "success" and res["created"] == 2, res
-    assert hub(world) == [
-        ("Dentist", "2026-12-01 10:00:00+00", "2026-12-01 11:00:00+00", False, "Europe/London",
-         None, False, "confirmed", False),
-        ("School holiday", "2026-12-21 00:00:00+00", "2027-01-05 00:00:00+00", True, None,
-         None, False, "confirmed", False)]
+    pull_dentist_and_holiday(world)
 
 
 def test_two_syncs_in_a_row_the_second_writes_nothing(world, dav):
@@ -104,22 +100,16 @@ def test_remote_changes_and_deletions_reach_the_hub(world, dav):
     uid = a.rsplit("/", 1)[1][:-4]
     dav.put(a, vevent(uid, "Football (moved)", "20261208T110000Z", "20261208T120000Z"))
     dav.delete(b)
-    res = run(world)
-    assert (res["updated"], res["deleted"]) == (1, 1), res
-    rows = hub(world)
-    assert rows[0][:3] == ("Football (moved)", "2026-12-08 11:00:00+00", "2026-12-08 12:00:00+00")
-    assert rows[1][0] == "Piano" and rows[1][8] is True      # tombstoned
+    pull_moved_and_deleted(world)
 
 
 def test_hub_changes_and_deletions_reach_caldav(world, dav):
     ev = hub_event(world, "Birthday party", "2026-12-12T14:00Z", "2026-12-12T17:00Z")
     run(world)
-    query(world.db_url, "UPDATE events SET title = 'Birthday party!', updated_at = NOW() WHERE id = %s", (ev,))
-    assert run(world)["pushed"] == 1
+    hub_edit_pushed(world, ev, "title = 'Birthday party!'")
     text = resource_of(dav, world, ev)
     assert "SUMMARY:Birthday party!" in text and "SEQUENCE:1" in text
-    query(world.db_url, "UPDATE events SET deleted_at = NOW(), updated_at = NOW() WHERE id = %s", (ev,))
-    assert run(world)["pushed"] == 1
+    hub_edit_pushed(world, ev, "deleted_at = NOW()")
     assert dav.resources(world.remote) == {}
     assert run(world)["pushed"] == 0
 
@@ -173,16 +163,7 @@ def test_a_hub_edit_keeps_what_the_phone_wrote(world, dav):
 
 
 def test_a_weekly_series_with_a_moved_and_a_removed_occurrence_round_trips(world, dav):
-    series = hub_event(world, "Swimming lessons", "2026-12-01T17:00Z", "2026-12-01T18:00Z",
-                       recurrence="RRULE:FREQ=WEEKLY;COUNT=6\nEXDATE;TZID=Europe/London:20261215T170000")
-    moved = str(uuid.uuid4())
-    query(world.db_url, "INSERT INTO events(id, tenant_id, created_by, title, start_time, end_time, timezone,"
-                        " recurring_event_id, original_start_time) VALUES (%s,%s,%s,'Swimming lessons (pool 2)',"
-                        " '2026-12-08T18:00Z', '2026-12-08T19:00Z', 'Europe/London', %s, '2026-12-08T17:00Z')",
-          (moved, world.tenant, world.user, series))
-    before = hub(world)
-    res = run(world)
-    assert res["pushed"] == 2, res
+    series, before = push_series_with_a_moved_and_a_removed_occurrence(world)
     (text,) = dav.resources(world.remote).values()      # one resource: the series and its override
     assert text.count("BEGIN:VEVENT") == 2 and "RECURRENCE-ID;TZID=Europe/London:20261208T170000" in text
     assert "EXDATE;TZID=Europe/London:20261215T170000" in text
