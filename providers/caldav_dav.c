@@ -45,6 +45,20 @@ static char *origin_of(const char *url)
 	return out;
 }
 
+/* Does url carry a user name or password in it (https://user:pw@host/)? */
+static bool has_userinfo(const char *url)
+{
+	CURLU *u = curl_url();
+	char *user = NULL;
+	bool has = false;
+
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK)
+		has = curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK && user;
+	curl_free(user);
+	curl_url_cleanup(u);
+	return has;
+}
+
 static bool origin_known(const cs_provider *p, const char *origin)
 {
 	for (size_t i = 0; i < p->norigins; i++)
@@ -77,6 +91,9 @@ int cs_dav_open(cs_provider **out, const cs_config *cfg, cs_creds *creds, cs_htt
 		return cs_err_set(err, CS_EAUTH, false, "CalDAV: no user name or app password");
 	if (!entry || !*entry)
 		return cs_err_set(err, CS_EINVAL, false, "CalDAV: no entry point URL");
+	if (has_userinfo(entry))   /* it would end up in ids, rows and logs */
+		return cs_err_set(err, CS_EINVAL, false, "CalDAV: the entry point URL holds a user"
+				  " name or password; give them as the credentials instead");
 	if (!(p = calloc(1, sizeof(*p))))
 		return oom(err);
 	p->cfg = cfg;
@@ -203,6 +220,9 @@ int cs_dav_request(cs_provider *p, const char *method, const char *url, const ch
 		   const char *precond, const char *ctype, const char *body,
 		   cs_http_response *resp, cs_err *err)
 {
+	if (has_userinfo(url))
+		return cs_err_set(err, CS_EINVAL, false,
+				  "CalDAV: a URL with a user name or password in it is not used");
 	if (check_origin(p, url, err))
 		return -1;
 	return send_request(p, method, url, depth, precond, ctype, body, resp, err);
@@ -314,6 +334,12 @@ static int propfind_follow(cs_provider *p, char **url, const char *body, bool ho
 
 			if (cs_dav_resolve(*url, loc, &next, err))
 				goto out;
+			if (has_userinfo(next)) {
+				free(next);
+				cs_err_set(err, CS_EPROTO, false, "CalDAV discovery: a redirect to a URL"
+					   " with a user name or password in it");
+				goto out;
+			}
 			free(*url);
 			*url = next;
 		}

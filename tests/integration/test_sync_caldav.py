@@ -393,3 +393,25 @@ def test_a_refused_app_password_marks_the_calendar_for_reconnection(services, bi
         assert query(w.db_url, "SELECT last_sync_status FROM calendar_sync_states") == [("auth_required",)]
     finally:
         w.stop()
+
+
+def test_loopback_and_plain_http_are_refused_unless_a_setting_allows_them(services, bin_dir, dav):
+    w = World(services, bin_dir, redis_db=5)
+    try:
+        # "localhost": the check is on the address connected to, not on the name
+        w.remote = dav.new_calendar().replace("127.0.0.1", "localhost")
+        w.cal = connect_caldav(w, dav, w.remote, entry=dav.base.replace("127.0.0.1", "localhost"))
+        for setting, why in (("CALSYNC_CALDAV_ALLOW_PRIVATE", "loopback, link-local or private"),
+                             ("CALSYNC_CALDAV_ALLOW_HTTP", "only https://")):
+            w.env.update({"CALSYNC_CALDAV_ALLOW_PRIVATE": "1", "CALSYNC_CALDAV_ALLOW_HTTP": "1",
+                          setting: "0"})
+            worker = w.worker("w")
+            res = run(w)
+            assert res["status"] in ("failed", "dead") and why in res["error"], res
+            worker.kill()
+            worker.wait()
+        w.env.update({"CALSYNC_CALDAV_ALLOW_PRIVATE": "1", "CALSYNC_CALDAV_ALLOW_HTTP": "1"})
+        w.worker("w")
+        assert run(w)["status"] == "success"
+    finally:
+        w.stop()

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "caldav_dav.h"
 #include "caldav_xml.h"
 #include "http.h"
 #include "ical.h"
@@ -114,4 +115,18 @@ TEST(caldav_a_merge_keeps_the_phone_properties_and_writes_an_override)
 	CHECK(!strstr(cancelled, "RECURRENCE-ID") && strstr(cancelled, "SEQUENCE:4"));
 	free(out);
 	free(cancelled);
+}
+
+TEST(caldav_an_entry_point_with_a_password_in_it_is_refused)
+{
+	cs_config cfg = {0};
+	cs_creds creds = {.username = "u", .password = "p"};
+	cs_provider *p = NULL;
+	cs_err err;
+
+	CHECK(cs_dav_open(&p, &cfg, &creds, NULL, "https://u:s3cret@dav.example.com/", &err) == -1);
+	CHECK(err.code == CS_EINVAL && !strstr(err.msg, "s3cret") && p == NULL);
+	creds.password = NULL;
+	CHECK(cs_dav_open(&p, &cfg, &creds, NULL, "https://dav.example.com/", &err) == -1);
+	CHECK(err.code == CS_EAUTH);
 }
