@@ -70,6 +70,12 @@ static const struct setting settings[] = {
 	 "CalDAV entry point used for discovery"},
 	{"CALSYNC_CA_FILE", S(ca_file), K_STR, "", 0, false, 0, 0,
 	 "extra CA bundle; TLS is always verified (empty: system store)"},
+	{"CALSYNC_HTTP_ADDR", S(http_addr), K_STR, "", 0, false, 0, 0,
+	 "`host:port` where the program serves `/healthz`, `/readyz` and `/metrics`"
+	 " (`calsync-hooks` its hooks too); empty: the program's own default (README)"},
+	{"CALSYNC_HOOKS_PUBLIC_URL", S(hooks_public_url), K_STR, "", 0, false, 0, 0,
+	 "https base URL at which the providers reach `calsync-hooks`; empty: no channels,"
+	 " polling only"},
 	{"CALSYNC_LOG_LEVEL", S(log_level), K_LEVEL, "info", 0, false, 0, 0,
 	 "`debug`, `info`, `warn` or `error`"},
 	{"CALSYNC_LOG_FORMAT", S(log_format), K_FORMAT, "text", 0, false, 0, 0,
@@ -119,6 +125,14 @@ static const struct setting settings[] = {
 	{"CALSYNC_CALDAV_ALLOW_PRIVATE", S(caldav_allow_private), K_INT, "0", 0, false, 0, 1,
 	 "1: CalDAV requests may go to loopback, link-local and private addresses (tests, a"
 	 " home server on the LAN); 0: refused, checked on the address actually connected to"},
+	{"CALSYNC_WATCH_POLL_INTERVAL", S(watch_poll_interval_s), K_INT, "43200", 0, false, 1, 604800,
+	 "seconds between the safety-net syncs of a calendar with a live push channel (it still"
+	 " gets the nightly full sync)"},
+	{"CALSYNC_WATCH_RENEW_BEFORE", S(watch_renew_before_s), K_INT, "86400", 0, false, 1, 2592000,
+	 "a push channel is renewed when it expires within this many seconds"},
+	{"CALSYNC_HOOKS_ALLOW_HTTP", S(hooks_allow_http), K_INT, "0", 0, false, 0, 1,
+	 "tests only: `1` lets `CALSYNC_HOOKS_PUBLIC_URL` be http:// (the emulators); the"
+	 " providers require https"},
 };
 
 static int check_url(const struct setting *s, const char *v, cs_err *err)
@@ -231,6 +245,18 @@ static int check_timing(const cs_config *cfg, cs_err *err)
 	return 0;
 }
 
+/* The providers post notifications only to https addresses. */
+static int check_hooks_url(const cs_config *cfg, cs_err *err)
+{
+	const char *u = cfg->hooks_public_url;
+
+	if (!u || !*u || strncmp(u, "https://", 8) == 0 ||
+	    (cfg->hooks_allow_http && strncmp(u, "http://", 7) == 0))
+		return 0;
+	return cs_err_set(err, CS_EINVAL, false,
+			  "CALSYNC_HOOKS_PUBLIC_URL: expected an https:// URL");
+}
+
 int cs_config_load(cs_config *cfg, enum cs_program prog, cs_err *err)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -239,6 +265,10 @@ int cs_config_load(cs_config *cfg, enum cs_program prog, cs_err *err)
 			cs_config_release(cfg);
 			return -1;
 		}
+	}
+	if (check_hooks_url(cfg, err)) {
+		cs_config_release(cfg);
+		return -1;
 	}
 	if ((prog & CS_PROG_WORKER) && check_timing(cfg, err)) {
 		cs_config_release(cfg);

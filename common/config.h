@@ -21,6 +21,7 @@ enum cs_program {
 	CS_PROG_TOOL = 1,
 	CS_PROG_WORKER = 2,
 	CS_PROG_SCHEDULER = 4,
+	CS_PROG_HOOKS = 8,
 };
 
 typedef struct cs_config {
@@ -41,6 +42,8 @@ typedef struct cs_config {
 	char *ms_client_secret;
 	char *icloud_url;
 	char *ca_file;
+	char *http_addr;
+	char *hooks_public_url;
 	char *log_level;
 	char *log_format;
 	char *migrations_dir;
@@ -63,6 +66,9 @@ typedef struct cs_config {
 	long mass_delete_percent;
 	long caldav_allow_http;
 	long caldav_allow_private;
+	long watch_poll_interval_s;
+	long watch_renew_before_s;
+	long hooks_allow_http;
 } cs_config;
 
 /*

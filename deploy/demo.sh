@@ -4,8 +4,9 @@
 # Starts PostgreSQL, Redis and Kafka on private ports (tests/harness/svc.py) and
 # a stand-in for Google Calendar (tests/emulators/google_emu.py) with Sarah's
 # "Family" calendar (deploy/demo/google-seed.json), migrates, seeds "The Demo
-# Family" (deploy/demo_seed.py), runs calsync-scheduler and two calsync-worker
-# processes, and walks through a first sync and a change in each direction
+# Family" (deploy/demo_seed.py), runs calsync-hooks, calsync-scheduler and two calsync-worker
+# processes, and walks through a first sync and a change in each direction (the
+# Google one arriving through a push channel in about a second)
 # (deploy/demo/steps.py). Then it follows the live results with `calsync watch`
 # until Ctrl-C - or, with DEMO_EXIT=1 or when stdin is not a terminal, it ends
 # after the walk-through. On exit it stops everything it started.
@@ -85,7 +86,7 @@ stop_pids() {
 
 show_logs() {
 	local f
-	for f in "$RUN"/scheduler.log "$RUN"/worker-*.log "$RUN"/google-emu.log "$RUN"/icloud-front.log; do
+	for f in "$RUN"/scheduler.log "$RUN"/worker-*.log "$RUN"/hooks.log "$RUN"/google-emu.log "$RUN"/icloud-front.log; do
 		[ -s "$f" ] || continue
 		say "--- last lines of $f"
 		tail -n 15 "$f"
@@ -158,7 +159,7 @@ agenda() {
 
 # ------------------------------------------------------------------ the walk-through
 
-for prog in calsync calsync-worker calsync-scheduler; do
+for prog in calsync calsync-worker calsync-scheduler calsync-hooks; do
 	[ -x "$BIN/$prog" ] || die "$BIN/$prog is missing: run make first (or set CALSYNC_BIN_DIR)"
 done
 prepare_run_dir
@@ -215,6 +216,14 @@ step "3. Creating the tables and \"The Demo Family\""
 . "$RUN/family.env"
 export DEMO_TENANT DEMO_CALENDAR DEMO_USER_SARAH DEMO_USER_JAMES
 "${STEPS[@]}" kafka-topic
+# calsync-hooks receives Google's change notifications (in production behind a TLS
+# ingress at an https CALSYNC_HOOKS_PUBLIC_URL; the stand-in accepts http)
+start_bg hooks "$RUN/hooks.log" env CALSYNC_HTTP_ADDR=127.0.0.1:0 "$BIN/calsync-hooks"
+hooks_listening() { grep -q 'listening on port [0-9]' "$RUN/hooks.log"; }
+wait_until 20 "calsync-hooks' port" hooks_listening
+HOOKS_PORT=$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$RUN/hooks.log" | head -n 1)
+export CALSYNC_HOOKS_PUBLIC_URL="http://127.0.0.1:$HOOKS_PORT" CALSYNC_HOOKS_ALLOW_HTTP=1
+"${STEPS[@]}" allow-http-channels
 
 step "3b. James's iPhone calendar: iCloud-like (Radicale behind an iCloud-like entry point)"
 start_bg icloud-front "$RUN/icloud-front.log" "$PY" tests/emulators/icloud_front.py \
@@ -263,8 +272,9 @@ say "" "  The family's agenda for the next 14 days (calsync agenda; times in the
 agenda
 
 step "6. Google -> Family Hub: the dental practice moves Emma's check-up on Sarah's phone"
+"${STEPS[@]}" wait-channel 60
 "${STEPS[@]}" phone-edit
-say "  Nobody tells calsync: the next sync (the scheduler queues one every ${CALSYNC_SYNC_INTERVAL} s) will notice..."
+say "  Google notifies calsync-hooks at once; it queues one sync, and a worker pulls the change..."
 "${STEPS[@]}" wait-hub-copy 120
 
 step "6b. iCloud -> Family Hub: James moves football practice an hour later on his iPhone"

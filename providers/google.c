@@ -28,6 +28,8 @@
 
 #include "google_api.h"
 #include "google_json.h"
+#include "google_watch.h"
+#include "watch.h"
 #include "banned.h"
 
 #define MAX_LIST_PAGES 1000
@@ -492,4 +494,7 @@ const struct cs_provider_ops cs_google_provider = {
 	.get = g_get,
 	.remove = g_remove,
 	.revoke = g_revoke,
+	.watch = cs_google_watch,
+	.unwatch = cs_google_unwatch,
+	.hook_path = CS_HOOK_GOOGLE,
 };

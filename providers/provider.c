@@ -5,6 +5,7 @@
  */
 #include "provider.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +45,25 @@ const struct cs_provider_ops *cs_provider_find(const char *name)
 		if (strcmp(added[i]->name, name) == 0)
 			return added[i];
 	return NULL;
+}
+
+/* Append the name of ops to out (a "{a,b}" list) when it pushes notifications. */
+static void add_push_name(const struct cs_provider_ops *ops, char *out, size_t n)
+{
+	size_t len = strlen(out);
+
+	if (ops->watch && len + strlen(ops->name) + 2 < n)
+		snprintf(out + len, n - len, "%s%s", len > 1 ? "," : "", ops->name);
+}
+
+void cs_provider_push_names(char *out, size_t n)
+{
+	snprintf(out, n, "{");
+	for (size_t i = 0; i < sizeof(registry) / sizeof(registry[0]); i++)
+		add_push_name(registry[i], out, n);
+	for (size_t i = 0; i < nadded; i++)
+		add_push_name(added[i], out, n);
+	snprintf(out + strlen(out), n - strlen(out), "}");
 }
 
 void cs_event_release(cs_event *ev)
@@ -168,4 +188,11 @@ void cs_creds_refreshed(cs_creds *creds)
 	if (creds->store && creds->store(creds, creds->store_ctx, &err))
 		cs_warn("refreshed credentials not stored yet (the next commit stores them): %s",
 			err.msg);
+}
+
+void cs_watch_channel_release(cs_watch_channel *ch)
+{
+	free(ch->id);
+	free(ch->resource_id);
+	memset(ch, 0, sizeof(*ch));
 }

@@ -90,6 +90,7 @@ out:
 
 static int disconnect_job(cs_sync *s, cs_job *job, cs_calendar *cal, cs_err *err)
 {
+	cs_watch_stop(s, cal->id);
 	return cs_disconnect(s, cal, json_is_true(json_object_get(job->data, "remove_events")), err);
 }
 

@@ -6,13 +6,15 @@
     steps.py google-events                the Google calendar as the emulator holds it
     steps.py phone-edit                   move the dentist appointment "from a phone"
     steps.py wait-hub-copy SECONDS        wait until Family Hub has that change
+    steps.py allow-http-channels          let the emulator's channels post to http (the demo's hooks)
+    steps.py wait-channel SECONDS         wait until the calendar has a live push channel
     steps.py hub-event SECONDS            create a Family Hub event, publish its Kafka
                                           message, wait until Google has it
     calsync watch | steps.py pretty       one readable line per result or conflict
 
 Settings from the environment: CALSYNC_DATABASE_URL, CALSYNC_REDIS_URL,
 CALSYNC_KAFKA_BROKERS, CALSYNC_KAFKA_TOPIC, DEMO_EMU_URL (the emulator's base
-URL), DEMO_GOOGLE_CALENDAR, DEMO_TENANT and DEMO_USER_SARAH. Every wait polls
+URL), DEMO_GOOGLE_CALENDAR, DEMO_TENANT, DEMO_CALENDAR and DEMO_USER_SARAH. Every wait polls
 with a deadline; a missed deadline exits 1 with one line saying what was
 missing. Run with Debian's /usr/bin/python3 (psycopg2, redis, confluent_kafka).
 """
@@ -176,11 +178,27 @@ def wait_hub_copy(seconds):
                         (DENTIST, env("DEMO_TENANT")))
         return rows if rows and rows[0][1] == start else None
 
-    rows = poll(arrived, seconds, interval=0.5)
+    rows = poll(arrived, seconds, interval=0.05)
     if rows is None:
         fail(f"Family Hub's copy of the dentist appointment did not change within {seconds} s")
     print(f"  Family Hub now has: {rows[0][0]}: {rows[0][1].astimezone(TZ):%a %d %b %H:%M} "
-          f"(after {time.monotonic() - began:.0f} s)")
+          f"(after {time.monotonic() - began:.1f} s)")
+
+
+def allow_http_channels():
+    emu("POST", "config", {"channel_allow_http": 1})
+
+
+def wait_channel(seconds):
+    def live():
+        return db_query("SELECT extract(epoch FROM expires_at - now())::int FROM"
+                        " calendar_watch_channels WHERE external_calendar_id = %s"
+                        " AND state = 'live'", (env("DEMO_CALENDAR"),))
+    rows = poll(live, seconds)
+    if rows is None:
+        fail(f"the calendar had no live push channel within {seconds} s")
+    print(f"  The calendar has a Google push channel to calsync-hooks (it expires in"
+          f" {round(rows[0][0] / 86400)} days; the scheduler renews it a day before)")
 
 
 def last_result_id(r):
@@ -279,6 +297,8 @@ COMMANDS = {
     "google-events": (google_events, 0),
     "phone-edit": (phone_edit, 0),
     "wait-hub-copy": (wait_hub_copy, 1),
+    "allow-http-channels": (allow_http_channels, 0),
+    "wait-channel": (wait_channel, 1),
     "hub-event": (hub_event, 1),
     "pretty": (pretty, 0),
 }

@@ -9,10 +9,11 @@ import http.client
 import json
 import os
 import re
+import subprocess
 import urllib.parse
 import uuid
 
-from calsync_helpers import query, run_tool, start_listening
+from calsync_helpers import query, run_tool, terminate, wait_line
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FRONT = os.path.join(ROOT, "tests", "emulators", "icloud_front.py")
@@ -133,8 +134,9 @@ def vevent(uid, summary, start, end, extra="", tz=None):
 
 def start_front(radicale_url, user):
     """The iCloud-like front as a process; (process, entry URL, partition URL)."""
-    proc, ports = start_listening(["/usr/bin/python3", FRONT, "--radicale", radicale_url,
-                                   "--user", user], "the iCloud-like front")
+    proc = subprocess.Popen(["/usr/bin/python3", FRONT, "--radicale", radicale_url, "--user", user],
+                            stdout=subprocess.PIPE, text=True)
+    ports = wait_line(proc, proc.stdout, "LISTENING ", 15.0, "the iCloud-like front").split()[1:]
     return proc, "http://127.0.0.1:%s/" % ports[0], "http://127.0.0.1:%s/" % ports[1]
 
 
@@ -169,8 +171,7 @@ class Front:
         return self.control("GET", "/_front/stats")
 
     def stop(self):
-        self.proc.kill()
-        self.proc.wait()
+        terminate(self.proc)
         self.proc.stdout.close()
 
 

@@ -3,6 +3,7 @@ running the calsync programs, fresh databases, polling with a deadline."""
 
 import os
 import selectors
+import signal
 import subprocess
 import time
 import uuid
@@ -23,6 +24,39 @@ def wait_for(cond, timeout=30.0, interval=0.02, what="condition"):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(interval)  # poll interval, bounded by the deadline above
+
+
+def wait_line(proc, pipe, marker, deadline_s, what, copy=None):
+    """Read pipe (proc's stdout or stderr) until a line contains marker; that line.
+    Every line read is also written to copy when given."""
+    sel = selectors.DefaultSelector()
+    sel.register(pipe, selectors.EVENT_READ)
+    deadline = time.monotonic() + deadline_s
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or proc.poll() is not None:
+                terminate(proc)
+                raise RuntimeError(f"{what} did not say '{marker}' in time")
+            if sel.select(timeout=left):
+                line = pipe.readline()
+                if copy:
+                    copy.write(line)
+                if marker in line:
+                    return line
+    finally:
+        sel.close()
+
+
+def terminate(proc, timeout=10):
+    """SIGTERM, SIGKILL if it lingers; waits for the end."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def run_tool(bin_dir, *args, env=None, input=None, check=False, timeout=60):
@@ -57,26 +91,3 @@ def query(url, sql, params=None):
             return cur.fetchall() if cur.description else None
     finally:
         conn.close()
-
-
-def start_listening(cmd, what, deadline_s=15.0):
-    """Start a helper server that prints "LISTENING <port>..." first; (process, the
-    line's other fields). It is killed when it does not say so in time."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
-    deadline = time.monotonic() + deadline_s
-    try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0 or proc.poll() is not None:
-                proc.kill()
-                proc.wait()
-                proc.stdout.close()
-                raise RuntimeError(f"{what} did not print LISTENING in time")
-            if sel.select(timeout=left):
-                parts = proc.stdout.readline().split()
-                if parts and parts[0] == "LISTENING":
-                    return proc, parts[1:]
-    finally:
-        sel.close()

@@ -4,7 +4,6 @@ pool_helpers.World to it with a sealed refresh token."""
 
 import json
 import os
-import signal
 import subprocess
 import urllib.parse
 import urllib.request
@@ -12,7 +11,7 @@ import uuid
 
 import pytest
 
-from calsync_helpers import query, run_tool, start_listening
+from calsync_helpers import query, run_tool, terminate, wait_line
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EMULATOR = os.path.join(ROOT, "tests", "emulators", "google_emu.py")
@@ -22,20 +21,15 @@ CLIENT_SECRET = "tests-secret"
 
 def start_emulator(*extra, deadline_s=15.0):
     """Start the emulator on port 0 (extra: more arguments); return (process, base URL)."""
-    proc, fields = start_listening(["/usr/bin/python3", EMULATOR, "--port", "0", *extra],
-                                   "the Google emulator", deadline_s)
-    return proc, "http://127.0.0.1:%d" % int(fields[0])
+    proc = subprocess.Popen(["/usr/bin/python3", EMULATOR, "--port", "0", *extra],
+                            stdout=subprocess.PIPE, text=True)
+    line = wait_line(proc, proc.stdout, "LISTENING ", deadline_s, "the Google emulator")
+    return proc, "http://127.0.0.1:%d" % int(line.split()[1])
 
 
 def stop_emulator(proc):
     """SIGTERM (the emulator saves its state file), SIGKILL if it lingers."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    terminate(proc)
     proc.stdout.close()
 
 
