@@ -130,6 +130,11 @@ static const struct setting settings[] = {
 	 "the mass-deletion guard applies to calendars with at least this many events"},
 	{"CALSYNC_MASS_DELETE_PERCENT", S(mass_delete_percent), K_INT, "50", 0, false, 1, 100,
 	 "a pull that would delete more than this share of them stops instead"},
+	{"CALSYNC_CALDAV_ALLOW_HTTP", S(caldav_allow_http), K_INT, "0", 0, false, 0, 1,
+	 "1: CalDAV entry points and calendars may use plain `http://` (tests only); 0: https only"},
+	{"CALSYNC_CALDAV_ALLOW_PRIVATE", S(caldav_allow_private), K_INT, "0", 0, false, 0, 1,
+	 "1: CalDAV requests may go to loopback, link-local and private addresses (tests, a"
+	 " home server on the LAN); 0: refused, checked on the address actually connected to"},
 	{"CALSYNC_WATCH_POLL_INTERVAL", S(watch_poll_interval_s), K_INT, "43200", 0, false, 1, 604800,
 	 "seconds between the safety-net syncs of a calendar with a live push channel (it still"
 	 " gets the nightly full sync)"},

@@ -67,6 +67,8 @@ typedef struct cs_config {
 	long http_timeout_ms;
 	long mass_delete_min;
 	long mass_delete_percent;
+	long caldav_allow_http;
+	long caldav_allow_private;
 	long watch_poll_interval_s;
 	long watch_renew_before_s;
 	long hooks_allow_http;

@@ -16,10 +16,14 @@
 
 extern const struct cs_provider_ops cs_google_provider;
 extern const struct cs_provider_ops cs_graph_provider;
+extern const struct cs_provider_ops cs_caldav_provider;
+extern const struct cs_provider_ops cs_icloud_provider;
 
 static const struct cs_provider_ops *const registry[] = {
 	&cs_google_provider,
 	&cs_graph_provider,
+	&cs_caldav_provider,
+	&cs_icloud_provider,
 };
 static const struct cs_provider_ops *added[MAX_ADDED];
 static size_t nadded;

@@ -154,3 +154,13 @@ def test_nothing_left_running(demo):
     for name in json.loads(state.read_text()):
         assert not pathlib.Path(run_dir, f"{name}.pid").exists(), f"{name} not stopped"
     assert not pathlib.Path(run_dir, "demo.pids").exists()
+
+
+def test_icloud_calendar_syncs_both_ways(demo):
+    proc, _, _ = demo
+    assert "Family Hub now has: Football practice (moved)" in proc.stdout, output(proc)
+    last = proc.stdout.split("agenda again")[-1]
+    for title in ("Football practice (moved)", "Tommy's swimming gala"):
+        assert re.search(AGENDA_LINE % ("icloud", "Family", re.escape(title)), last), \
+            f"no icloud agenda line for {title!r}\n" + output(proc)
+    assert "James's iCloud calendar now also holds the Family Hub events" in proc.stdout, output(proc)
