@@ -86,6 +86,11 @@ bool cs_http_in_flight(const cs_http *h)
 	return atomic_load(&h->in_flight);
 }
 
+void cs_http_set_in_flight(cs_http *h, bool on)
+{
+	atomic_store(&h->in_flight, on);
+}
+
 /* ---- one request ------------------------------------------------------ */
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)

@@ -64,6 +64,12 @@ void cs_http_set_guard(cs_http *h, cs_http_guard_fn fn, void *ctx);
 
 /* Is a request of this client in flight now? Safe to ask from any thread. */
 bool cs_http_in_flight(const cs_http *h);
+/*
+ * Say that a request is in flight (or no longer) without cs_http_request:
+ * for a provider that waits on its answer another way (the test stand-in),
+ * so that the job's lock is kept meanwhile as for any request.
+ */
+void cs_http_set_in_flight(cs_http *h, bool on);
 
 /*
  * Send one request. method: "GET", "POST", "PUT", "PATCH", "DELETE".

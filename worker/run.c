@@ -1,4 +1,4 @@
-/* run.c - running a batch of jobs (see run.h). */
+/* run.c - a job prepared and locked, run in a slot, ended (see run.h). */
 #include <signal.h>
 
 #include "run.h"
@@ -128,30 +128,36 @@ static void record_announced(cs_worker *w, cs_joblist *jobs, const bool *fenced)
 	}
 }
 
-int cs_run_batch(cs_worker *w, cs_joblist *jobs, volatile sig_atomic_t *stop, cs_err *err)
+int cs_run_lock(cs_worker *w, cs_joblist *jobs, cs_err *err)
 {
-	bool *fenced;
-	int rc;
-
 	for (int i = 0; i < jobs->n; i++)
 		cs_run_prepare(w, jobs->items[i]);
-	if (cs_batch_lock(w->redis, w->cfg, w->consumer, jobs->items, jobs->n, err))
-		return -1;
-	for (int i = 0; i < jobs->n; i++)
-		run_one(w, jobs, jobs->items[i], stop);
-	gather_conflicts(w, jobs);
-	fenced = calloc((size_t)jobs->n, sizeof(bool));
-	rc = cs_batch_finish(w->redis, w->cfg, w->consumer, jobs->items, jobs->n, fenced, err);
-	for (int i = 0; rc == 0 && fenced && i < jobs->n; i++)
-		if (fenced[i])
-			cs_warn("job %s was taken over by another worker: its end was not recorded",
-				jobs->items[i]->job_id);
-	if (rc == 0 && fenced)
-		record_announced(w, jobs, fenced);
-	free(fenced);
+	return cs_batch_lock(w->redis, w->cfg, w->consumer, jobs->items, jobs->n, err);
+}
+
+void cs_run_group(cs_worker *w, cs_joblist *group, volatile sig_atomic_t *stop)
+{
+	for (int i = 0; i < group->n; i++)
+		run_one(w, group, group->items[i], stop);
+	gather_conflicts(w, group);
 	if (w->stale_statistics) {
 		w->stale_statistics = false;
 		cs_pull_refresh_statistics(w->db);
 	}
+}
+
+int cs_run_end(cs_worker *w, cs_joblist *ended, cs_err *err)
+{
+	bool *fenced = calloc((size_t)ended->n, sizeof(bool));
+	int rc = cs_batch_finish(w->redis, w->cfg, w->consumer, ended->items, ended->n, fenced,
+				 err);
+
+	for (int i = 0; rc == 0 && fenced && i < ended->n; i++)
+		if (fenced[i])
+			cs_warn("job %s was taken over by another worker: its end was not recorded",
+				ended->items[i]->job_id);
+	if (rc == 0 && fenced)
+		record_announced(w, ended, fenced);
+	free(fenced);
 	return rc;
 }

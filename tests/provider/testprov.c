@@ -34,6 +34,7 @@
 
 struct cs_provider {
 	char dir[1024];
+	cs_http *http;   /* borrowed: a call's wait counts as a request in flight */
 };
 
 static long read_long(const char *dir, const char *cal, const char *name)
@@ -55,13 +56,17 @@ static long read_long(const char *dir, const char *cal, const char *name)
 	return v;
 }
 
-static void take_time(const char *dir, const char *cal)
+static void take_time(cs_provider *p, const char *cal)
 {
-	long ms = read_long(dir, NULL, "latency_ms") + read_long(dir, cal, "latency_ms");
+	long ms = read_long(p->dir, NULL, "latency_ms") + read_long(p->dir, cal, "latency_ms");
 	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
+	if (p->http)
+		cs_http_set_in_flight(p->http, true);
 	while (ms > 0 && nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
+	if (p->http)
+		cs_http_set_in_flight(p->http, false);
 }
 
 static enum cs_errcode code_named(const char *s, bool *retry)
@@ -108,7 +113,7 @@ static int call(cs_provider *p, const char *op, const char *cal,
 	long long start = cs_now_ms();
 	int fd, n;
 
-	take_time(p->dir, cal);
+	take_time(p, cal);
 	snprintf(path, sizeof(path), "%s/calls.log", p->dir);
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0644);
 	if (fd >= 0) {
@@ -127,7 +132,6 @@ static int t_open(cs_provider **out, const cs_config *cfg, cs_creds *creds, cs_h
 	cs_provider *p;
 
 	(void)creds;
-	(void)http;
 	*out = NULL;
 	if (!cfg->test_provider || !*cfg->test_provider)
 		return cs_err_set(err, CS_EINVAL, false,
@@ -136,6 +140,7 @@ static int t_open(cs_provider **out, const cs_config *cfg, cs_creds *creds, cs_h
 	if (!p)
 		return cs_err_set(err, CS_ENOMEM, false, "out of memory");
 	snprintf(p->dir, sizeof(p->dir), "%s", cfg->test_provider);
+	p->http = http;
 	*out = p;
 	return 0;
 }
