@@ -2,7 +2,7 @@
  * batch_scripts.c - the Lua scripts around a batch of jobs (see batch_scripts.h).
  * Keys used: calsync:lock:<calendar> (owner string, expires). The fencing
  * token of a lock is not kept in Redis: PostgreSQL hands it out
- * (cs_worker_take_fence), so it survives the loss of Redis.
+ * (cs_worker_read_fence, cs_worker_fence), so it survives the loss of Redis.
  */
 #include "batch_scripts.h"
 

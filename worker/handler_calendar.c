@@ -48,6 +48,7 @@ static void report(struct job_sync *js)
 	if (r->error[0])
 		snprintf(js->job->error, sizeof(js->job->error), "%s", r->error);
 	js->w->stale_statistics = js->w->stale_statistics || r->stale_statistics;
+	js->job->quiet = r->quiet;
 }
 
 int cs_handle_with_calendar(cs_worker *w, cs_job *job, bool connect, cs_calendar_handler_fn fn,

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "pull.h"
 #include "queue.h"
+#include "sync.h"
 #include "banned.h"
 
 void cs_run_classify(const cs_config *cfg, cs_job *job, const cs_err *err)
@@ -70,7 +71,7 @@ static void run_one(cs_worker *w, cs_joblist *jobs, cs_job *job, volatile sig_at
 	job->started_ms = cs_now_ms();
 	w->last_progress_ms = job->started_ms;
 	cs_keeper_begin(w->keeper, job, jobs->items, jobs->n);
-	rc = job->has_lock ? cs_worker_take_fence(w, job, &err) : 0;
+	rc = job->has_lock ? cs_worker_read_fence(w, job, &err) : 0;
 	if (rc == 0)
 		rc = h->run(w, job, &err);
 	cs_keeper_end(w->keeper);
@@ -146,11 +147,39 @@ void cs_run_group(cs_worker *w, cs_joblist *group, volatile sig_atomic_t *stop)
 	}
 }
 
+/*
+ * Before the ends are published: one statement stamps last_sync_at of the
+ * calendars whose sync changed nothing. Best effort: a stamp lost leaves
+ * the time of an earlier sync.
+ */
+static void stamp_quiet(cs_worker *w, cs_joblist *ended)
+{
+	json_t *stamps = json_array();
+	char *text = NULL;
+	cs_err err;
+
+	for (int i = 0; stamps && i < ended->n; i++) {
+		const cs_job *job = ended->items[i];
+
+		if (job->quiet && job->outcome == CS_OUT_ACK && job->calendar_id)
+			json_array_append_new(stamps, json_pack("{s:s, s:s}", "cal", job->calendar_id,
+							       "job", job->job_id));
+	}
+	if (json_array_size(stamps) > 0 && (text = json_dumps(stamps, JSON_COMPACT)) != NULL &&
+	    cs_sync_stamp_quiet(w->db, text, &err))
+		cs_warn("the last sync time of %zu calendars whose sync changed nothing was not"
+			" stamped: %s", json_array_size(stamps), err.msg);
+	free(text);
+	json_decref(stamps);
+}
+
 int cs_run_end(cs_worker *w, cs_joblist *ended, cs_err *err)
 {
 	bool *fenced = calloc((size_t)ended->n, sizeof(bool));
-	int rc = cs_batch_finish(w->redis, w->cfg, w->consumer, ended->items, ended->n, fenced,
-				 err);
+	int rc;
+
+	stamp_quiet(w, ended);
+	rc = cs_batch_finish(w->redis, w->cfg, w->consumer, ended->items, ended->n, fenced, err);
 
 	for (int i = 0; rc == 0 && fenced && i < ended->n; i++)
 		if (fenced[i])

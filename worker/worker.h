@@ -59,17 +59,19 @@ int cs_worker_progress(cs_worker *w, cs_job *job, int events_done,
 		       const char *phase, cs_err *err);
 
 /*
- * When a job that holds its calendar's lock starts: its fencing token,
- * the next number of the calendar's counter in PostgreSQL (job->fence; 0
- * when the calendar does not exist). Every later holder gets a higher
- * one, so from then on a job that lost the lock cannot commit.
+ * When a job that holds its calendar's lock starts: read the calendar's
+ * fence counter in PostgreSQL (job->fence_seen; a read, no write). Its
+ * first commit raises it by one from that value (cs_worker_fence), which
+ * fails when another holder raised it meanwhile; every later holder gets
+ * a higher one, so from then on a job that lost the lock cannot commit.
  */
-int cs_worker_take_fence(cs_worker *w, cs_job *job, cs_err *err);
+int cs_worker_read_fence(cs_worker *w, cs_job *job, cs_err *err);
 
 /*
- * Inside the handler's PostgreSQL transaction, before COMMIT: record the
- * job's fencing token on the calendar's state row. Fails with CS_EFENCED
- * when a newer holder of the calendar lock has committed already.
+ * Inside the handler's PostgreSQL transaction, before COMMIT: take the
+ * job's fencing token (its first commit) or record it on the calendar's
+ * state row. Fails with CS_EFENCED when a newer holder of the calendar
+ * lock has committed already.
  */
 int cs_worker_fence(cs_worker *w, cs_job *job, cs_err *err);
 

@@ -16,3 +16,4 @@ services=pg,redis,kafka
 $py tests/harness/svc.py start --dir "$run_dir" --only "$services" || exit 1
 set -a; . "$run_dir/env.sh"; set +a
 CALSYNC_BIN_DIR="$PWD/$build" $py tests/bench/bench.py "$@"
+case "${1:-all}" in all|latency) CALSYNC_BENCH_RUN_DIR="$run_dir" CALSYNC_BIN_DIR="$PWD/$build" $py tests/bench/bench_latency.py ;; esac
