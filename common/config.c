@@ -81,7 +81,7 @@ static const struct setting settings[] = {
 	{"CALSYNC_TEST_PROVIDER", S(test_provider), K_STR, "", 0, false, 0, 0,
 	 "test builds only (`build/calsync-worker-test`): the folder that scripts the test"
 	 " provider; the production programs have no test provider"},
-	{"CALSYNC_WORKER_CONCURRENCY", S(worker_concurrency), K_INT, "8", 0, false, 1, 1024,
+	{"CALSYNC_WORKER_CONCURRENCY", S(worker_concurrency), K_INT, "64", 0, false, 1, 1024,
 	 "jobs in flight per worker process (one slot thread each); they share the"
 	 " `CALSYNC_DB_POOL_SIZE` PostgreSQL connections"},
 	{"CALSYNC_DB_POOL_SIZE", S(db_pool_size), K_INT, "8", 0, false, 1, 256,
