@@ -10,7 +10,8 @@
  * PostgreSQL connection borrowed per statement or transaction from the
  * process's pool (dbpool.h), its Redis connection opened only when a job
  * reports progress. The finisher ends every job that ended meanwhile in
- * one script. All of them use the process's one consumer name.
+ * one script. All of them use the process's one consumer name; the slots'
+ * provider requests share one per-account pacer (pacer.h).
  */
 #include <signal.h>
 
@@ -49,6 +50,7 @@ struct pool {
 	const cs_keyring *keys;
 	volatile sig_atomic_t *stop;
 	cs_dbpool *dbpool;
+	cs_pacer *pacer;
 	cs_lanes lanes;
 	char consumer[160];
 	atomic_int running;       /* threads not ended yet */
@@ -91,6 +93,8 @@ static int worker_open(struct pool *p, cs_worker *w, bool slot, cs_err *err)
 	    cs_keeper_new(&w->keeper, p->cfg, w->consumer, w->http, err))
 		return -1;
 	cs_http_set_guard(w->http, cs_keeper_guard, w->keeper);
+	w->pace.pacer = p->pacer;
+	cs_http_set_pacer(w->http, cs_pace_request, &w->pace);
 	return 0;
 }
 
@@ -324,7 +328,9 @@ int cs_pool_run(const cs_config *cfg, const cs_keyring *keys, volatile sig_atomi
 	*p = (struct pool){.cfg = cfg, .keys = keys, .stop = stop};
 	consumer_name(cfg, p->consumer, sizeof(p->consumer));
 	cs_lanes_init(&p->lanes);
-	if (cs_dbpool_new(&p->dbpool, cfg->database_url, (int)cfg->db_pool_size, err)) {
+	if (cs_dbpool_new(&p->dbpool, cfg->database_url, (int)cfg->db_pool_size, err) ||
+	    cs_pacer_new(&p->pacer, err)) {
+		cs_dbpool_free(p->dbpool);
 		cs_lanes_destroy(&p->lanes);
 		free(p);
 		return -1;
@@ -361,6 +367,7 @@ int cs_pool_run(const cs_config *cfg, const cs_keyring *keys, volatile sig_atomi
 	}
 	cs_lanes_destroy(&p->lanes);
 	cs_dbpool_free(p->dbpool);
+	cs_pacer_free(p->pacer);
 	free(p);
 	return rc;
 }

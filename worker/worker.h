@@ -15,6 +15,7 @@
 #include "http.h"
 #include "job.h"
 #include "keeper.h"
+#include "pacer.h"
 #include "redisconn.h"
 #include "secret.h"
 
@@ -26,6 +27,7 @@ typedef struct cs_worker {
 	cs_http *http;          /* providers borrow it: connections outlive a job */
 	char consumer[160];     /* this thread's consumer name in the group */
 	cs_keeper *keeper;      /* keeps the running job's lock and claims (keeper.h) */
+	cs_pace pace;           /* the running job's account at the process's pacer (pacer.h) */
 	long long last_progress_ms;
 	bool stale_statistics;  /* a pull created many rows: see cs_pull_refresh_statistics() */
 } cs_worker;
