@@ -48,6 +48,7 @@ typedef struct cs_job {
 	int retry_after_ms;     /* >0: the provider asked to wait this long before a retry */
 	bool rate_limited;      /* the provider announced a rate limit: the retry costs no attempt */
 	bool quiet;             /* a sync that changed nothing: its bookkeeping is batched (run.c) */
+	int hand_ix;            /* 1 + its place among the process's jobs in hand (lanes.c), 0: none */
 	long long started_ms;
 	long long duration_ms;
 	json_t *conflicts;      /* array of conflict announcements, or NULL */

@@ -86,7 +86,7 @@ static bool held(const cs_lanes *l, const cs_job *job)
 	return false;
 }
 
-int cs_lanes_hold(cs_lanes *l, cs_joblist *jobs)
+int cs_lanes_hold(cs_lanes *l, cs_joblist *jobs, bool taken_over)
 {
 	int rc = 0, k = 0;
 
@@ -94,11 +94,13 @@ int cs_lanes_hold(cs_lanes *l, cs_joblist *jobs)
 	for (int i = 0; i < jobs->n; i++) {
 		cs_job *job = jobs->items[i];
 
-		if (held(l, job) || rc || (rc = cs_joblist_push(&l->in_hand, job)) != 0) {
+		if ((taken_over && held(l, job)) || rc ||
+		    (rc = cs_joblist_push(&l->in_hand, job)) != 0) {
 			cs_job_release(job);
 			free(job);
 			continue;
 		}
+		job->hand_ix = l->in_hand.n;
 		jobs->items[k++] = job;
 	}
 	jobs->n = k;
@@ -109,12 +111,17 @@ int cs_lanes_hold(cs_lanes *l, cs_joblist *jobs)
 void cs_lanes_forget(cs_lanes *l, const cs_joblist *jobs)
 {
 	pthread_mutex_lock(&l->mu);
-	for (int i = 0; i < jobs->n; i++)
-		for (int k = 0; k < l->in_hand.n; k++)
-			if (l->in_hand.items[k] == jobs->items[i]) {
-				l->in_hand.items[k] = l->in_hand.items[--l->in_hand.n];
-				break;
-			}
+	for (int i = 0; i < jobs->n; i++) {
+		cs_job *job = jobs->items[i];
+		cs_job *last;
+
+		if (!job || !job->hand_ix)
+			continue;
+		last = l->in_hand.items[--l->in_hand.n];
+		l->in_hand.items[job->hand_ix - 1] = last;
+		last->hand_ix = job->hand_ix;
+		job->hand_ix = 0;
+	}
 	pthread_mutex_unlock(&l->mu);
 }
 
@@ -167,15 +174,19 @@ cs_joblist *cs_lanes_take(cs_lanes *l)
 
 int cs_lanes_ended(cs_lanes *l, cs_joblist *group)
 {
+	bool was_empty;
 	int rc = 0;
 
 	pthread_mutex_lock(&l->mu);
+	was_empty = l->ended.n == 0;
+
 	for (int i = 0; i < group->n && rc == 0; i++) {
 		rc = cs_joblist_push(&l->ended, group->items[i]);
 		if (rc == 0)
 			group->items[i] = NULL;
 	}
-	pthread_cond_signal(&l->ended_cv);
+	if (was_empty)   /* the finisher sleeps only on an empty list */
+		pthread_cond_signal(&l->ended_cv);
 	pthread_mutex_unlock(&l->mu);
 	if (rc) {  /* out of memory: what was not handed over stays pending in Redis */
 		for (int i = 0; i < group->n; i++)

@@ -41,11 +41,12 @@ void cs_lanes_destroy(cs_lanes *l);
 int cs_lanes_put(cs_lanes *l, cs_joblist *group, bool interactive);
 
 /*
- * Remove from jobs those already in hand (the same stream entry: a job of
- * ours taken over by our own reader, its idle time having run out), then
- * count the rest as in hand. -1 when out of memory (the rest stays pending).
+ * Count freshly read jobs as in hand. taken_over (entries read again or
+ * taken over, not new ones): first remove those already in hand - the
+ * same stream entry, a job of ours whose idle time ran out. -1 when out
+ * of memory (the rest stays pending).
  */
-int cs_lanes_hold(cs_lanes *l, cs_joblist *jobs);
+int cs_lanes_hold(cs_lanes *l, cs_joblist *jobs, bool taken_over);
 /* The finisher is done with these jobs: no longer in hand. */
 void cs_lanes_forget(cs_lanes *l, const cs_joblist *jobs);
 

@@ -162,10 +162,11 @@ static int queue_batch(struct pool *p, cs_joblist *jobs)
 
 /* One read: what to read depends on what is in hand. */
 static int read_some(struct pool *p, cs_worker *w, cs_joblist *jobs, long long *next_house,
-		     bool *drained_own, cs_err *err)
+		     bool *drained_own, bool *taken_over, cs_err *err)
 {
 	int queued, idle, count = (int)p->cfg->batch_size;
 
+	*taken_over = true;
 	cs_lanes_load(&p->lanes, &queued, &idle);
 	if (!*drained_own || atomic_load(&p->reread_own)) {
 		int busy = (int)p->cfg->worker_concurrency - idle + queued;
@@ -188,6 +189,7 @@ static int read_some(struct pool *p, cs_worker *w, cs_joblist *jobs, long long *
 			return -1;
 		return cs_fetch_claim(w->redis, p->cfg, w->consumer, count, jobs, err);
 	}
+	*taken_over = false;
 	if (idle <= queued) {
 		/* every slot busy: only interactive work may join the queue meanwhile */
 		cs_lanes_wait_room(&p->lanes, INTERACTIVE_POLL_MS);
@@ -205,7 +207,7 @@ static void *reader_main(void *arg)
 	cs_worker w;
 	cs_joblist jobs = {0};
 	long long next_house = 0;
-	bool groups_ok = false, drained_own = false;
+	bool groups_ok = false, drained_own = false, taken_over = false;
 	long delay = 100;
 	cs_err err;
 
@@ -219,8 +221,9 @@ static void *reader_main(void *arg)
 		cs_err_clear(&err);
 		if (!groups_ok)
 			groups_ok = cs_queue_ensure_groups(w.redis, &err) == 0;
-		rc = groups_ok ? read_some(p, &w, &jobs, &next_house, &drained_own, &err) : -1;
-		if (rc == 0 && jobs.n > 0 && cs_lanes_hold(&p->lanes, &jobs))
+		rc = groups_ok ? read_some(p, &w, &jobs, &next_house, &drained_own, &taken_over, &err)
+			       : -1;
+		if (rc == 0 && jobs.n > 0 && cs_lanes_hold(&p->lanes, &jobs, taken_over))
 			rc = cs_err_set(&err, CS_ENOMEM, false, "out of memory reading jobs");
 		if (rc == 0 && jobs.n > 0)
 			rc = cs_run_lock(&w, &jobs, &err);
