@@ -8,6 +8,8 @@ pg_stat_activity), worker CPU and PostgreSQL CPU per sync, worker RSS; and
 once, the Redis round trips per job (MONITOR, commands run by scripts not
 counted). Measurements, never assertions."""
 
+import collections
+import json
 import os
 import sys
 import threading
@@ -148,12 +150,16 @@ def one_run(world, cals, latency, settings, label):
     w.terminate()
     w.wait()
     hz = os.sysconf("SC_CLK_TCK")
-    bad = sum(1 for _id, f in world.r.xrange("calsync:results") if '"status":"success"' not in f["data"])
+    bad = collections.Counter()
+    for _id, f in world.r.xrange("calsync:results"):
+        d = json.loads(f["data"])
+        if f.get("type") == "sync_result" and d.get("status") != "success":
+            bad[f'{d.get("status")}: {(d.get("error") or "")[:80]}'] += 1
     row(f"no-change incremental syncs/s, {latency} ms provider, {label}", f"{n / secs:,.0f}",
         "syncs/s", f"({n:,} syncs of {len(cals):,} calendars; PostgreSQL connections "
         f"{sampler.peak} at most; worker CPU {cpu / hz / n * 1e6:,.0f} us/sync, "
         f"PostgreSQL CPU {pg / hz / n * 1e6:,.0f} us/sync; RSS {rss:.0f} MB"
-        f"{'; %d not success' % bad if bad else ''})")
+        f"{'; %d not success, most: %s' % (sum(bad.values()), bad.most_common(1)[0][0]) if bad else ''})")
 
 
 def redis_round_trips(world, cals):
