@@ -125,11 +125,12 @@ void cs_lanes_forget(cs_lanes *l, const cs_joblist *jobs)
 	pthread_mutex_unlock(&l->mu);
 }
 
-void cs_lanes_load(cs_lanes *l, int *nqueued, int *idle)
+void cs_lanes_load(cs_lanes *l, int *nqueued, int *idle, int *in_hand)
 {
 	pthread_mutex_lock(&l->mu);
 	*nqueued = queued(l);
 	*idle = l->idle;
+	*in_hand = l->in_hand.n;
 	pthread_mutex_unlock(&l->mu);
 }
 

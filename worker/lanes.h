@@ -50,8 +50,8 @@ int cs_lanes_hold(cs_lanes *l, cs_joblist *jobs, bool taken_over);
 /* The finisher is done with these jobs: no longer in hand. */
 void cs_lanes_forget(cs_lanes *l, const cs_joblist *jobs);
 
-/* Groups waiting, and slots idle. */
-void cs_lanes_load(cs_lanes *l, int *queued, int *idle);
+/* Groups waiting, slots idle, and jobs in hand (queued, running, or ended but not yet in Redis). */
+void cs_lanes_load(cs_lanes *l, int *queued, int *idle, int *in_hand);
 
 /* Wait up to ms for a slot to become idle (a reader with nothing to do). */
 void cs_lanes_wait_room(cs_lanes *l, long ms);

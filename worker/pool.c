@@ -2,8 +2,8 @@
  * pool.c - the worker process: one reader, CALSYNC_WORKER_CONCURRENCY
  * slot threads, one finisher, around the lanes (lanes.h).
  *
- * The reader reads a batch (interactive first) only when a slot is idle,
- * prepares and locks it, and queues it as groups (the jobs sharing one
+ * The reader reads a batch (interactive first) only when a slot is idle or
+ * less than half a batch waits, prepares and locks it, and queues it as groups (the jobs sharing one
  * calendar lock); it also releases due retries and takes over jobs of
  * silent workers. Each slot takes the next group (interactive lane first)
  * and runs it with blocking provider calls; its stack is small, its
@@ -37,8 +37,9 @@
 #include "banned.h"
 
 #define HOUSEKEEPING_MS 1000
-/* After deferring a job (its calendar was busy), release due jobs this soon. */
-#define DEFER_RECHECK_MS 60
+/* After deferring a job (its calendar was busy), release due jobs this soon: just after
+ * the longest defer delay (50-100 ms, batch_scripts.c), so it runs again at once. */
+#define DEFER_RECHECK_MS 110
 #define BLOCK_MS 500
 /* While every slot is busy, look at the interactive stream this often. */
 #define INTERACTIVE_POLL_MS 20
@@ -160,14 +161,27 @@ static int queue_batch(struct pool *p, cs_joblist *jobs)
 	return rc;
 }
 
+/*
+ * Whether the reader may read another batch: a slot waits for work, or
+ * less than half a batch is queued (so that a run of quick jobs never
+ * waits for the next read; at most a batch and a half wait in the process)
+ * - and the finisher is not behind by more than two batches.
+ */
+static bool room(const struct pool *p, int queued, int idle, int in_hand)
+{
+	return (idle > queued || queued < p->cfg->batch_size / 2) &&
+	       in_hand < p->cfg->worker_concurrency + 2 * p->cfg->batch_size;
+}
+
 /* One read: what to read depends on what is in hand. */
 static int read_some(struct pool *p, cs_worker *w, cs_joblist *jobs, long long *next_house,
 		     bool *drained_own, bool *taken_over, cs_err *err)
 {
-	int queued, idle, count = (int)p->cfg->batch_size;
+	int queued, idle, in_hand, count = (int)p->cfg->batch_size;
+	long long block;
 
 	*taken_over = true;
-	cs_lanes_load(&p->lanes, &queued, &idle);
+	cs_lanes_load(&p->lanes, &queued, &idle, &in_hand);
 	if (!*drained_own || atomic_load(&p->reread_own)) {
 		int busy = (int)p->cfg->worker_concurrency - idle + queued;
 
@@ -190,15 +204,19 @@ static int read_some(struct pool *p, cs_worker *w, cs_joblist *jobs, long long *
 		return cs_fetch_claim(w->redis, p->cfg, w->consumer, count, jobs, err);
 	}
 	*taken_over = false;
-	if (idle <= queued) {
+	if (!room(p, queued, idle, in_hand)) {
 		/* every slot busy: only interactive work may join the queue meanwhile */
 		cs_lanes_wait_room(&p->lanes, INTERACTIVE_POLL_MS);
-		cs_lanes_load(&p->lanes, &queued, &idle);
-		if (idle > queued)
+		cs_lanes_load(&p->lanes, &queued, &idle, &in_hand);
+		if (room(p, queued, idle, in_hand))
 			return cs_fetch_new(w->redis, w->consumer, count, 0, jobs, err);
 		return cs_fetch_interactive(w->redis, w->consumer, count, jobs, err);
 	}
-	return cs_fetch_new(w->redis, w->consumer, count, queued > 0 ? 0 : BLOCK_MS, jobs, err);
+	/* wait for new entries, but not past the next housekeeping (a deferred job's release) */
+	block = queued > 0 ? 0 : BLOCK_MS;
+	if (*next_house - cs_now_ms() < block)
+		block = *next_house - cs_now_ms() > 0 ? *next_house - cs_now_ms() : 0;
+	return cs_fetch_new(w->redis, w->consumer, count, (int)block, jobs, err);
 }
 
 static void *reader_main(void *arg)
