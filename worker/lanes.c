@@ -204,23 +204,19 @@ int cs_lanes_ended(cs_lanes *l, cs_joblist *group)
 void cs_lanes_take_ended(cs_lanes *l, cs_joblist *out, long ms, bool *done)
 {
 	struct timespec until;
+	int kept = 0;
 
 	deadline_in(&until, ms);
 	pthread_mutex_lock(&l->mu);
 	if (l->ended.n == 0 && l->slots > 0)
 		pthread_cond_timedwait(&l->ended_cv, &l->mu, &until);
+	/* what does not fit (out of memory) stays for the next call */
 	for (int i = 0; i < l->ended.n; i++)
 		if (cs_joblist_push(out, l->ended.items[i]) == 0)
 			l->ended.items[i] = NULL;
-	/* what did not fit (out of memory) waits for the next call */
-	{
-		int k = 0;
-
-		for (int i = 0; i < l->ended.n; i++)
-			if (l->ended.items[i])
-				l->ended.items[k++] = l->ended.items[i];
-		l->ended.n = k;
-	}
+		else
+			l->ended.items[kept++] = l->ended.items[i];
+	l->ended.n = kept;
 	*done = l->slots == 0 && l->ended.n == 0;
 	pthread_mutex_unlock(&l->mu);
 }

@@ -2,10 +2,12 @@
  * worker.h - what a job handler gets: the thread's connections and
  * settings (cs_worker), and the handler table entry (dispatch.c).
  *
- * Each worker thread owns one cs_worker: its one PostgreSQL connection,
- * its Redis connection and its HTTP client are never used by two threads at once
- * (a pull's helper thread borrows the client while the pull itself works
- * on the database). The settings and the keyring are shared read-only.
+ * Each thread of the pool (reader, slot, finisher) owns one cs_worker: its
+ * PostgreSQL handle (borrowing a connection of the process's pool per
+ * statement or transaction, dbpool.h), its Redis connection and, in a
+ * slot, its HTTP client are never used by two threads at once (a pull's
+ * helper thread borrows the client while the pull itself works on the
+ * database). The settings and the keyring are shared read-only.
  */
 #ifndef CS_WORKER_H
 #define CS_WORKER_H
