@@ -1,6 +1,7 @@
 # calsync - build, test, demo and benchmark entry points.
 #
-#   make            build build/calsync, build/calsync-worker, build/calsync-scheduler
+#   make            build build/calsync, build/calsync-worker, build/calsync-scheduler,
+#                   build/calsync-hooks
 #                   (and for the tests build/calsync-worker-test: with the test provider)
 #   make test       install what is missing, build, start real services, run every suite
 #   make check-asan the same suite against an ASan+UBSan build (build-asan/)
@@ -20,7 +21,7 @@ PKGS    := hiredis rdkafka libcurl libpq jansson libical libsodium libxml-2.0 li
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla -Werror
 CFLAGS  ?= -O2 -g
 CFLAGS  += -pthread -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(WARN) \
-           -Icommon -Iproviders -Iengine -Iworker -Ischeduler -Itests/fuzz \
+           -Icommon -Iproviders -Iengine -Iworker -Ischeduler -Ihooks -Itests/fuzz \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -pthread
 
@@ -44,12 +45,12 @@ CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitiz
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-MAINS     := worker/main.c scheduler/main.c cli/main.c
-LIB_SRCS  := $(filter-out $(MAINS),$(wildcard common/*.c providers/*.c engine/*.c worker/*.c scheduler/*.c cli/*.c))
+MAINS     := worker/main.c scheduler/main.c cli/main.c hooks/main.c
+LIB_SRCS  := $(filter-out $(MAINS),$(wildcard common/*.c providers/*.c engine/*.c worker/*.c scheduler/*.c cli/*.c hooks/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o)
-PROGRAMS  := $(BUILD)/calsync $(BUILD)/calsync-worker $(BUILD)/calsync-scheduler
+PROGRAMS  := $(BUILD)/calsync $(BUILD)/calsync-worker $(BUILD)/calsync-scheduler $(BUILD)/calsync-hooks
 # the worker of the tests: the production worker with the test provider linked in
 TEST_PROGRAMS := $(BUILD)/calsync-worker-test
 # the fuzz targets: the library with a scripted transport in place of libcurl's (http.c)
@@ -77,6 +78,8 @@ $(BUILD)/calsync-worker-test: $(BUILD)/obj/worker/main.o $(BUILD)/obj/tests/prov
                              $(BUILD)/libcalsync.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/calsync-scheduler: $(BUILD)/obj/scheduler/main.o $(BUILD)/libcalsync.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/calsync-hooks: $(BUILD)/obj/hooks/main.o $(BUILD)/libcalsync.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/test-unit: $(UNIT_OBJS) $(BUILD)/libcalsync.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -1,6 +1,7 @@
 /*
  * cmd_view.c - the tool's read-only views: `status` (calendars and their
- * last sync, the queues) and `conflicts` (pending conflicts). `agenda` is
+ * last sync, how they learn of remote changes - a push channel or polling,
+ * and why polling when a channel could not be made - the queues) and `conflicts` (pending conflicts). `agenda` is
  * in cmd_agenda.c.
  */
 #include <stdio.h>
@@ -86,9 +87,14 @@ int cmd_status(const cs_config *cfg, int argc, char **argv)
 	if (cli_query(cfg,
 		  "SELECT ec.id, ec.provider, ec.calendar_name AS name, ec.sync_direction AS direction,"
 		  " ec.is_active AS active, s.last_sync_at, s.last_sync_status AS status,"
-		  " s.events_synced AS synced, s.last_sync_error AS error"
+		  " s.events_synced AS synced, s.last_sync_error AS error,"
+		  " CASE WHEN w.state = 'live' AND w.expires_at > now()"
+		  "      THEN 'push until ' || to_char(w.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || 'Z'"
+		  "      WHEN w.state = 'failed' THEN 'polling (no push channel: ' || w.last_error || ')'"
+		  "      ELSE 'polling' END AS updates"
 		  " FROM external_calendars ec"
 		  " LEFT JOIN calendar_sync_states s ON s.external_calendar_id = ec.id"
+		  " LEFT JOIN calendar_watch_channels w ON w.external_calendar_id = ec.id"
 		  " WHERE $1::uuid IS NULL OR ec.id = $1::uuid ORDER BY ec.created_at",
 		  1, &cal, &res))
 		return 1;

@@ -18,7 +18,7 @@
 #include "utf8.h"
 #include "banned.h"
 
-enum kind { K_STR, K_URL, K_REDIS_URL, K_INT, K_LEVEL, K_FORMAT };
+enum kind { K_STR, K_URL, K_REDIS_URL, K_INT, K_LEVEL, K_FORMAT, K_GRAPH_DELTA };
 
 struct setting {
 	const char *name;
@@ -66,10 +66,26 @@ static const struct setting settings[] = {
 	 "Microsoft OAuth client id"},
 	{"CALSYNC_MS_CLIENT_SECRET", S(ms_client_secret), K_STR, "", 0, true, 0, 0,
 	 "Microsoft OAuth client secret"},
+	{"CALSYNC_GRAPH_DELTA", S(graph_delta), K_GRAPH_DELTA, "events", 0, false, 0, 0,
+	 "Outlook delta path: `events` (`/me/calendars/{id}/events/delta`, every event; a full"
+	 " sync lists all) or `calendarView` (`/me/calendars/{id}/calendarView/delta` over a"
+	 " window: an event leaving it is not deleted)"},
+	{"CALSYNC_GRAPH_WINDOW_DAYS", S(graph_window_days), K_INT, "365", 0, false, 1, 3650,
+	 "with `CALSYNC_GRAPH_DELTA=calendarView`: days before and after now in the window"},
+	{"CALSYNC_WINDOWS_ZONES_FILE", S(windows_zones_file), K_STR,
+	 "/usr/share/unicode/cldr/common/supplemental/windowsZones.xml", 0, false, 0, 0,
+	 "Unicode CLDR's windowsZones.xml (Debian `unicode-cldr-core`): Outlook's Windows zone"
+	 " names to IANA and back"},
 	{"CALSYNC_ICLOUD_URL", S(icloud_url), K_URL, "https://caldav.icloud.com", 0, false, 0, 0,
 	 "CalDAV entry point used for discovery"},
 	{"CALSYNC_CA_FILE", S(ca_file), K_STR, "", 0, false, 0, 0,
 	 "extra CA bundle; TLS is always verified (empty: system store)"},
+	{"CALSYNC_HTTP_ADDR", S(http_addr), K_STR, "", 0, false, 0, 0,
+	 "`host:port` where the program serves `/healthz`, `/readyz` and `/metrics`"
+	 " (`calsync-hooks` its hooks too); empty: the program's own default (README)"},
+	{"CALSYNC_HOOKS_PUBLIC_URL", S(hooks_public_url), K_STR, "", 0, false, 0, 0,
+	 "https base URL at which the providers reach `calsync-hooks`; empty: no channels,"
+	 " polling only"},
 	{"CALSYNC_LOG_LEVEL", S(log_level), K_LEVEL, "info", 0, false, 0, 0,
 	 "`debug`, `info`, `warn` or `error`"},
 	{"CALSYNC_LOG_FORMAT", S(log_format), K_FORMAT, "text", 0, false, 0, 0,
@@ -118,6 +134,14 @@ static const struct setting settings[] = {
 	 "the mass-deletion guard applies to calendars with at least this many events"},
 	{"CALSYNC_MASS_DELETE_PERCENT", S(mass_delete_percent), K_INT, "50", 0, false, 1, 100,
 	 "a pull that would delete more than this share of them stops instead"},
+	{"CALSYNC_WATCH_POLL_INTERVAL", S(watch_poll_interval_s), K_INT, "43200", 0, false, 1, 604800,
+	 "seconds between the safety-net syncs of a calendar with a live push channel (it still"
+	 " gets the nightly full sync)"},
+	{"CALSYNC_WATCH_RENEW_BEFORE", S(watch_renew_before_s), K_INT, "86400", 0, false, 1, 2592000,
+	 "a push channel is renewed when it expires within this many seconds"},
+	{"CALSYNC_HOOKS_ALLOW_HTTP", S(hooks_allow_http), K_INT, "0", 0, false, 0, 1,
+	 "tests only: `1` lets `CALSYNC_HOOKS_PUBLIC_URL` be http:// (the emulators); the"
+	 " providers require https"},
 };
 
 static int check_url(const struct setting *s, const char *v, cs_err *err)
@@ -164,6 +188,7 @@ static int load_one(cs_config *cfg, const struct setting *s,
 {
 	static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
 	static const char *const formats[] = {"text", "json", NULL};
+	static const char *const graph_deltas[] = {"events", "calendarView", NULL};
 	const char *v = getenv(s->name);
 	char *copy;
 
@@ -201,6 +226,10 @@ static int load_one(cs_config *cfg, const struct setting *s,
 		if (check_one_of(s, v, formats, err))
 			return -1;
 		break;
+	case K_GRAPH_DELTA:
+		if (check_one_of(s, v, graph_deltas, err))
+			return -1;
+		break;
 	case K_STR:
 		break;
 	}
@@ -230,6 +259,18 @@ static int check_timing(const cs_config *cfg, cs_err *err)
 	return 0;
 }
 
+/* The providers post notifications only to https addresses. */
+static int check_hooks_url(const cs_config *cfg, cs_err *err)
+{
+	const char *u = cfg->hooks_public_url;
+
+	if (!u || !*u || strncmp(u, "https://", 8) == 0 ||
+	    (cfg->hooks_allow_http && strncmp(u, "http://", 7) == 0))
+		return 0;
+	return cs_err_set(err, CS_EINVAL, false,
+			  "CALSYNC_HOOKS_PUBLIC_URL: expected an https:// URL");
+}
+
 int cs_config_load(cs_config *cfg, enum cs_program prog, cs_err *err)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -238,6 +279,10 @@ int cs_config_load(cs_config *cfg, enum cs_program prog, cs_err *err)
 			cs_config_release(cfg);
 			return -1;
 		}
+	}
+	if (check_hooks_url(cfg, err)) {
+		cs_config_release(cfg);
+		return -1;
 	}
 	if ((prog & CS_PROG_WORKER) && check_timing(cfg, err)) {
 		cs_config_release(cfg);

@@ -21,6 +21,7 @@ enum cs_program {
 	CS_PROG_TOOL = 1,
 	CS_PROG_WORKER = 2,
 	CS_PROG_SCHEDULER = 4,
+	CS_PROG_HOOKS = 8,
 };
 
 typedef struct cs_config {
@@ -39,8 +40,13 @@ typedef struct cs_config {
 	char *ms_token_url;
 	char *ms_client_id;
 	char *ms_client_secret;
+	char *graph_delta;
+	char *windows_zones_file;
+	long graph_window_days;
 	char *icloud_url;
 	char *ca_file;
+	char *http_addr;
+	char *hooks_public_url;
 	char *log_level;
 	char *log_format;
 	char *migrations_dir;
@@ -62,6 +68,9 @@ typedef struct cs_config {
 	long http_timeout_ms;
 	long mass_delete_min;
 	long mass_delete_percent;
+	long watch_poll_interval_s;
+	long watch_renew_before_s;
+	long hooks_allow_http;
 } cs_config;
 
 /*

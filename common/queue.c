@@ -23,6 +23,13 @@ static cs_script enqueue_script = {
 	"return 1\n",
 	""};
 
+static cs_script enqueue_later_script = {
+	"enqueue_later",
+	"if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end\n"
+	"redis.call('ZADD', KEYS[2], ARGV[5], cjson.encode({s = ARGV[2], t = ARGV[3], d = ARGV[4]}))\n"
+	"return 1\n",
+	""};
+
 static cs_script release_script = {
 	"release_due",
 	"local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])\n"
@@ -83,6 +90,26 @@ long long cs_now_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int cs_queue_enqueue_later(cs_redis *r, const char *stream, const char *type,
+			   const char *data_json, const char *dedup_key, int ttl_s, int delay_ms,
+			   bool *added, cs_err *err)
+{
+	char ttl[16], due[24];
+	/* KEYS: the dedup key, calsync:delayed (the stream is only named: released later) */
+	const char *argv[7] = {dedup_key, CS_DELAYED, ttl, stream, type, data_json, due};
+	redisReply *rep = NULL;
+	int rc;
+
+	snprintf(ttl, sizeof(ttl), "%d", ttl_s);
+	snprintf(due, sizeof(due), "%lld", cs_now_ms() + delay_ms);
+	rc = cs_script_run(r, &enqueue_later_script, 2, 7, argv, &rep, err);
+	if (rc == 0 && added)
+		*added = rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
+	if (rep)
+		freeReplyObject(rep);
+	return rc;
 }
 
 /* Scripts are shared by all threads; their cached digest is set under this lock. */

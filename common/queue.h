@@ -41,6 +41,16 @@ int cs_queue_enqueue(cs_redis *r, const char *stream, const char *type,
 		     const char *data_json, const char *dedup_key, int ttl_s,
 		     bool *added, cs_err *err);
 
+/*
+ * Add a job that becomes due delay_ms from now (through the delayed set,
+ * like a retry), only when dedup_key (required) does not exist yet: it is
+ * set with ttl_s in the same atomic step; *added says whether it was.
+ * Whoever runs the job releases the key (the job's data names it).
+ */
+int cs_queue_enqueue_later(cs_redis *r, const char *stream, const char *type,
+			   const char *data_json, const char *dedup_key, int ttl_s, int delay_ms,
+			   bool *added, cs_err *err);
+
 /* Add an entry to an output stream (results, conflicts, dead), capped. */
 int cs_queue_publish(cs_redis *r, const char *stream, const char *type,
 		     const char *data_json, cs_err *err);

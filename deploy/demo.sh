@@ -4,8 +4,9 @@
 # Starts PostgreSQL, Redis and Kafka on private ports (tests/harness/svc.py) and
 # a stand-in for Google Calendar (tests/emulators/google_emu.py) with Sarah's
 # "Family" calendar (deploy/demo/google-seed.json), migrates, seeds "The Demo
-# Family" (deploy/demo_seed.py), runs calsync-scheduler and two calsync-worker
-# processes, and walks through a first sync and a change in each direction
+# Family" (deploy/demo_seed.py), runs calsync-hooks, calsync-scheduler and two calsync-worker
+# processes, and walks through a first sync and a change in each direction (the
+# Google one arriving through a push channel in about a second)
 # (deploy/demo/steps.py). Then it follows the live results with `calsync watch`
 # until Ctrl-C - or, with DEMO_EXIT=1 or when stdin is not a terminal, it ends
 # after the walk-through. On exit it stops everything it started.
@@ -85,7 +86,7 @@ stop_pids() {
 
 show_logs() {
 	local f
-	for f in "$RUN"/scheduler.log "$RUN"/worker-*.log "$RUN"/google-emu.log; do
+	for f in "$RUN"/scheduler.log "$RUN"/worker-*.log "$RUN"/hooks.log "$RUN"/google-emu.log; do
 		[ -s "$f" ] || continue
 		say "--- last lines of $f"
 		tail -n 15 "$f"
@@ -106,7 +107,7 @@ cleanup() {
 		step "Stopping the demo"
 	fi
 	for i in "${!PIDS[@]}"; do
-		if [ "${NAMES[i]}" = google-emulator ]; then emulator+=("${PIDS[i]}"); else calsync+=("${PIDS[i]}"); fi
+		if [ "${NAMES[i]}" = google-emulator ] || [ "${NAMES[i]}" = outlook-emulator ]; then emulator+=("${PIDS[i]}"); else calsync+=("${PIDS[i]}"); fi
 	done
 	# workers finish the jobs in hand (they may still talk to the emulator)
 	[ "${#calsync[@]}" -eq 0 ] || stop_pids 30 "${calsync[@]}"
@@ -158,7 +159,7 @@ agenda() {
 
 # ------------------------------------------------------------------ the walk-through
 
-for prog in calsync calsync-worker calsync-scheduler; do
+for prog in calsync calsync-worker calsync-scheduler calsync-hooks; do
 	[ -x "$BIN/$prog" ] || die "$BIN/$prog is missing: run make first (or set CALSYNC_BIN_DIR)"
 done
 prepare_run_dir
@@ -208,13 +209,45 @@ export CALSYNC_LOG_LEVEL=${CALSYNC_LOG_LEVEL:-info}
 say "  Google (stand-in) listens on $DEMO_EMU_URL; Sarah's calendar as Google has it:"
 "${STEPS[@]}" google-events
 
+step "2b. Starting the Outlook (Microsoft Graph) stand-in with James's calendar"
+"$PY" deploy/demo_seed.py outlook deploy/demo/outlook-seed.json "$RUN/outlook-seed.json" "$RUN/outlook.env"
+# shellcheck disable=SC1091
+. "$RUN/outlook.env"
+start_bg outlook-emulator "$RUN/outlook-emu.log" \
+	"$PY" tests/emulators/graph_emu.py --port 0 --seed "$RUN/outlook-seed.json"
+outlook_listening() {
+	grep -q '^LISTENING [0-9]' "$RUN/outlook-emu.log" && return 0
+	alive "${PIDS[-1]}" || die "the Outlook emulator exited: $(tail -n 5 "$RUN/outlook-emu.log")"
+	return 1
+}
+wait_until 20 "the Outlook emulator's LISTENING line" outlook_listening
+export DEMO_OUTLOOK_URL="http://127.0.0.1:$(awk '/^LISTENING [0-9]/ { print $2; exit }' "$RUN/outlook-emu.log")"
+export CALSYNC_GRAPH_API_URL="$DEMO_OUTLOOK_URL/v1.0"
+export CALSYNC_MS_TOKEN_URL="$DEMO_OUTLOOK_URL/token"
+export CALSYNC_MS_CLIENT_ID="$DEMO_MS_CLIENT_ID"
+export DEMO_OUTLOOK_REMOTE
+say "  Outlook (stand-in) listens on $DEMO_OUTLOOK_URL; James's calendar as Outlook has it:"
+"${STEPS[@]}" outlook-events
+
 step "3. Creating the tables and \"The Demo Family\""
 "$BIN/calsync" migrate 2>"$RUN/migrate.log" | indent
 "$PY" deploy/demo_seed.py family "$RUN/google-seed.json" "$RUN/family.env"
 # shellcheck disable=SC1091
 . "$RUN/family.env"
 export DEMO_TENANT DEMO_CALENDAR DEMO_USER_SARAH DEMO_USER_JAMES
+"$PY" deploy/demo_seed.py outlook-family "$RUN/outlook-seed.json" "$RUN/outlook-family.env"
+# shellcheck disable=SC1091
+. "$RUN/outlook-family.env"
+export DEMO_OUTLOOK_CALENDAR
 "${STEPS[@]}" kafka-topic
+# calsync-hooks receives Google's change notifications (in production behind a TLS
+# ingress at an https CALSYNC_HOOKS_PUBLIC_URL; the stand-in accepts http)
+start_bg hooks "$RUN/hooks.log" env CALSYNC_HTTP_ADDR=127.0.0.1:0 "$BIN/calsync-hooks"
+hooks_listening() { grep -q 'listening on port [0-9]' "$RUN/hooks.log"; }
+wait_until 20 "calsync-hooks' port" hooks_listening
+HOOKS_PORT=$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$RUN/hooks.log" | head -n 1)
+export CALSYNC_HOOKS_PUBLIC_URL="http://127.0.0.1:$HOOKS_PORT" CALSYNC_HOOKS_ALLOW_HTTP=1
+"${STEPS[@]}" allow-http-channels
 export -p | grep -E '^declare -x (CALSYNC|DEMO)_' >"$RUN/demo.env"  # for another terminal
 chmod 600 "$RUN/demo.env"
 say "  Tenant \"The Demo Family\" ($DEMO_TENANT), Europe/London: Sarah and James." \
@@ -224,6 +257,7 @@ say "  Tenant \"The Demo Family\" ($DEMO_TENANT), Europe/London: Sarah and James
 
 step "4. Queueing the first sync and starting the scheduler and two workers"
 JOB=$("$BIN/calsync" enqueue sync "$DEMO_CALENDAR")
+OUTLOOK_JOB=$("$BIN/calsync" enqueue sync "$DEMO_OUTLOOK_CALENDAR")
 say "  calsync enqueue sync $DEMO_CALENDAR -> job $JOB (what the web app's \"Sync now\" does)"
 start_bg worker-1 "$RUN/worker-1.log" "$BIN/calsync-worker"
 start_bg worker-2 "$RUN/worker-2.log" "$BIN/calsync-worker"
@@ -234,14 +268,17 @@ say "  Two workers (8 jobs in flight each) and the scheduler, which queues a syn
 
 step "5. The first sync: refresh the Google token, pull Google's events, push Family Hub's"
 "${STEPS[@]}" wait-result "$JOB" 60
+say "  James's Outlook calendar:"
+"${STEPS[@]}" wait-result "$OUTLOOK_JOB" 60
 say "" "  calsync status:"
 "$BIN/calsync" status | indent
 say "" "  The family's agenda for the next 14 days (calsync agenda; times in the family's zone):"
 agenda
 
 step "6. Google -> Family Hub: the dental practice moves Emma's check-up on Sarah's phone"
+"${STEPS[@]}" wait-channel 60
 "${STEPS[@]}" phone-edit
-say "  Nobody tells calsync: the next sync (the scheduler queues one every ${CALSYNC_SYNC_INTERVAL} s) will notice..."
+say "  Google notifies calsync-hooks at once; it queues one sync, and a worker pulls the change..."
 "${STEPS[@]}" wait-hub-copy 120
 
 step "7. Family Hub -> Google: Sarah adds \"Parents' evening\" in the Family Hub app"
@@ -251,6 +288,11 @@ say "" "  Sarah's Google calendar now (events Family Hub wrote say so):"
 "${STEPS[@]}" google-events
 say "" "  And the family's agenda again:"
 agenda
+
+step "8. Outlook, both ways: James moves the team dinner in Outlook"
+"${STEPS[@]}" outlook-edit 120
+say "" "  James's Outlook calendar now (Family Hub's events were pushed there too):"
+"${STEPS[@]}" outlook-events
 
 say "" "Walk-through done in $((SECONDS - started_at)) s."
 if [ "${DEMO_EXIT:-0}" = 1 ] || [ ! -t 0 ]; then

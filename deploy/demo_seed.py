@@ -17,6 +17,17 @@
         worker's first move is a token refresh. ENV_OUT gets DEMO_TENANT,
         DEMO_CALENDAR, DEMO_USER_SARAH and DEMO_USER_JAMES.
 
+    demo_seed.py outlook TEMPLATE SEED_OUT ENV_OUT
+        Render the Outlook mailbox template (deploy/demo/outlook-seed.json) into a
+        --seed file for tests/emulators/graph_emu.py (as `google` does; a series'
+        "_weekday" becomes its start's weekday). ENV_OUT gets DEMO_MS_CLIENT_ID and
+        DEMO_OUTLOOK_REMOTE (the calendar's id).
+
+    demo_seed.py outlook-family SEED ENV_OUT
+        Connect James's Outlook calendar of SEED to "The Demo Family" (DEMO_TENANT,
+        DEMO_USER_JAMES from the environment): its external_calendars row, the
+        refresh token sealed as for Google. ENV_OUT gets DEMO_OUTLOOK_CALENDAR.
+
 Settings from the environment: CALSYNC_DATABASE_URL, CALSYNC_SECRET_KEYS and
 CALSYNC_BIN_DIR (where `calsync` is; default build). Run with Debian's
 /usr/bin/python3 (psycopg2 comes from python3-psycopg2).
@@ -128,9 +139,41 @@ def cmd_family(seed_path, env_out):
                         "DEMO_USER_SARAH": sarah, "DEMO_USER_JAMES": james})
 
 
+def cmd_outlook(template, seed_out, env_out):
+    with open(template) as f:
+        seed = json.loads(json.dumps(render(json.load(f))).replace(
+            "_weekday", day(1).strftime("%A").lower()))
+    with open(seed_out, "w") as f:
+        json.dump(seed, f, indent=1)
+    box = seed["mailboxes"][0]
+    write_env(env_out, {"DEMO_MS_CLIENT_ID": box["client_id"],
+                        "DEMO_OUTLOOK_REMOTE": box["calendars"][0]["id"]})
+
+
+def cmd_outlook_family(seed_path, env_out):
+    with open(seed_path) as f:
+        box = json.load(f)["mailboxes"][0]
+    tenant, james, cal = os.environ["DEMO_TENANT"], os.environ["DEMO_USER_JAMES"], str(uuid.uuid4())
+    calendar = box["calendars"][0]
+    conn = psycopg2.connect(os.environ["CALSYNC_DATABASE_URL"])
+    with conn, conn.cursor() as cur:
+        cur.execute("INSERT INTO external_calendars (id, tenant_id, user_id, provider,"
+                    " provider_calendar_id, calendar_name, calendar_color,"
+                    " refresh_token_encrypted, token_expires_at, sync_direction, is_primary)"
+                    " VALUES (%s, %s, %s, 'outlook', %s, %s, %s, %s, NULL, 'bidirectional', TRUE)",
+                    (cal, tenant, james, calendar["id"], calendar["name"], calendar["hexColor"],
+                     seal(tenant, box["refresh_token"])))
+    conn.close()
+    write_env(env_out, {"DEMO_OUTLOOK_CALENDAR": cal})
+
+
 def main(argv):
     if len(argv) == 4 and argv[0] == "google":
         cmd_google(*argv[1:])
+    elif len(argv) == 4 and argv[0] == "outlook":
+        cmd_outlook(*argv[1:])
+    elif len(argv) == 3 and argv[0] == "outlook-family":
+        cmd_outlook_family(*argv[1:])
     elif len(argv) == 3 and argv[0] == "family":
         cmd_family(*argv[1:])
     else:

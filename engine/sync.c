@@ -82,6 +82,11 @@ int cs_sync_calendar(cs_sync *s, cs_calendar *cal, bool full, cs_err *err)
 	}
 	if (rc == 0)
 		return record(s, cal, r->status ? r->status : "success", r->error, err);
+	if (err->code == CS_EAUTH && cs_calendar_token_moved(s, cal)) {
+		err->code = CS_EIO;   /* another calendar of the mailbox rotated it: retry with it */
+		err->retryable = true;
+		cs_err_prefix(err, "the refresh token was rotated meanwhile, retrying");
+	}
 	if (err->code != CS_EFENCED && err->code != CS_EAUTH)
 		record(s, cal, "failed", err->msg, NULL);
 	return -1;

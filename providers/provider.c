@@ -5,6 +5,7 @@
  */
 #include "provider.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,9 +15,11 @@
 #define MAX_ADDED 4
 
 extern const struct cs_provider_ops cs_google_provider;
+extern const struct cs_provider_ops cs_graph_provider;
 
 static const struct cs_provider_ops *const registry[] = {
 	&cs_google_provider,
+	&cs_graph_provider,
 };
 static const struct cs_provider_ops *added[MAX_ADDED];
 static size_t nadded;
@@ -40,6 +43,25 @@ const struct cs_provider_ops *cs_provider_find(const char *name)
 		if (strcmp(added[i]->name, name) == 0)
 			return added[i];
 	return NULL;
+}
+
+/* Append the name of ops to out (a "{a,b}" list) when it pushes notifications. */
+static void add_push_name(const struct cs_provider_ops *ops, char *out, size_t n)
+{
+	size_t len = strlen(out);
+
+	if (ops->watch && len + strlen(ops->name) + 2 < n)
+		snprintf(out + len, n - len, "%s%s", len > 1 ? "," : "", ops->name);
+}
+
+void cs_provider_push_names(char *out, size_t n)
+{
+	snprintf(out, n, "{");
+	for (size_t i = 0; i < sizeof(registry) / sizeof(registry[0]); i++)
+		add_push_name(registry[i], out, n);
+	for (size_t i = 0; i < nadded; i++)
+		add_push_name(added[i], out, n);
+	snprintf(out + strlen(out), n - strlen(out), "}");
 }
 
 void cs_event_release(cs_event *ev)
@@ -138,6 +160,23 @@ void cs_calendar_list_release(cs_calendar_list *list)
 	memset(list, 0, sizeof(*list));
 }
 
+cs_calendar_info *cs_calendar_list_add(cs_calendar_list *list, size_t *cap, cs_err *err)
+{
+	if (list->n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		cs_calendar_info *items = realloc(list->items, ncap * sizeof(*items));
+
+		if (!items) {
+			cs_err_set(err, CS_ENOMEM, false, "out of memory");
+			return NULL;
+		}
+		list->items = items;
+		*cap = ncap;
+	}
+	memset(&list->items[list->n], 0, sizeof(cs_calendar_info));
+	return &list->items[list->n++];
+}
+
 static void free_secret(char *s)
 {
 	if (!s)
@@ -156,6 +195,26 @@ void cs_creds_release(cs_creds *creds)
 	memset(creds, 0, sizeof(*creds));
 }
 
+int cs_creds_take(cs_creds *creds, const char *access, const char *refresh,
+		  long long expires_at, cs_err *err)
+{
+	char *a = strdup(access), *r = refresh && *refresh ? strdup(refresh) : NULL;
+
+	if (!a || (refresh && *refresh && !r)) {
+		free_secret(a);
+		free_secret(r);
+		return cs_err_set(err, CS_ENOMEM, false, "out of memory");
+	}
+	free_secret(creds->access_token);
+	creds->access_token = a;
+	if (r) {
+		free_secret(creds->refresh_token);
+		creds->refresh_token = r;
+	}
+	creds->expires_at = expires_at;
+	return 0;
+}
+
 void cs_creds_refreshed(cs_creds *creds)
 {
 	cs_err err = {0};
@@ -164,4 +223,11 @@ void cs_creds_refreshed(cs_creds *creds)
 	if (creds->store && creds->store(creds, creds->store_ctx, &err))
 		cs_warn("refreshed credentials not stored yet (the next commit stores them): %s",
 			err.msg);
+}
+
+void cs_watch_channel_release(cs_watch_channel *ch)
+{
+	free(ch->id);
+	free(ch->resource_id);
+	memset(ch, 0, sizeof(*ch));
 }

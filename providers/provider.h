@@ -143,6 +143,29 @@ typedef struct cs_provider_limits {
 	unsigned burst;           /* requests allowed at once above per_second */
 } cs_provider_limits;
 
+/*
+ * A push channel (Google: a channel of events.watch; Graph: a
+ * subscription on the calendar's events): where the provider posts
+ * notifications of changes to one calendar, until expires_at. Strings are
+ * heap memory owned by the struct (cs_watch_channel_release()).
+ */
+typedef struct cs_watch_channel {
+	char *id;             /* Google: calsync's channel id; Graph: the subscription id */
+	char *resource_id;    /* Google: the watched resource's id (for channels.stop); Graph: NULL */
+	long long expires_at; /* unix seconds: the expiration the provider granted */
+} cs_watch_channel;
+
+/* What watch() is asked for; every string is borrowed. */
+typedef struct cs_watch_request {
+	const char *address;  /* the https URL of this provider's hook (CALSYNC_HOOKS_PUBLIC_URL + path) */
+	const char *lifecycle_address; /* Graph: the lifecycle hook; others ignore it */
+	const char *channel_id; /* a new id (<= 64 characters) for providers that let calsync name it */
+	const char *secret;   /* the random secret sent back with every notification (Google's
+			       * token, Graph's clientState); never logged */
+	const cs_watch_channel *current; /* the channel in force, to renew in place where the
+					  * provider can (Graph: PATCH), or NULL */
+} cs_watch_request;
+
 struct cs_provider_ops {
 	const char *name;     /* the external_calendars.provider value */
 	cs_provider_limits limits;
@@ -186,6 +209,18 @@ struct cs_provider_ops {
 		      const char *etag, cs_err *err);
 	/* Revoke the grant where the provider allows it. */
 	int (*revoke)(cs_provider *p, cs_err *err);
+	/*
+	 * Push channels; NULL for a provider that pushes to no web hook.
+	 * watch() makes a channel on calendar (or renews req->current in
+	 * place: then out->id equals current->id and the secret stays the
+	 * one it was made with) and fills *out with what the provider
+	 * granted. unwatch() ends a channel; one the provider no longer
+	 * knows is success.
+	 */
+	int (*watch)(cs_provider *p, const char *calendar, const cs_watch_request *req,
+		     cs_watch_channel *out, cs_err *err);
+	int (*unwatch)(cs_provider *p, const cs_watch_channel *ch, cs_err *err);
+	const char *hook_path; /* where calsync-hooks takes this provider's notifications */
 };
 
 /* The provider registered under name, or NULL. */
@@ -195,6 +230,11 @@ const struct cs_provider_ops *cs_provider_find(const char *name);
  * before any thread starts; ops must outlive the program.
  */
 int cs_provider_add(const struct cs_provider_ops *ops, cs_err *err);
+/*
+ * The names of the registered providers that push notifications (a
+ * watch op), as a PostgreSQL array literal "{google,...}" into out.
+ */
+void cs_provider_push_names(char *out, size_t n);
 
 void cs_event_release(cs_event *ev);
 /* Deep copy of src into dst (dst is overwritten, not released). */
@@ -203,7 +243,17 @@ int cs_event_copy(cs_event *dst, const cs_event *src, cs_err *err);
 cs_event *cs_page_add(cs_page *page, cs_err *err);
 void cs_page_release(cs_page *page);
 void cs_calendar_list_release(cs_calendar_list *list);
+/* A new zeroed entry at the end of list, whose array holds *cap entries (grown as needed). */
+cs_calendar_info *cs_calendar_list_add(cs_calendar_list *list, size_t *cap, cs_err *err);
 void cs_creds_release(cs_creds *creds);
+void cs_watch_channel_release(cs_watch_channel *ch);
+/*
+ * Put a token endpoint's answer into creds: access replaces the access
+ * token, refresh (NULL or "": none sent) the refresh token, the old ones
+ * wiped; expires_at set. CS_ENOMEM leaves creds as they were.
+ */
+int cs_creds_take(cs_creds *creds, const char *access, const char *refresh,
+		  long long expires_at, cs_err *err);
 /*
  * A provider calls this right after it refreshed creds: they are marked
  * changed and handed to creds->store. When that fails (logged), they stay

@@ -27,12 +27,19 @@
 #include "targets.h"
 #include "banned.h"
 
-/* $1 CALSYNC_SYNC_INTERVAL, $2 limit. */
+/*
+ * $1 CALSYNC_SYNC_INTERVAL, $2 limit, $3 CALSYNC_WATCH_POLL_INTERVAL: the
+ * safety-net interval of a calendar whose push channel is live.
+ */
 static const char sql_periodic[] =
 	"SELECT c.id::text FROM external_calendars c"
 	" LEFT JOIN calendar_sync_states s ON s.external_calendar_id = c.id"
+	" LEFT JOIN calendar_watch_channels w ON w.external_calendar_id = c.id"
+	"   AND w.state = 'live' AND w.expires_at > now()"
 	" WHERE c.is_active IS TRUE"
-	"   AND (s.last_sync_at IS NULL OR s.last_sync_at < now() - $1::int * interval '1 second')"
+	"   AND (s.last_sync_at IS NULL OR s.last_sync_at < now()"
+	"        - CASE WHEN w.external_calendar_id IS NULL THEN $1::int ELSE $3::int END"
+	"          * interval '1 second')"
 	" ORDER BY s.last_sync_at NULLS FIRST, c.id LIMIT $2::int";
 
 /*
@@ -57,12 +64,13 @@ struct sync_kind {
 	const char *sql;
 	const char *mode;
 	const char *dedup_prefix;
+	int nparams;
 };
 
 static const struct sync_kind periodic = {"periodic sync", sql_periodic, "incremental",
-					  CS_DEDUP_PREFIX "sync:"};
+					  CS_DEDUP_PREFIX "sync:", 3};
 static const struct sync_kind nightly = {"nightly full sync", sql_nightly, "full",
-					 CS_DEDUP_PREFIX "full:"};
+					 CS_DEDUP_PREFIX "full:", 2};
 
 static int enqueue_sync(cs_sched *s, const struct sync_kind *k, const char *calendar_id,
 			bool *added, cs_err *err)
@@ -90,14 +98,15 @@ static int enqueue_sync(cs_sched *s, const struct sync_kind *k, const char *cale
 /* Enqueue a sync job of kind k for each calendar the query finds due. */
 static int run_syncs(cs_sched *s, const struct sync_kind *k, long value, cs_err *err)
 {
-	char v[24], lim[16];
-	const char *params[2] = {v, lim};
+	char v[24], lim[16], watched[24];
+	const char *params[3] = {v, lim, watched};
 	PGresult *res = NULL;
 	int due, added = 0, rc = 0;
 
 	snprintf(v, sizeof(v), "%ld", value);
 	snprintf(lim, sizeof(lim), "%d", CS_SCAN_LIMIT);
-	if (cs_db_exec(s->db, &res, err, k->sql, 2, params))
+	snprintf(watched, sizeof(watched), "%ld", s->cfg->watch_poll_interval_s);
+	if (cs_db_exec(s->db, &res, err, k->sql, k->nparams, params))
 		return -1;
 	due = PQntuples(res);
 	for (int i = 0; i < due && cs_leader_active(s); i++) {
@@ -214,6 +223,7 @@ void cs_duties_reset(cs_sched *s)
 
 	s->next_sync = s->next_nightly = now;
 	s->next_release = s->next_trim = now;
+	s->next_watch = now;
 	restart_reconcile(s, now);
 }
 
@@ -232,6 +242,7 @@ void cs_duties_run(cs_sched *s)
 		{"nightly full sync", &s->next_nightly, CS_NIGHTLY_PERIOD_MS, nightly_syncs},
 		{"reconcile", &s->next_reconcile, CS_RECONCILE_STEP_MS, reconcile},
 		{"trimming job streams", &s->next_trim, CS_TRIM_PERIOD_MS, trim},
+		{"push channels", &s->next_watch, CS_WATCH_PERIOD_MS, cs_channels_renew},
 	};
 	cs_err err;
 

@@ -7,6 +7,7 @@
  *               retries, trimming, reconcile from PostgreSQL)
  *   consumer.c  the Kafka consumer of event-changed messages (every replica)
  *   pushes.c    one message -> push jobs, or a dead letter
+ *   channels.c  push channels to make or renew (a leader duty)
  *
  * Times named *_at or next_* are CLOCK_MONOTONIC milliseconds (cs_sched_now).
  *
@@ -42,6 +43,8 @@
 #define CS_RECONCILE_SETTLE_S 30      /* fresher changes are the Kafka path's */
 #define CS_SYNC_DEDUP_TTL_S 21600     /* calsync:queued:sync|full:<cal>, 6 h */
 #define CS_PUSH_DEDUP_TTL_S 300       /* calsync:queued:push:<cal>:<event>, 5 min */
+#define CS_WATCH_PERIOD_MS 5000       /* push channels to make or renew (channels.c) */
+#define CS_WATCH_RETRY_S 3600         /* a channel that could not be made is tried again */
 
 /* A log line that repeats while a trouble lasts is written at most this often. */
 #define CS_TROUBLE_LOG_MS 10000
@@ -67,6 +70,7 @@ typedef struct cs_sched {
 
 	/* duties.c */
 	long long next_sync, next_nightly, next_reconcile, next_release, next_trim;
+	long long next_watch;          /* channels.c */
 	char reconcile_after[40];      /* the pass continues after this event id ("": start) */
 	int reconcile_pending, reconcile_added;  /* counts of the pass so far */
 	bool groups_ok;                /* job-stream groups exist (since the last Redis error) */
@@ -106,6 +110,9 @@ void cs_leader_release(cs_sched *s);
 void cs_duties_reset(cs_sched *s);       /* every duty due now (new leader) */
 void cs_duties_run(cs_sched *s);         /* the leader's due duties */
 void cs_groups_maintain(cs_sched *s);    /* make sure of the groups after Redis errors */
+
+/* channels.c: watch jobs for channels to make or renew (a leader duty) */
+int cs_channels_renew(cs_sched *s, cs_err *err);
 
 /* consumer.c */
 int cs_consumer_open(cs_sched *s, cs_err *err);

@@ -11,7 +11,7 @@ for f in $(git ls-files '*.c' | grep -v '^common/migrate.c$'); do
 	grep -n '\bPQexec(' "$f" | sed "s|^|$f:|" | grep . && fail "PQexec outside common/migrate.c (use PQexecParams)"
 done
 # Every C file includes banned.h, after its other headers.
-for f in $(git ls-files 'common/*.c' 'worker/*.c' 'scheduler/*.c' 'providers/*.c' 'engine/*.c' 'cli/*.c'); do
+for f in $(git ls-files 'common/*.c' 'worker/*.c' 'scheduler/*.c' 'providers/*.c' 'engine/*.c' 'cli/*.c' 'hooks/*.c'); do
 	last=$(grep -n '^#include' "$f" | tail -n 1)
 	case "$last" in *'"banned.h"'*) ;; *) fail "$f: banned.h must be its last include";; esac
 done
@@ -23,7 +23,7 @@ done
 git ls-files '*.c' '*.h' | xargs wc -l | awk '$2 != "total" && $1 > 800 {print "lint: " $2 " has " $1 " lines"; bad=1} END {exit bad}' || status=1
 # Dependencies between the program's C files go one way (no circles).
 circles=$(python3 tests/tools/dependency_cycles.py $(git ls-files 'common/*.c' 'engine/*.c' 'worker/*.c' \
-	'scheduler/*.c' 'providers/*.c' 'cli/*.c')) || fail "$circles"
+	'scheduler/*.c' 'providers/*.c' 'cli/*.c' 'hooks/*.c')) || fail "$circles"
 # The engine knows no job, stream or Redis: engine/ includes no header of worker/, queue.h
 # or redisconn.h.
 for h in $(git ls-files 'worker/*.h' | xargs -n 1 basename) queue.h redisconn.h; do

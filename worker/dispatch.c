@@ -57,6 +57,7 @@ static const struct cs_handler handlers[] = {
 	{"discover", NULL, cs_handle_discover},
 	{"disconnect", calendar_from_data, cs_handle_disconnect},
 	{"noop", calendar_if_named, cs_handle_noop},
+	{"watch", calendar_from_data, cs_handle_watch},
 };
 
 const struct cs_handler *cs_dispatch_find(const char *type)

@@ -1,11 +1,15 @@
 /*
  * handler_sync.c - the `sync` job: its mode read, then the engine's sync
- * of the calendar (engine/sync.h).
+ * of the calendar (engine/sync.h). A sync a push notification queued
+ * releases its dedup key first (watch.h), so that a change made while it
+ * runs queues the next one.
  */
 #include <string.h>
 
 #include "handlers.h"
+#include "log.h"
 #include "sync.h"
+#include "watch.h"
 #include "banned.h"
 
 static int sync_job(cs_sync *s, cs_job *job, cs_calendar *cal, cs_err *err)
@@ -21,5 +25,10 @@ static int sync_job(cs_sync *s, cs_job *job, cs_calendar *cal, cs_err *err)
 
 int cs_handle_sync(cs_worker *w, cs_job *job, cs_err *err)
 {
+	cs_err rerr;
+
+	if (cs_watch_release_hook(w->redis, cs_job_str(job, "hook_dedup"), &rerr))
+		cs_warn("calendar %s: releasing the notification's dedup key: %s (it expires)",
+			job->calendar_id, rerr.msg);
 	return cs_handle_with_calendar(w, job, true, sync_job, err);
 }

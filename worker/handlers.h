@@ -16,6 +16,7 @@ int cs_handle_resolve(cs_worker *w, cs_job *job, cs_err *err);    /* handler_res
 int cs_handle_discover(cs_worker *w, cs_job *job, cs_err *err);   /* handler_account.c */
 int cs_handle_disconnect(cs_worker *w, cs_job *job, cs_err *err); /* handler_account.c */
 int cs_handle_noop(cs_worker *w, cs_job *job, cs_err *err);       /* handler_noop.c */
+int cs_handle_watch(cs_worker *w, cs_job *job, cs_err *err);      /* handler_watch.c */
 
 typedef int (*cs_calendar_handler_fn)(cs_sync *s, cs_job *job, cs_calendar *cal, cs_err *err);
 /*
@@ -29,5 +30,12 @@ typedef int (*cs_calendar_handler_fn)(cs_sync *s, cs_job *job, cs_calendar *cal,
  */
 int cs_handle_with_calendar(cs_worker *w, cs_job *job, bool connect, cs_calendar_handler_fn fn,
 			    cs_err *err);
+
+/*
+ * Stop the calendar's live push channel at the provider (handler_watch.c),
+ * before its connection goes; a failure is logged (the channel expires
+ * on its own) and never stops the caller.
+ */
+void cs_watch_stop(cs_sync *s, const char *calendar_id);
 
 #endif

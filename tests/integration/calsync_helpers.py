@@ -2,6 +2,8 @@
 running the calsync programs, fresh databases, polling with a deadline."""
 
 import os
+import selectors
+import signal
 import subprocess
 import time
 import uuid
@@ -22,6 +24,39 @@ def wait_for(cond, timeout=30.0, interval=0.02, what="condition"):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(interval)  # poll interval, bounded by the deadline above
+
+
+def wait_line(proc, pipe, marker, deadline_s, what, copy=None):
+    """Read pipe (proc's stdout or stderr) until a line contains marker; that line.
+    Every line read is also written to copy when given."""
+    sel = selectors.DefaultSelector()
+    sel.register(pipe, selectors.EVENT_READ)
+    deadline = time.monotonic() + deadline_s
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or proc.poll() is not None:
+                terminate(proc)
+                raise RuntimeError(f"{what} did not say '{marker}' in time")
+            if sel.select(timeout=left):
+                line = pipe.readline()
+                if copy:
+                    copy.write(line)
+                if marker in line:
+                    return line
+    finally:
+        sel.close()
+
+
+def terminate(proc, timeout=10):
+    """SIGTERM, SIGKILL if it lingers; waits for the end."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def run_tool(bin_dir, *args, env=None, input=None, check=False, timeout=60):

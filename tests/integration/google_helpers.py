@@ -4,17 +4,14 @@ pool_helpers.World to it with a sealed refresh token."""
 
 import json
 import os
-import selectors
-import signal
 import subprocess
-import time
 import urllib.parse
 import urllib.request
 import uuid
 
 import pytest
 
-from calsync_helpers import query, run_tool
+from calsync_helpers import query, run_tool, terminate, wait_line
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EMULATOR = os.path.join(ROOT, "tests", "emulators", "google_emu.py")
@@ -22,36 +19,17 @@ CLIENT_ID = "calsync-tests"
 CLIENT_SECRET = "tests-secret"
 
 
-def start_emulator(*extra, deadline_s=15.0):
-    """Start the emulator on port 0 (extra: more arguments); return (process, base URL)."""
-    proc = subprocess.Popen(["/usr/bin/python3", EMULATOR, "--port", "0", *extra],
+def start_emulator(*extra, deadline_s=15.0, program=EMULATOR):
+    """Start the emulator (program) on port 0 (extra: more arguments); return (process, base URL)."""
+    proc = subprocess.Popen(["/usr/bin/python3", program, "--port", "0", *extra],
                             stdout=subprocess.PIPE, text=True)
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
-    deadline = time.monotonic() + deadline_s
-    try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0 or proc.poll() is not None:
-                stop_emulator(proc)
-                raise RuntimeError("the Google emulator did not print LISTENING in time")
-            if sel.select(timeout=left):
-                line = proc.stdout.readline()
-                if line.startswith("LISTENING "):
-                    return proc, "http://127.0.0.1:%d" % int(line.split()[1])
-    finally:
-        sel.close()
+    line = wait_line(proc, proc.stdout, "LISTENING ", deadline_s, os.path.basename(program))
+    return proc, "http://127.0.0.1:%d" % int(line.split()[1])
 
 
 def stop_emulator(proc):
     """SIGTERM (the emulator saves its state file), SIGKILL if it lingers."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    terminate(proc)
     proc.stdout.close()
 
 

@@ -7,7 +7,8 @@ import urllib.parse
 from .util import ApiError, Response, json_response, rfc3339_ms
 
 OTHER_CLIENT = "someone-else@example.com"   # creator of events made "behind calsync's back"
-CONFIG_KEYS = {"access_token_lifetime_s": int, "user_rate_limit_per_min": int}
+CONFIG_KEYS = {"access_token_lifetime_s": int, "user_rate_limit_per_min": int,
+               "channel_max_lifetime_s": int, "channel_allow_http": int}
 
 
 def _body(raw):
@@ -140,6 +141,32 @@ def _save(handler, body):
     return json_response({"ok": True, "state_file": path})
 
 
+def _channels(handler, body):
+    store = handler.server.store
+    return json_response({"channels": [c.to_json() for c in store.channels.by_id.values()]})
+
+
+def _count(body):
+    count = body.get("count", 1)
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 100000:
+        raise ApiError(400, "invalid", "count must be 1..100000")
+    return count
+
+
+def _channels_lose(handler, body):
+    handler.server.store.channels.lose(body.get("channel"), _count(body))
+    return json_response({"ok": True})
+
+
+def _channels_burst(handler, body):
+    number = body.get("number")
+    if number is not None and (isinstance(number, bool) or not isinstance(number, int)):
+        raise ApiError(400, "invalid", "number must be a whole number")
+    handler.server.store.channels.burst(body.get("channel"), _count(body),
+                                        token=body.get("token"), number=number)
+    return json_response({"ok": True})
+
+
 def _health(handler, body):
     store = handler.server.store
     return json_response({"ok": True, "calendars": len(store.calendars), "seq": store.seq})
@@ -163,6 +190,9 @@ ROUTES = {
     ("POST", "stats/reset"): _reset_stats,
     ("POST", "save"): _save,
     ("GET", "health"): _health,
+    ("GET", "channels"): _channels,
+    ("POST", "channels/lose"): _channels_lose,
+    ("POST", "channels/burst"): _channels_burst,
 }
 
 

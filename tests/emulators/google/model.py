@@ -152,6 +152,7 @@ class Calendar:
         self.log_seq.append(seq)
         self.log_ids.append(event.id)
         self.last_seq = seq
+        stamper.calendar_changed(self.id)
         return event
 
     def _add(self, event, stamper):

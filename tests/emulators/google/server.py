@@ -184,6 +184,11 @@ class Handler(BaseHTTPRequestHandler):
                 return "calendarList", lambda q, r, p: self.calendar_list_entry(seg[3])
         if seg[0] == "calendars" and len(seg) == 2 and method == "GET":
             return "calendar", lambda q, r, p: self.calendar_get(seg[1])
+        if seg == ["channels", "stop"] and method == "POST":
+            return "channels.stop", lambda q, r, p: self.channels_stop(r)
+        if seg[0] == "calendars" and len(seg) == 4 and seg[2:] == ["events", "watch"] and seg[1] \
+                and method == "POST":
+            return "watch", lambda q, r, p: self.events_watch(seg[1], r)
         if seg[0] == "calendars" and len(seg) in (3, 4) and seg[2] == "events" and seg[1]:
             return self.event_route(method, seg)
         raise ApiError(404, "notFound", "Not Found")
@@ -252,6 +257,16 @@ class Handler(BaseHTTPRequestHandler):
         body = self.json_body(raw)
         event = cal.update(eid, body, store, if_match, patch=(kind == "patch"))
         return Response(200, event.full_json())
+
+    def events_watch(self, cid, raw):
+        store = self.server.store
+        cal, _ = store.resolve_calendar(self.account(), cid)
+        return json_response(store.channels.watch(cal.id, self.json_body(raw)))
+
+    def channels_stop(self, raw):
+        self.account()
+        self.server.store.channels.stop(self.json_body(raw))
+        return Response(204)
 
     def oauth_token(self, query, raw, plan):
         form = parse_form(raw, self.headers.get("Content-Type"))

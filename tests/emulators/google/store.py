@@ -9,12 +9,14 @@ import tempfile
 import threading
 import urllib.parse
 
+from .channels import DEFAULT_CHANNEL_CONFIG, Channels
 from .model import Calendar
 from .util import ApiError, Clock, OAuthError, random_token, rfc3339_ms
 
 SCOPE = "https://www.googleapis.com/auth/calendar"
 ACCESS_ROLES = ("freeBusyReader", "reader", "writer", "owner")
-DEFAULT_CONFIG = {"access_token_lifetime_s": 3600, "user_rate_limit_per_min": None}
+DEFAULT_CONFIG = dict({"access_token_lifetime_s": 3600, "user_rate_limit_per_min": None},
+                      **DEFAULT_CHANNEL_CONFIG)
 
 
 class Account:
@@ -66,6 +68,7 @@ class Store:
         self.lock = threading.RLock()
         self.clock = Clock()
         self.config = dict(DEFAULT_CONFIG)
+        self.channels = Channels(self)
         self.reset()
 
     def reset(self):
@@ -77,6 +80,7 @@ class Store:
         self.sync_epoch = secrets.token_hex(4)
         self.rate_windows = {}   # refresh token -> [request times]
         self.version = 0         # bumped on every change, for autosave
+        self.channels.reset()
 
     def touch(self):
         self.version += 1
@@ -90,6 +94,10 @@ class Store:
         self.last_etag = max(self.last_etag + 1, int(now * 1e6))
         self.touch()
         return self.seq, '"%d"' % self.last_etag, rfc3339_ms(now)
+
+    def calendar_changed(self, cal_id):
+        """A write to cal_id: its push channels notify (channels.py)."""
+        self.channels.changed(cal_id)
 
     def expire_sync_tokens(self):
         self.sync_epoch = secrets.token_hex(4)
