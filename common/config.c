@@ -97,8 +97,12 @@ static const struct setting settings[] = {
 	{"CALSYNC_TEST_PROVIDER", S(test_provider), K_STR, "", 0, false, 0, 0,
 	 "test builds only (`build/calsync-worker-test`): the folder that scripts the test"
 	 " provider; the production programs have no test provider"},
-	{"CALSYNC_WORKER_CONCURRENCY", S(worker_concurrency), K_INT, "8", 0, false, 1, 256,
-	 "jobs in flight per worker process; each thread holds one PostgreSQL connection"},
+	{"CALSYNC_WORKER_CONCURRENCY", S(worker_concurrency), K_INT, "64", 0, false, 1, 1024,
+	 "jobs in flight per worker process (one slot thread each); they share the"
+	 " `CALSYNC_DB_POOL_SIZE` PostgreSQL connections"},
+	{"CALSYNC_DB_POOL_SIZE", S(db_pool_size), K_INT, "8", 0, false, 1, 256,
+	 "PostgreSQL connections of one worker process at most; a job borrows one per"
+	 " statement or transaction, none while it waits on a provider"},
 	{"CALSYNC_BATCH_SIZE", S(batch_size), K_INT, "64", 0, false, 1, 10000,
 	 "jobs read from a stream in one call (XREADGROUP COUNT)"},
 	{"CALSYNC_SYNC_INTERVAL", S(sync_interval_s), K_INT, "900", 0, false, 1, 86400,

@@ -53,6 +53,7 @@ typedef struct cs_config {
 	char *worker_name;
 	char *test_provider;
 	long worker_concurrency;
+	long db_pool_size;
 	long batch_size;
 	long sync_interval_s;
 	long nightly_hour;

@@ -31,6 +31,8 @@ struct cs_http {
 	const cs_http_opts *opts;      /* of the request being sent, or NULL */
 	bool refused_addr;             /* its address was refused (opts) */
 	atomic_bool in_flight;
+	cs_http_pace_fn pace;          /* asked before and after every request */
+	void *pace_ctx;
 };
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -88,6 +90,22 @@ void cs_http_set_guard(cs_http *h, cs_http_guard_fn fn, void *ctx)
 bool cs_http_in_flight(const cs_http *h)
 {
 	return atomic_load(&h->in_flight);
+}
+
+void cs_http_set_pacer(cs_http *h, cs_http_pace_fn fn, void *ctx)
+{
+	h->pace = fn;
+	h->pace_ctx = ctx;
+}
+
+int cs_http_pace(cs_http *h, bool start, int retry_after_ms, cs_err *err)
+{
+	return h->pace ? h->pace(h->pace_ctx, start, retry_after_ms, err) : 0;
+}
+
+void cs_http_set_in_flight(cs_http *h, bool on)
+{
+	atomic_store(&h->in_flight, on);
 }
 
 /* ---- one request ------------------------------------------------------ */
@@ -252,6 +270,10 @@ int cs_http_request_opt(cs_http *h, const cs_http_opts *opts, const char *method
 			goto oom;
 		hdrs = tmp;
 	}
+	if (cs_http_pace(h, true, -1, err)) {
+		cs_err_prefix(err, "%s not sent", what);
+		goto done;
+	}
 	curl_easy_reset(h->curl);   /* keeps the live connections */
 	h->resp = resp;
 	h->over_cap = false;
@@ -289,6 +311,8 @@ int cs_http_request_opt(cs_http *h, const cs_http_opts *opts, const char *method
 oom:
 	cs_err_set(err, CS_ENOMEM, false, "out of memory");
 done:
+	if (h->resp)   /* the request was sent: the pacer learns how it was answered */
+		cs_http_pace(h, false, resp->retry_after_ms, NULL);
 	h->resp = NULL;
 	h->opts = NULL;
 	/* the header list may hold "Authorization: Bearer ...": wipe copies */

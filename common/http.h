@@ -62,8 +62,26 @@ void cs_http_response_release(cs_http_response *r);
 typedef int (*cs_http_guard_fn)(void *ctx, cs_err *err);
 void cs_http_set_guard(cs_http *h, cs_http_guard_fn fn, void *ctx);
 
+/*
+ * The pacer of the client's requests (the worker's per-account pacer):
+ * called with start true before every request - it may wait, or fail the
+ * request (a rate limit: err with retry_after_ms) - and with start false
+ * after it, with the Retry-After it was answered (ms, -1: none). NULL
+ * removes it.
+ */
+typedef int (*cs_http_pace_fn)(void *ctx, bool start, int retry_after_ms, cs_err *err);
+void cs_http_set_pacer(cs_http *h, cs_http_pace_fn fn, void *ctx);
+/* Call the pacer, if any (for a provider that waits another way: the test stand-in). */
+int cs_http_pace(cs_http *h, bool start, int retry_after_ms, cs_err *err);
+
 /* Is a request of this client in flight now? Safe to ask from any thread. */
 bool cs_http_in_flight(const cs_http *h);
+/*
+ * Say that a request is in flight (or no longer) without cs_http_request:
+ * for a provider that waits on its answer another way (the test stand-in),
+ * so that the job's lock is kept meanwhile as for any request.
+ */
+void cs_http_set_in_flight(cs_http *h, bool on);
 
 /*
  * Send one request. method: "GET", "POST", "PUT", "PATCH", "DELETE" (or

@@ -24,7 +24,8 @@ int cs_calendar_load(cs_sync *s, const char *id, cs_calendar *cal, cs_err *err)
 		       "SELECT ec.id, ec.tenant_id, ec.user_id, ec.provider, ec.provider_calendar_id,"
 		       " COALESCE(ec.sync_direction, 'bidirectional'), COALESCE(ec.is_active, TRUE),"
 		       " s.sync_token, s.page_token, COALESCE(s.generation, 0),"
-		       " COALESCE(s.full_sync_running, FALSE)"
+		       " COALESCE(s.full_sync_running, FALSE),"
+		       " COALESCE(s.last_sync_status = 'success' AND s.last_sync_error IS NULL, FALSE)"
 		       " FROM external_calendars ec"
 		       " LEFT JOIN calendar_sync_states s ON s.external_calendar_id = ec.id"
 		       " WHERE ec.id = $1",
@@ -45,6 +46,7 @@ int cs_calendar_load(cs_sync *s, const char *id, cs_calendar *cal, cs_err *err)
 	cal->page_token = dup_field(res, 8);
 	cal->generation = strtoll(PQgetvalue(res, 0, 9), NULL, 10);
 	cal->full_running = strcmp(PQgetvalue(res, 0, 10), "t") == 0;
+	cal->last_clean = strcmp(PQgetvalue(res, 0, 11), "t") == 0;
 	if (!cal->id || !cal->tenant_id || !cal->user_id || !cal->provider_name ||
 	    !cal->remote_id || !cal->direction)
 		rc = cs_err_set(err, CS_ENOMEM, true, "out of memory");

@@ -27,6 +27,7 @@ typedef struct cs_calendar {
 	char *page_token;       /* a sync interrupted between pages resumes here */
 	long long generation;   /* of the full sync in progress or last done */
 	bool full_running;      /* page_token belongs to a full sync */
+	bool last_clean;        /* the last sync recorded was a success without a note */
 	cs_creds creds;         /* stored the moment the provider refreshes them */
 	char *refresh_stored;   /* the refresh token as last opened or stored (plain; wiped) */
 	cs_sync *owner;         /* the context that connected it, for the credentials hook */

@@ -47,6 +47,22 @@ void cs_http_set_guard(cs_http *h, cs_http_guard_fn fn, void *ctx)
 	h->guard_ctx = ctx;
 }
 
+void cs_http_set_pacer(cs_http *h, cs_http_pace_fn fn, void *ctx)
+{
+	(void)h;
+	(void)fn;
+	(void)ctx;   /* scripted answers need no pacing */
+}
+
+int cs_http_pace(cs_http *h, bool start, int retry_after_ms, cs_err *err)
+{
+	(void)h;
+	(void)start;
+	(void)retry_after_ms;
+	(void)err;
+	return 0;
+}
+
 bool cs_http_in_flight(const cs_http *h)
 {
 	(void)h;
