@@ -18,7 +18,7 @@
 #include "utf8.h"
 #include "banned.h"
 
-enum kind { K_STR, K_URL, K_REDIS_URL, K_INT, K_LEVEL, K_FORMAT };
+enum kind { K_STR, K_URL, K_REDIS_URL, K_INT, K_LEVEL, K_FORMAT, K_GRAPH_DELTA };
 
 struct setting {
 	const char *name;
@@ -66,6 +66,16 @@ static const struct setting settings[] = {
 	 "Microsoft OAuth client id"},
 	{"CALSYNC_MS_CLIENT_SECRET", S(ms_client_secret), K_STR, "", 0, true, 0, 0,
 	 "Microsoft OAuth client secret"},
+	{"CALSYNC_GRAPH_DELTA", S(graph_delta), K_GRAPH_DELTA, "events", 0, false, 0, 0,
+	 "Outlook delta path: `events` (`/me/calendars/{id}/events/delta`, every event; a full"
+	 " sync lists all) or `calendarView` (`/me/calendars/{id}/calendarView/delta` over a"
+	 " window: an event leaving it is not deleted)"},
+	{"CALSYNC_GRAPH_WINDOW_DAYS", S(graph_window_days), K_INT, "365", 0, false, 1, 3650,
+	 "with `CALSYNC_GRAPH_DELTA=calendarView`: days before and after now in the window"},
+	{"CALSYNC_WINDOWS_ZONES_FILE", S(windows_zones_file), K_STR,
+	 "/usr/share/unicode/cldr/common/supplemental/windowsZones.xml", 0, false, 0, 0,
+	 "Unicode CLDR's windowsZones.xml (Debian `unicode-cldr-core`): Outlook's Windows zone"
+	 " names to IANA and back"},
 	{"CALSYNC_ICLOUD_URL", S(icloud_url), K_URL, "https://caldav.icloud.com", 0, false, 0, 0,
 	 "CalDAV entry point used for discovery"},
 	{"CALSYNC_CA_FILE", S(ca_file), K_STR, "", 0, false, 0, 0,
@@ -87,8 +97,12 @@ static const struct setting settings[] = {
 	{"CALSYNC_TEST_PROVIDER", S(test_provider), K_STR, "", 0, false, 0, 0,
 	 "test builds only (`build/calsync-worker-test`): the folder that scripts the test"
 	 " provider; the production programs have no test provider"},
-	{"CALSYNC_WORKER_CONCURRENCY", S(worker_concurrency), K_INT, "8", 0, false, 1, 256,
-	 "jobs in flight per worker process; each thread holds one PostgreSQL connection"},
+	{"CALSYNC_WORKER_CONCURRENCY", S(worker_concurrency), K_INT, "64", 0, false, 1, 1024,
+	 "jobs in flight per worker process (one slot thread each); they share the"
+	 " `CALSYNC_DB_POOL_SIZE` PostgreSQL connections"},
+	{"CALSYNC_DB_POOL_SIZE", S(db_pool_size), K_INT, "8", 0, false, 1, 256,
+	 "PostgreSQL connections of one worker process at most; a job borrows one per"
+	 " statement or transaction, none while it waits on a provider"},
 	{"CALSYNC_BATCH_SIZE", S(batch_size), K_INT, "64", 0, false, 1, 10000,
 	 "jobs read from a stream in one call (XREADGROUP COUNT)"},
 	{"CALSYNC_SYNC_INTERVAL", S(sync_interval_s), K_INT, "900", 0, false, 1, 86400,
@@ -120,6 +134,11 @@ static const struct setting settings[] = {
 	 "the mass-deletion guard applies to calendars with at least this many events"},
 	{"CALSYNC_MASS_DELETE_PERCENT", S(mass_delete_percent), K_INT, "50", 0, false, 1, 100,
 	 "a pull that would delete more than this share of them stops instead"},
+	{"CALSYNC_CALDAV_ALLOW_HTTP", S(caldav_allow_http), K_INT, "0", 0, false, 0, 1,
+	 "1: CalDAV entry points and calendars may use plain `http://` (tests only); 0: https only"},
+	{"CALSYNC_CALDAV_ALLOW_PRIVATE", S(caldav_allow_private), K_INT, "0", 0, false, 0, 1,
+	 "1: CalDAV requests may go to loopback, link-local and private addresses (tests, a"
+	 " home server on the LAN); 0: refused, checked on the address actually connected to"},
 	{"CALSYNC_WATCH_POLL_INTERVAL", S(watch_poll_interval_s), K_INT, "43200", 0, false, 1, 604800,
 	 "seconds between the safety-net syncs of a calendar with a live push channel (it still"
 	 " gets the nightly full sync)"},
@@ -177,6 +196,7 @@ static int load_one(cs_config *cfg, const struct setting *s,
 {
 	static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
 	static const char *const formats[] = {"text", "json", NULL};
+	static const char *const graph_deltas[] = {"events", "calendarView", NULL};
 	const char *v = getenv(s->name);
 	char *copy;
 
@@ -212,6 +232,10 @@ static int load_one(cs_config *cfg, const struct setting *s,
 		break;
 	case K_FORMAT:
 		if (check_one_of(s, v, formats, err))
+			return -1;
+		break;
+	case K_GRAPH_DELTA:
+		if (check_one_of(s, v, graph_deltas, err))
 			return -1;
 		break;
 	case K_STR:

@@ -40,6 +40,9 @@ typedef struct cs_config {
 	char *ms_token_url;
 	char *ms_client_id;
 	char *ms_client_secret;
+	char *graph_delta;
+	char *windows_zones_file;
+	long graph_window_days;
 	char *icloud_url;
 	char *ca_file;
 	char *http_addr;
@@ -50,6 +53,7 @@ typedef struct cs_config {
 	char *worker_name;
 	char *test_provider;
 	long worker_concurrency;
+	long db_pool_size;
 	long batch_size;
 	long sync_interval_s;
 	long nightly_hour;
@@ -64,6 +68,8 @@ typedef struct cs_config {
 	long http_timeout_ms;
 	long mass_delete_min;
 	long mass_delete_percent;
+	long caldav_allow_http;
+	long caldav_allow_private;
 	long watch_poll_interval_s;
 	long watch_renew_before_s;
 	long hooks_allow_http;

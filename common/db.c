@@ -1,4 +1,7 @@
-/* db.c - PostgreSQL connection with reconnect on next use (see db.h). */
+/*
+ * db.c - PostgreSQL connection with reconnect on next use, or borrowed
+ * from the process's pool per statement or transaction (see db.h).
+ */
 #include "db.h"
 
 #include <stdbool.h>
@@ -11,10 +14,12 @@
 #define TAG_MAX 128
 
 struct cs_db {
-	char *conninfo;
-	PGconn *conn;
+	char *conninfo;         /* NULL when pooled */
+	cs_dbpool *pool;        /* NULL: the handle owns its one connection */
+	PGconn *conn;           /* pooled: borrowed, NULL between borrowings */
 	bool in_tx;
 	char tag_job[TAG_MAX], tag_calendar[TAG_MAX];  /* cs_db_tag(); "": none */
+	bool hold;              /* pooled: keep the borrowed connection (BEGIN to its end) */
 };
 
 int cs_db_new(cs_db **out, const char *conninfo, cs_err *err)
@@ -30,22 +35,47 @@ int cs_db_new(cs_db **out, const char *conninfo, cs_err *err)
 	return 0;
 }
 
-void cs_db_free(cs_db *db)
+int cs_db_new_pooled(cs_db **out, cs_dbpool *pool, cs_err *err)
 {
+	cs_db *db = calloc(1, sizeof(*db));
+
+	*out = db;
 	if (!db)
-		return;
-	if (db->conn)
-		PQfinish(db->conn);
-	free(db->conninfo);
-	free(db);
+		return cs_err_set(err, CS_ENOMEM, false, "out of memory");
+	db->pool = pool;
+	return 0;
 }
 
 static void drop(cs_db *db)
 {
 	if (db->conn)
 		PQfinish(db->conn);
+	if (db->pool && db->conn)
+		cs_dbpool_give(db->pool, NULL);
 	db->conn = NULL;
 	db->in_tx = false;
+}
+
+/* Pooled, outside a transaction: the statement is done, give the connection back. */
+static void give_back(cs_db *db)
+{
+	if (db->pool && db->conn && !db->in_tx && !db->hold) {
+		cs_dbpool_give(db->pool, db->conn);
+		db->conn = NULL;
+	}
+}
+
+void cs_db_free(cs_db *db)
+{
+	if (!db)
+		return;
+	db->in_tx = db->hold = false;
+	if (db->pool)
+		give_back(db);
+	else if (db->conn)
+		PQfinish(db->conn);
+	free(db->conninfo);
+	free(db);
 }
 
 static void first_line(char *s)
@@ -70,7 +100,14 @@ PGconn *cs_db_conn(cs_db *db, cs_err *err)
 	if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
 		return db->conn;
 	drop(db);
-	db->conn = PQconnectdb(db->conninfo);
+	if (db->pool) {
+		db->conn = cs_dbpool_take(db->pool);
+		if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
+			return db->conn;
+		if (db->conn)
+			PQfinish(db->conn);   /* broke while idle: its place is ours */
+	}
+	db->conn = PQconnectdb(db->pool ? cs_dbpool_conninfo(db->pool) : db->conninfo);
 	if (PQstatus(db->conn) != CONNECTION_OK) {
 		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(db->conn));
 		first_line(msg);
@@ -121,8 +158,11 @@ int cs_db_send(cs_db *db, cs_err *err, const char *sql, int n, const char *const
 	conn = cs_db_conn(db, err);
 	if (!conn)
 		return -1;
-	if (!PQsendQueryParams(conn, sql, n, NULL, params, NULL, NULL, 0))
-		return failed(db, conn, NULL, err);
+	if (!PQsendQueryParams(conn, sql, n, NULL, params, NULL, NULL, 0)) {
+		failed(db, conn, NULL, err);
+		give_back(db);
+		return -1;
+	}
 	return 0;
 }
 
@@ -149,9 +189,12 @@ int cs_db_wait(cs_db *db, PGresult **res, cs_err *err)
 			*res = first;
 		else
 			PQclear(first);
+		give_back(db);
 		return 0;
 	}
-	return failed(db, conn, first, err);
+	failed(db, conn, first, err);
+	give_back(db);
+	return -1;
 }
 
 int cs_db_exec(cs_db *db, PGresult **res, cs_err *err, const char *sql,
@@ -173,25 +216,29 @@ void cs_db_tag(cs_db *db, const char *job_id, const char *calendar_id)
 int cs_db_begin(cs_db *db, cs_err *err)
 {
 	const char *tag[2] = {db->tag_job, db->tag_calendar};
+	int rc;
 
 	db->in_tx = false;
-	if (cs_db_exec(db, NULL, err, "BEGIN", 0, NULL))
-		return -1;
-	db->in_tx = true;
-	if (db->tag_job[0] &&
+	db->hold = true;   /* pooled: the connection BEGIN borrows stays for the transaction */
+	rc = cs_db_exec(db, NULL, err, "BEGIN", 0, NULL);
+	db->in_tx = rc == 0;
+	db->hold = rc == 0;
+	if (rc == 0 && db->tag_job[0] &&
 	    cs_db_exec(db, NULL, err, "SELECT set_config('calsync.job_id', $1, true),"
 		       " set_config('calsync.calendar_id', $2, true)", 2, tag)) {
 		cs_db_rollback(db);
 		return -1;
 	}
-	return 0;
+	give_back(db);
+	return rc;
 }
 
 int cs_db_commit(cs_db *db, cs_err *err)
 {
 	int rc = cs_db_exec(db, NULL, err, "COMMIT", 0, NULL);
 
-	db->in_tx = false;
+	db->in_tx = db->hold = false;
+	give_back(db);
 	return rc;
 }
 
@@ -203,7 +250,8 @@ void cs_db_rollback(cs_db *db)
 
 		PQclear(r);
 	}
-	db->in_tx = false;
+	db->in_tx = db->hold = false;
+	give_back(db);
 }
 
 const char *cs_db_get(const PGresult *res, int row, int col)

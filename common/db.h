@@ -8,7 +8,14 @@
  * transaction nothing is repeated on its own: the caller retries the
  * whole unit of work.
  *
- * Ownership: cs_db_new() returns a handle freed with cs_db_free().
+ * A handle made on the process's pool (cs_db_new_pooled(), dbpool.h)
+ * holds a connection only for one statement (cs_db_send() to
+ * cs_db_wait()) or from cs_db_begin() to cs_db_commit() or
+ * cs_db_rollback(); one handle is used by one thread at a time.
+ *
+ * Ownership: cs_db_new() and cs_db_new_pooled() return a handle freed
+ * with cs_db_free() (a pooled one gives its connection back; the pool is
+ * borrowed and must outlive it).
  * Results handed out (PGresult *) belong to the caller: PQclear() them.
  */
 #ifndef CS_DB_H
@@ -16,11 +23,13 @@
 
 #include <libpq-fe.h>
 
+#include "dbpool.h"
 #include "err.h"
 
 typedef struct cs_db cs_db;
 
 int cs_db_new(cs_db **out, const char *conninfo, cs_err *err);
+int cs_db_new_pooled(cs_db **out, cs_dbpool *pool, cs_err *err);
 void cs_db_free(cs_db *db);
 
 /*
@@ -52,7 +61,10 @@ int cs_db_commit(cs_db *db, cs_err *err);
 /* Roll back if a transaction is open; never fails (a broken link is dropped). */
 void cs_db_rollback(cs_db *db);
 
-/* The raw connection, connecting first; NULL with err filled on failure. */
+/*
+ * The raw connection, connecting first; NULL with err filled on failure.
+ * For a handle of its own only (a pooled handle's is lent per statement).
+ */
 PGconn *cs_db_conn(cs_db *db, cs_err *err);
 
 /* A field of a result, NULL when SQL NULL. */

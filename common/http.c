@@ -13,6 +13,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sys/socket.h>
+
 #include <curl/curl.h>
 
 #include "observe.h"
@@ -26,10 +28,14 @@ struct cs_http {
 	char errbuf[CURL_ERROR_SIZE];
 	cs_http_response *resp;        /* the answer being received */
 	bool over_cap;                 /* it passed the body cap */
-	cs_http_guard_fn guard;        /* asked before every request but a GET */
+	cs_http_guard_fn guard;        /* asked before every request but a read */
 	void *guard_ctx;
 	const char *label;             /* provider of the requests, for the metrics */
+	const cs_http_opts *opts;      /* of the request being sent, or NULL */
+	bool refused_addr;             /* its address was refused (opts) */
 	atomic_bool in_flight;
+	cs_http_pace_fn pace;          /* asked before and after every request */
+	void *pace_ctx;
 };
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -95,6 +101,22 @@ bool cs_http_in_flight(const cs_http *h)
 	return atomic_load(&h->in_flight);
 }
 
+void cs_http_set_pacer(cs_http *h, cs_http_pace_fn fn, void *ctx)
+{
+	h->pace = fn;
+	h->pace_ctx = ctx;
+}
+
+int cs_http_pace(cs_http *h, bool start, int retry_after_ms, cs_err *err)
+{
+	return h->pace ? h->pace(h->pace_ctx, start, retry_after_ms, err) : 0;
+}
+
+void cs_http_set_in_flight(cs_http *h, bool on)
+{
+	atomic_store(&h->in_flight, on);
+}
+
 /* ---- one request ------------------------------------------------------ */
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
@@ -118,6 +140,25 @@ static void read_retry_after(cs_http *h, cs_http_response *resp)
 		resp->retry_after_ms = cs_http_parse_retry_after(hdr->value, (long long)time(NULL));
 }
 
+/* Open the socket only to an address the request's options allow. */
+static curl_socket_t open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	cs_http *h = arg;
+
+	(void)purpose;
+	if (h->opts && !h->opts->allow_private && cs_http_addr_private(&a->addr)) {
+		h->refused_addr = true;
+		return CURL_SOCKET_BAD;
+	}
+	return socket(a->family, a->socktype, a->protocol);
+}
+
+static bool is_read(const char *method)
+{
+	return strcmp(method, "GET") == 0 || strcmp(method, "PROPFIND") == 0 ||
+	       strcmp(method, "REPORT") == 0;
+}
+
 static int set_options(cs_http *h, const char *method, const char *url,
 		       struct curl_slist *hdrs, const char *body, size_t body_len)
 {
@@ -127,7 +168,14 @@ static int set_options(cs_http *h, const char *method, const char *url,
 #define SET(opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt(h->curl, opt, val); } while (0)
 	SET(CURLOPT_URL, url);
 	SET(CURLOPT_NOSIGNAL, 1L);
-	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_PROTOCOLS_STR, h->opts && !h->opts->allow_http ? "https" : "http,https");
+	SET(CURLOPT_OPENSOCKETFUNCTION, open_socket);
+	SET(CURLOPT_OPENSOCKETDATA, h);
+	if (h->opts && h->opts->username) {
+		SET(CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		SET(CURLOPT_USERNAME, h->opts->username);
+		SET(CURLOPT_PASSWORD, h->opts->password ? h->opts->password : "");
+	}
 	SET(CURLOPT_FOLLOWLOCATION, 0L);
 	SET(CURLOPT_SSL_VERIFYPEER, 1L);
 	SET(CURLOPT_SSL_VERIFYHOST, 2L);
@@ -183,6 +231,33 @@ int cs_http_request(cs_http *h, const char *method, const char *url,
 		    const char *const *headers, const char *body, size_t body_len,
 		    cs_http_response *resp, cs_err *err)
 {
+	return cs_http_request_opt(h, NULL, method, url, headers, body, body_len, resp, err);
+}
+
+int cs_http_header(cs_http *h, const char *name, char *buf, size_t n)
+{
+	struct curl_header *hdr = NULL;
+	size_t len;
+
+	buf[0] = '\0';
+	if (curl_easy_header(h->curl, name, 0, CURLH_HEADER, -1, &hdr) != CURLHE_OK ||
+	    !hdr || !hdr->value)
+		return -1;
+	/* the last of several of that name */
+	if (hdr->amount > 1 &&
+	    curl_easy_header(h->curl, name, hdr->amount - 1, CURLH_HEADER, -1, &hdr) != CURLHE_OK)
+		return -1;
+	len = strlen(hdr->value);
+	if (len >= n)
+		return -1;
+	memcpy(buf, hdr->value, len + 1);
+	return 0;
+}
+
+int cs_http_request_opt(cs_http *h, const cs_http_opts *opts, const char *method,
+			const char *url, const char *const *headers, const char *body,
+			size_t body_len, cs_http_response *resp, cs_err *err)
+{
 	struct curl_slist *hdrs = NULL, *tmp;
 	char what[300];
 	long long started;
@@ -194,7 +269,7 @@ int cs_http_request(cs_http *h, const char *method, const char *url,
 	resp->retry_after_ms = -1;
 	h->errbuf[0] = '\0';
 	cs_http_describe(method, url, what, sizeof(what));
-	if (strcmp(method, "GET") != 0 && h->guard && h->guard(h->guard_ctx, err))
+	if (!is_read(method) && h->guard && h->guard(h->guard_ctx, err))
 		return cs_err_prefix(err, "%s not sent", what);
 
 	/* "Expect:" off: no 100-continue round trip before a body */
@@ -205,9 +280,15 @@ int cs_http_request(cs_http *h, const char *method, const char *url,
 			goto oom;
 		hdrs = tmp;
 	}
+	if (cs_http_pace(h, true, -1, err)) {
+		cs_err_prefix(err, "%s not sent", what);
+		goto done;
+	}
 	curl_easy_reset(h->curl);   /* keeps the live connections */
 	h->resp = resp;
 	h->over_cap = false;
+	h->opts = opts;
+	h->refused_addr = false;
 	if (set_options(h, method, url, hdrs, body, body_len)) {
 		cs_err_set(err, CS_EINVAL, false, "%s: libcurl refused an option", what);
 		goto done;
@@ -224,6 +305,15 @@ int cs_http_request(cs_http *h, const char *method, const char *url,
 			   what, resp->body.cap);
 		goto done;
 	}
+	if (rc != CURLE_OK && h->refused_addr) {
+		cs_err_set(err, CS_EINVAL, false,
+			   "%s: refused to connect to a loopback, link-local or private address", what);
+		goto done;
+	}
+	if (rc == CURLE_UNSUPPORTED_PROTOCOL && opts && !opts->allow_http) {
+		cs_err_set(err, CS_EINVAL, false, "%s: only https:// is allowed", what);
+		goto done;
+	}
 	if (rc != CURLE_OK) {
 		transport_error(h, rc, what, err);
 		goto done;
@@ -234,7 +324,10 @@ int cs_http_request(cs_http *h, const char *method, const char *url,
 oom:
 	cs_err_set(err, CS_ENOMEM, false, "out of memory");
 done:
+	if (h->resp)   /* the request was sent: the pacer learns how it was answered */
+		cs_http_pace(h, false, resp->retry_after_ms, NULL);
 	h->resp = NULL;
+	h->opts = NULL;
 	/* the header list may hold "Authorization: Bearer ...": wipe copies */
 	for (tmp = hdrs; tmp; tmp = tmp->next)
 		memset(tmp->data, 0, strlen(tmp->data));

@@ -53,8 +53,8 @@ void cs_http_response_init(cs_http_response *r);
 void cs_http_response_release(cs_http_response *r);
 
 /*
- * A guard the client asks before every request that is not a GET (a
- * write, or a token refresh): when it fails, the request is not sent and
+ * A guard the client asks before every request that is not a read (GET,
+ * PROPFIND, REPORT: a write, or a token refresh): when it fails, the request is not sent and
  * cs_http_request() fails with the guard's error. It may be called from
  * whichever thread uses the client. cs_http_set_guard(h, NULL, NULL)
  * removes it.
@@ -69,17 +69,67 @@ void cs_http_set_guard(cs_http *h, cs_http_guard_fn fn, void *ctx);
  */
 void cs_http_set_label(cs_http *h, const char *provider);
 
+/*
+ * The pacer of the client's requests (the worker's per-account pacer):
+ * called with start true before every request - it may wait, or fail the
+ * request (a rate limit: err with retry_after_ms) - and with start false
+ * after it, with the Retry-After it was answered (ms, -1: none). NULL
+ * removes it.
+ */
+typedef int (*cs_http_pace_fn)(void *ctx, bool start, int retry_after_ms, cs_err *err);
+void cs_http_set_pacer(cs_http *h, cs_http_pace_fn fn, void *ctx);
+/* Call the pacer, if any (for a provider that waits another way: the test stand-in). */
+int cs_http_pace(cs_http *h, bool start, int retry_after_ms, cs_err *err);
+
 /* Is a request of this client in flight now? Safe to ask from any thread. */
 bool cs_http_in_flight(const cs_http *h);
+/*
+ * Say that a request is in flight (or no longer) without cs_http_request:
+ * for a provider that waits on its answer another way (the test stand-in),
+ * so that the job's lock is kept meanwhile as for any request.
+ */
+void cs_http_set_in_flight(cs_http *h, bool on);
 
 /*
- * Send one request. method: "GET", "POST", "PUT", "PATCH", "DELETE".
+ * Send one request. method: "GET", "POST", "PUT", "PATCH", "DELETE" (or
+ * WebDAV's "PROPFIND", "REPORT").
  * headers: NULL-terminated "Name: value" strings (may be NULL). body may
  * be NULL (no body). resp is reset first and then filled.
  */
 int cs_http_request(cs_http *h, const char *method, const char *url,
 		    const char *const *headers, const char *body, size_t body_len,
 		    cs_http_response *resp, cs_err *err);
+
+/*
+ * Per-request options for requests to user-given hosts (CalDAV):
+ * cs_http_request_opt(). Basic auth with username/password (libcurl
+ * sends it to the URL's host only: redirects are never followed here);
+ * only https:// unless allow_http; the address libcurl actually connects
+ * to (after name resolution) is refused when it is loopback, link-local,
+ * private (RFC 1918, fc00::/7), unspecified or multicast, unless
+ * allow_private. The strings are borrowed for the call.
+ */
+typedef struct cs_http_opts {
+	const char *username;
+	const char *password;
+	bool allow_http;
+	bool allow_private;
+} cs_http_opts;
+
+/* cs_http_request() with opts (NULL: as cs_http_request()). */
+int cs_http_request_opt(cs_http *h, const cs_http_opts *opts, const char *method,
+			const char *url, const char *const *headers, const char *body,
+			size_t body_len, cs_http_response *resp, cs_err *err);
+
+/*
+ * The value of header name in the last answer of h (the last one of that
+ * name), copied into buf (always NUL-terminated); 0 when present, -1 when
+ * absent or longer than buf.
+ */
+int cs_http_header(cs_http *h, const char *name, char *buf, size_t n);
+
+/* Is addr (a struct sockaddr of family AF_INET or AF_INET6) one no user-given host may have? */
+bool cs_http_addr_private(const void *addr);
 
 /*
  * Append s percent-encoded (everything but A-Z a-z 0-9 - . _ ~), for a

@@ -12,6 +12,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <curl/curl.h>
 
 #include "banned.h"
@@ -122,4 +125,34 @@ int cs_http_parse_retry_after(const char *value, long long now_s)
 		return secs > CS_HTTP_RETRY_AFTER_MAX_MS / 1000 ? CS_HTTP_RETRY_AFTER_MAX_MS
 								 : (int)(secs * 1000);
 	}
+}
+
+static bool v4_private(const unsigned char *a)
+{
+	return a[0] == 0 || a[0] == 10 || a[0] == 127 || a[0] >= 224 ||
+	       (a[0] == 100 && (a[1] & 0xc0) == 64) ||      /* 100.64/10, shared */
+	       (a[0] == 169 && a[1] == 254) ||              /* link-local */
+	       (a[0] == 172 && (a[1] & 0xf0) == 16) ||
+	       (a[0] == 192 && a[1] == 168);
+}
+
+bool cs_http_addr_private(const void *addr)
+{
+	const struct sockaddr *sa = addr;
+	static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+	if (sa->sa_family == AF_INET)
+		return v4_private((const unsigned char *)&((const struct sockaddr_in *)addr)->sin_addr);
+	if (sa->sa_family == AF_INET6) {
+		const unsigned char *a = ((const struct sockaddr_in6 *)addr)->sin6_addr.s6_addr;
+		static const unsigned char zero[15] = {0};
+
+		if (memcmp(a, mapped, 12) == 0)
+			return v4_private(a + 12);
+		return memcmp(a, zero, 15) == 0 ||              /* :: and ::1 */
+		       a[0] == 0xff ||                          /* multicast */
+		       (a[0] & 0xfe) == 0xfc ||                 /* fc00::/7 unique local */
+		       (a[0] == 0xfe && (a[1] & 0xc0) == 0x80); /* fe80::/10 link-local */
+	}
+	return true;   /* no other family is for a provider */
 }

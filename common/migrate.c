@@ -146,14 +146,30 @@ static int verify_applied(PGresult *rec, struct mfile *files, int n, cs_err *err
 	return 0;
 }
 
-static int apply_one(cs_db *db, struct mfile *m, cs_err *err)
+/*
+ * One file in its own transaction, under the migration lock (a
+ * transaction-level advisory lock: nothing outlives the transaction, so
+ * this also works behind pgbouncer in transaction mode). *done is false
+ * when another run applied it meanwhile.
+ */
+static int apply_one(cs_db *db, struct mfile *m, bool *done, cs_err *err)
 {
 	const char *params[2] = {m->name, m->sha};
+	PGresult *r = NULL;
 	PGconn *conn;
-	PGresult *r;
 
+	*done = false;
 	if (cs_db_begin(db, err))
 		return -1;
+	if (cs_db_exec(db, NULL, err, "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK_KEY ")", 0, NULL) ||
+	    cs_db_exec(db, &r, err, "SELECT 1 FROM calsync_schema_migrations WHERE version = $1",
+		       1, params))
+		goto fail;
+	if (PQntuples(r) == 1) {
+		PQclear(r);
+		return cs_db_commit(db, err);
+	}
+	PQclear(r);
 	conn = cs_db_conn(db, err);
 	if (!conn)
 		goto fail;
@@ -174,6 +190,7 @@ static int apply_one(cs_db *db, struct mfile *m, cs_err *err)
 		       "INSERT INTO calsync_schema_migrations(version, sha256) VALUES ($1, $2)",
 		       2, params))
 		goto fail;
+	*done = true;
 	return cs_db_commit(db, err);
 fail:
 	cs_db_rollback(db);
@@ -190,31 +207,36 @@ int cs_migrate(cs_db *db, const char *dir, int *applied, cs_err *err)
 		return cs_err_set(err, CS_ECRYPTO, false, "libsodium failed to start");
 	if (list_files(dir, &files, &n, err))
 		return -1;
-	if (cs_db_exec(db, NULL, err, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", 0, NULL))
+	if (cs_db_begin(db, err))
 		goto out;
-	if (cs_db_exec(db, NULL, err,
+	if (cs_db_exec(db, NULL, err, "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK_KEY ")", 0, NULL) ||
+	    cs_db_exec(db, NULL, err,
 		       "CREATE TABLE IF NOT EXISTS calsync_schema_migrations ("
 		       " version TEXT PRIMARY KEY, sha256 TEXT NOT NULL,"
 		       " applied_at TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT NOW())",
-		       0, NULL))
-		goto unlock;
-	if (cs_db_exec(db, &rec, err,
+		       0, NULL) ||
+	    cs_db_exec(db, &rec, err,
 		       "SELECT version, sha256 FROM calsync_schema_migrations ORDER BY version",
-		       0, NULL))
-		goto unlock;
+		       0, NULL) ||
+	    cs_db_commit(db, err)) {
+		cs_db_rollback(db);
+		goto out;
+	}
 	if (verify_applied(rec, files, n, err))
-		goto unlock;
+		goto out;
 	for (int i = 0; i < n; i++) {
+		bool applied_now;
+
 		if (recorded_sha(rec, files[i].name))
 			continue;
-		if (apply_one(db, &files[i], err))
-			goto unlock;
+		if (apply_one(db, &files[i], &applied_now, err))
+			goto out;
+		if (!applied_now)
+			continue;
 		cs_info("applied migration %s", files[i].name);
 		done++;
 	}
 	rc = 0;
-unlock:
-	cs_db_exec(db, NULL, NULL, "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")", 0, NULL);
 out:
 	PQclear(rec);
 	free_files(files, n);

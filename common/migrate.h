@@ -2,9 +2,11 @@
  * migrate.h - applies the numbered SQL files of migrations/ in order.
  *
  * Each file runs in its own transaction and is recorded with its SHA-256
- * in calsync_schema_migrations. A session advisory lock makes concurrent
- * runs wait for each other, so two replicas migrating at once apply each
- * file exactly once. A file changed after it was applied stops the run
+ * in calsync_schema_migrations. A transaction-level advisory lock, taken
+ * again by each file's transaction, makes concurrent runs wait for each
+ * other, so two replicas migrating at once apply each file exactly once
+ * (and nothing holds session state: it works behind pgbouncer in
+ * transaction mode). A file changed after it was applied stops the run
  * before anything new is applied.
  */
 #ifndef CS_MIGRATE_H

@@ -46,7 +46,7 @@ static cs_metric conflicts_raised = CS_METRIC_COUNTER("calsync_conflicts_raised_
 static cs_metric refresh_failures = CS_METRIC_COUNTER("calsync_token_refresh_failures_total",
 	"Access-token refreshes that failed, by provider.", L_PROVIDER);
 static cs_metric pg_in_use = CS_METRIC_GAUGE("calsync_pg_connections_in_use",
-	"PostgreSQL connections a running job holds now.", NULL);
+	"PostgreSQL connections of the process's pool lent out now.", NULL);
 static cs_metric stream_length = CS_METRIC_GAUGE("calsync_stream_length",
 	"Entries in a calsync stream (XLEN), as the scheduler last measured.", L_STREAM);
 static cs_metric stream_pending = CS_METRIC_GAUGE("calsync_stream_group_pending",
@@ -97,14 +97,17 @@ void cs_observe_job_started(const char *type)
 	const char *v[] = {job_type(type)};
 
 	cs_metric_add(&jobs_started, v, 1);
-	cs_metric_add(&pg_in_use, NULL, 1);
+}
+
+void cs_observe_pg_lent(int delta)
+{
+	cs_metric_add(&pg_in_use, NULL, delta);
 }
 
 void cs_observe_job_ran(const char *type, long long started_ms)
 {
 	const char *v[] = {job_type(type)};
 
-	cs_metric_add(&pg_in_use, NULL, -1);
 	cs_metric_observe(&job_duration, v, (double)(cs_now_ms() - started_ms) / 1000);
 }
 

@@ -17,8 +17,10 @@
 #include "dynbuf.h"
 #include "err.h"
 
-/* Worker: a job's handler starts; it holds its thread's PostgreSQL connection. */
+/* Worker: a job's handler starts. */
 void cs_observe_job_started(const char *type);
+/* A connection of the PostgreSQL pool was lent (+1) or given back (-1). */
+void cs_observe_pg_lent(int delta);
 /* Worker: the handler returned (started_ms: cs_now_ms() at its start). */
 void cs_observe_job_ran(const char *type, long long started_ms);
 /* Worker: a job's end was recorded with this status (success ... dead). */

@@ -16,34 +16,35 @@
 
 static cs_script enqueue_script = {
 	"enqueue",
-	"if ARGV[1] ~= '' then\n"
-	"  if not redis.call('SET', ARGV[1], '1', 'NX', 'EX', ARGV[2]) then return 0 end\n"
+	"if #KEYS > 1 then\n"
+	"  if not redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then return 0 end\n"
 	"end\n"
-	"redis.call('XADD', ARGV[3], '*', 'type', ARGV[4], 'data', ARGV[5])\n"
+	"redis.call('XADD', KEYS[1], '*', 'type', ARGV[2], 'data', ARGV[3])\n"
 	"return 1\n",
 	""};
 
 static cs_script enqueue_later_script = {
 	"enqueue_later",
-	"if not redis.call('SET', ARGV[1], '1', 'NX', 'EX', ARGV[2]) then return 0 end\n"
-	"redis.call('ZADD', ARGV[6], ARGV[7], cjson.encode({s = ARGV[3], t = ARGV[4], d = ARGV[5]}))\n"
+	"if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end\n"
+	"redis.call('ZADD', KEYS[2], ARGV[5], cjson.encode({s = ARGV[2], t = ARGV[3], d = ARGV[4]}))\n"
 	"return 1\n",
 	""};
 
 static cs_script release_script = {
 	"release_due",
-	"local due = redis.call('ZRANGEBYSCORE', ARGV[3], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])\n"
+	"local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])\n"
 	"for _, m in ipairs(due) do\n"
 	"  local j = cjson.decode(m)\n"
-	"  redis.call('XADD', j.s, '*', 'type', j.t, 'data', j.d)\n"
-	"  redis.call('ZREM', ARGV[3], m)\n"
+	"  local s = j.s == KEYS[2] and KEYS[2] or KEYS[3]\n"
+	"  redis.call('XADD', s, '*', 'type', j.t, 'data', j.d)\n"
+	"  redis.call('ZREM', KEYS[1], m)\n"
 	"end\n"
 	"return #due\n",
 	""};
 
 static cs_script trim_script = {
 	"trim_acked",
-	"local ok, groups = pcall(redis.call, 'XINFO', 'GROUPS', ARGV[1])\n"
+	"local ok, groups = pcall(redis.call, 'XINFO', 'GROUPS', KEYS[1])\n"
 	"if not ok then return 0 end\n"
 	"local min = nil\n"
 	"local function older(a, b)\n"
@@ -58,25 +59,25 @@ static cs_script trim_script = {
 	"  for i = 1, #g, 2 do if g[i] == 'last-delivered-id' then last = g[i + 1] end end\n"
 	"  local name = nil\n"
 	"  for i = 1, #g, 2 do if g[i] == 'name' then name = g[i + 1] end end\n"
-	"  local p = redis.call('XPENDING', ARGV[1], name)\n"
+	"  local p = redis.call('XPENDING', KEYS[1], name)\n"
 	"  local cand = last\n"
 	"  if p[1] > 0 and older(p[2], cand) then cand = p[2] end\n"
 	"  if min == nil or older(cand, min) then min = cand end\n"
 	"end\n"
 	"if min == nil or min == '0-0' then return 0 end\n"
-	"return redis.call('XTRIM', ARGV[1], 'MINID', min)\n",
+	"return redis.call('XTRIM', KEYS[1], 'MINID', min)\n",
 	""};
 
 static cs_script prune_script = {
 	"prune_consumers",
-	"local ok, list = pcall(redis.call, 'XINFO', 'CONSUMERS', ARGV[1], ARGV[2])\n"
+	"local ok, list = pcall(redis.call, 'XINFO', 'CONSUMERS', KEYS[1], ARGV[1])\n"
 	"if not ok then return 0 end\n"
 	"local n = 0\n"
 	"for _, c in ipairs(list) do\n"
 	"  local f = {}\n"
 	"  for i = 1, #c, 2 do f[c[i]] = c[i + 1] end\n"
-	"  if f['pending'] == 0 and f['idle'] > tonumber(ARGV[3]) then\n"
-	"    redis.call('XGROUP', 'DELCONSUMER', ARGV[1], ARGV[2], f['name'])\n"
+	"  if f['pending'] == 0 and f['idle'] > tonumber(ARGV[2]) then\n"
+	"    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], f['name'])\n"
 	"    n = n + 1\n"
 	"  end\n"
 	"end\n"
@@ -96,13 +97,14 @@ int cs_queue_enqueue_later(cs_redis *r, const char *stream, const char *type,
 			   bool *added, cs_err *err)
 {
 	char ttl[16], due[24];
-	const char *argv[7] = {dedup_key, ttl, stream, type, data_json, CS_DELAYED, due};
+	/* KEYS: the dedup key, calsync:delayed (the stream is only named: released later) */
+	const char *argv[7] = {dedup_key, CS_DELAYED, ttl, stream, type, data_json, due};
 	redisReply *rep = NULL;
 	int rc;
 
 	snprintf(ttl, sizeof(ttl), "%d", ttl_s);
 	snprintf(due, sizeof(due), "%lld", cs_now_ms() + delay_ms);
-	rc = cs_script_run(r, &enqueue_later_script, 7, argv, &rep, err);
+	rc = cs_script_run(r, &enqueue_later_script, 2, 7, argv, &rep, err);
 	if (rc == 0 && added)
 		*added = rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
 	if (rep)
@@ -140,9 +142,11 @@ static int load_script(cs_redis *r, cs_script *s, cs_err *err)
 	return 0;
 }
 
-int cs_script_run(cs_redis *r, cs_script *s, int argc, const char **argv,
+int cs_script_run(cs_redis *r, cs_script *s, int nkeys, int argc, const char **argv,
 		  redisReply **reply, cs_err *err)
 {
+	char numkeys[16];
+
 	const char **args = malloc(sizeof(*args) * (size_t)(argc + 3));
 	size_t *lens = malloc(sizeof(*lens) * (size_t)(argc + 3));
 	redisReply *rep = NULL;
@@ -154,6 +158,7 @@ int cs_script_run(cs_redis *r, cs_script *s, int argc, const char **argv,
 		cs_err_set(err, CS_ENOMEM, false, "out of memory");
 		goto out;
 	}
+	snprintf(numkeys, sizeof(numkeys), "%d", nkeys);
 	for (int i = 0; i < argc; i++) {
 		args[3 + i] = argv[i];
 		lens[3 + i] = strlen(argv[i]);
@@ -167,10 +172,10 @@ int cs_script_run(cs_redis *r, cs_script *s, int argc, const char **argv,
 		}
 		args[0] = "EVALSHA";
 		args[1] = sha;
-		args[2] = "0";
+		args[2] = numkeys;
 		lens[0] = 7;
 		lens[1] = 40;
-		lens[2] = 1;
+		lens[2] = strlen(numkeys);
 		if (cs_redis_cmd(r, &rep, err, argc + 3, args, lens))
 			goto out;
 		if (rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0) {
@@ -223,14 +228,15 @@ int cs_queue_enqueue(cs_redis *r, const char *stream, const char *type,
 	char ttl[16];
 	const char *argv[5];
 	redisReply *rep;
+	int nkeys = dedup_key && *dedup_key ? 2 : 1;
 
 	snprintf(ttl, sizeof(ttl), "%d", ttl_s > 0 ? ttl_s : 1);
-	argv[0] = dedup_key ? dedup_key : "";
-	argv[1] = ttl;
-	argv[2] = stream;
-	argv[3] = type;
-	argv[4] = data_json;
-	if (cs_script_run(r, &enqueue_script, 5, argv, &rep, err))
+	argv[0] = stream;
+	argv[1] = dedup_key;   /* not sent when there is none */
+	argv[nkeys] = ttl;
+	argv[nkeys + 1] = type;
+	argv[nkeys + 2] = data_json;
+	if (cs_script_run(r, &enqueue_script, nkeys, nkeys + 3, argv, &rep, err))
 		return -1;
 	if (added)
 		*added = rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
@@ -255,12 +261,12 @@ int cs_queue_publish(cs_redis *r, const char *stream, const char *type,
 int cs_queue_release_due(cs_redis *r, int limit, int *released, cs_err *err)
 {
 	char now[24], lim[16];
-	const char *argv[3] = {now, lim, CS_DELAYED};
+	const char *argv[5] = {CS_DELAYED, CS_STREAM_INTERACTIVE, CS_STREAM_BACKGROUND, now, lim};
 	redisReply *rep;
 
 	snprintf(now, sizeof(now), "%lld", cs_now_ms());
 	snprintf(lim, sizeof(lim), "%d", limit);
-	if (cs_script_run(r, &release_script, 3, argv, &rep, err))
+	if (cs_script_run(r, &release_script, 3, 5, argv, &rep, err))
 		return -1;
 	if (released)
 		*released = rep->type == REDIS_REPLY_INTEGER ? (int)rep->integer : 0;
@@ -273,7 +279,7 @@ int cs_queue_trim_acked(cs_redis *r, const char *stream, cs_err *err)
 	const char *argv[1] = {stream};
 	redisReply *rep;
 
-	if (cs_script_run(r, &trim_script, 1, argv, &rep, err))
+	if (cs_script_run(r, &trim_script, 1, 1, argv, &rep, err))
 		return -1;
 	freeReplyObject(rep);
 	return 0;
@@ -287,7 +293,7 @@ int cs_queue_prune_consumers(cs_redis *r, const char *stream, long idle_ms, int 
 	redisReply *rep;
 
 	snprintf(idle, sizeof(idle), "%ld", idle_ms);
-	if (cs_script_run(r, &prune_script, 3, argv, &rep, err))
+	if (cs_script_run(r, &prune_script, 1, 3, argv, &rep, err))
 		return -1;
 	if (pruned)
 		*pruned = rep->type == REDIS_REPLY_INTEGER ? (int)rep->integer : 0;

@@ -24,6 +24,7 @@
 #define CS_GROUP "calsync-workers"
 #define CS_DELAYED "calsync:delayed"
 #define CS_DEDUP_PREFIX "calsync:queued:"   /* every dedup key of calsync's own */
+#define CS_LOCK_PREFIX "calsync:lock:"     /* + calendar id: the calendar lock */
 /* Results, conflicts and dead letters keep about this many entries. */
 #define CS_OUTPUT_MAXLEN "1000000"
 
@@ -78,8 +79,12 @@ typedef struct cs_script {
 	char sha[41];
 } cs_script;
 
-/* Run script with no keys and argc string arguments; *reply is the caller's. */
-int cs_script_run(cs_redis *r, cs_script *s, int argc, const char **argv,
+/*
+ * Run script with argc string arguments, the first nkeys of them its KEYS
+ * (every key a script touches is one of its KEYS, as Redis Cluster
+ * requires; none is built inside Lua); *reply is the caller's.
+ */
+int cs_script_run(cs_redis *r, cs_script *s, int nkeys, int argc, const char **argv,
 		  redisReply **reply, cs_err *err);
 
 /* Milliseconds since the epoch, by the clock of this host. */

@@ -86,7 +86,7 @@ stop_pids() {
 
 show_logs() {
 	local f
-	for f in "$RUN"/scheduler.log "$RUN"/worker-*.log "$RUN"/hooks.log "$RUN"/google-emu.log; do
+	for f in "$RUN"/scheduler.log "$RUN"/worker-*.log "$RUN"/hooks.log "$RUN"/google-emu.log "$RUN"/icloud-front.log; do
 		[ -s "$f" ] || continue
 		say "--- last lines of $f"
 		tail -n 15 "$f"
@@ -107,7 +107,7 @@ cleanup() {
 		step "Stopping the demo"
 	fi
 	for i in "${!PIDS[@]}"; do
-		if [ "${NAMES[i]}" = google-emulator ]; then emulator+=("${PIDS[i]}"); else calsync+=("${PIDS[i]}"); fi
+		if [ "${NAMES[i]}" = google-emulator ] || [ "${NAMES[i]}" = outlook-emulator ]; then emulator+=("${PIDS[i]}"); else calsync+=("${PIDS[i]}"); fi
 	done
 	# workers finish the jobs in hand (they may still talk to the emulator)
 	[ "${#calsync[@]}" -eq 0 ] || stop_pids 30 "${calsync[@]}"
@@ -175,7 +175,7 @@ say "calsync keeps Family Hub's own calendar and a family's Google, iCloud and O
 
 step "1. Starting PostgreSQL, Redis and Kafka (in $RUN)"
 SERVICES_STARTED=1
-"$PY" tests/harness/svc.py start --dir "$RUN" --only pg,redis,kafka | indent
+"$PY" tests/harness/svc.py start --dir "$RUN" --only pg,redis,kafka,radicale | indent
 set -a
 # shellcheck disable=SC1091
 . "$RUN/env.sh"
@@ -210,12 +210,36 @@ export CALSYNC_LOG_LEVEL=${CALSYNC_LOG_LEVEL:-info}
 say "  Google (stand-in) listens on $DEMO_EMU_URL; Sarah's calendar as Google has it:"
 "${STEPS[@]}" google-events
 
+step "2b. Starting the Outlook (Microsoft Graph) stand-in with James's calendar"
+"$PY" deploy/demo_seed.py outlook deploy/demo/outlook-seed.json "$RUN/outlook-seed.json" "$RUN/outlook.env"
+# shellcheck disable=SC1091
+. "$RUN/outlook.env"
+start_bg outlook-emulator "$RUN/outlook-emu.log" \
+	"$PY" tests/emulators/graph_emu.py --port 0 --seed "$RUN/outlook-seed.json"
+outlook_listening() {
+	grep -q '^LISTENING [0-9]' "$RUN/outlook-emu.log" && return 0
+	alive "${PIDS[-1]}" || die "the Outlook emulator exited: $(tail -n 5 "$RUN/outlook-emu.log")"
+	return 1
+}
+wait_until 20 "the Outlook emulator's LISTENING line" outlook_listening
+export DEMO_OUTLOOK_URL="http://127.0.0.1:$(awk '/^LISTENING [0-9]/ { print $2; exit }' "$RUN/outlook-emu.log")"
+export CALSYNC_GRAPH_API_URL="$DEMO_OUTLOOK_URL/v1.0"
+export CALSYNC_MS_TOKEN_URL="$DEMO_OUTLOOK_URL/token"
+export CALSYNC_MS_CLIENT_ID="$DEMO_MS_CLIENT_ID"
+export DEMO_OUTLOOK_REMOTE
+say "  Outlook (stand-in) listens on $DEMO_OUTLOOK_URL; James's calendar as Outlook has it:"
+"${STEPS[@]}" outlook-events
+
 step "3. Creating the tables and \"The Demo Family\""
 "$BIN/calsync" migrate 2>"$RUN/migrate.log" | indent
 "$PY" deploy/demo_seed.py family "$RUN/google-seed.json" "$RUN/family.env"
 # shellcheck disable=SC1091
 . "$RUN/family.env"
 export DEMO_TENANT DEMO_CALENDAR DEMO_USER_SARAH DEMO_USER_JAMES
+"$PY" deploy/demo_seed.py outlook-family "$RUN/outlook-seed.json" "$RUN/outlook-family.env"
+# shellcheck disable=SC1091
+. "$RUN/outlook-family.env"
+export DEMO_OUTLOOK_CALENDAR
 "${STEPS[@]}" kafka-topic
 # calsync-hooks receives Google's change notifications (in production behind a TLS
 # ingress at an https CALSYNC_HOOKS_PUBLIC_URL; the stand-in accepts http)
@@ -225,6 +249,26 @@ wait_until 20 "calsync-hooks' port" hooks_listening
 HOOKS_PORT=$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$RUN/hooks.log" | head -n 1)
 export CALSYNC_HOOKS_PUBLIC_URL="http://127.0.0.1:$HOOKS_PORT" CALSYNC_HOOKS_ALLOW_HTTP=1
 "${STEPS[@]}" allow-http-channels
+
+step "3b. James's iPhone calendar: iCloud-like (Radicale behind an iCloud-like entry point)"
+start_bg icloud-front "$RUN/icloud-front.log" "$PY" tests/emulators/icloud_front.py \
+	--radicale "$CALSYNC_TEST_RADICALE_URL" --user "$CALSYNC_TEST_RADICALE_USER"
+front_listening() {  # "LISTENING <entry port> <partition port>"
+	grep -q '^LISTENING [0-9]' "$RUN/icloud-front.log" && return 0
+	alive "${PIDS[-1]}" || die "the iCloud-like front exited: $(tail -n 5 "$RUN/icloud-front.log")"
+	return 1
+}
+wait_until 20 "the iCloud-like front's LISTENING line" front_listening
+read -r FRONT_ENTRY FRONT_PARTITION < <(awk '/^LISTENING [0-9]/ { print $2, $3; exit }' "$RUN/icloud-front.log")
+export CALSYNC_ICLOUD_URL="http://127.0.0.1:$FRONT_ENTRY/"
+export CALSYNC_CALDAV_ALLOW_HTTP=1 CALSYNC_CALDAV_ALLOW_PRIVATE=1  # the demo's hosts are local, plain http
+"$PY" deploy/demo_seed.py icloud "http://127.0.0.1:$FRONT_PARTITION/" "$RUN/icloud.env"
+# shellcheck disable=SC1091
+. "$RUN/icloud.env"
+export DEMO_ICLOUD_CALENDAR DEMO_ICLOUD_EVENT
+say "  Entry point $CALSYNC_ICLOUD_URL redirects to the partition host :$FRONT_PARTITION, as" \
+	"  caldav.icloud.com does; James connected his iPhone's \"Family\" calendar (external" \
+	"  calendar $DEMO_ICLOUD_CALENDAR) with an app password, stored sealed."
 export -p | grep -E '^declare -x (CALSYNC|DEMO)_' >"$RUN/demo.env"  # for another terminal
 chmod 600 "$RUN/demo.env"
 say "  Tenant \"The Demo Family\" ($DEMO_TENANT), Europe/London: Sarah and James." \
@@ -234,7 +278,10 @@ say "  Tenant \"The Demo Family\" ($DEMO_TENANT), Europe/London: Sarah and James
 
 step "4. Queueing the first sync and starting the scheduler and two workers"
 JOB=$("$BIN/calsync" enqueue sync "$DEMO_CALENDAR")
+OUTLOOK_JOB=$("$BIN/calsync" enqueue sync "$DEMO_OUTLOOK_CALENDAR")
 say "  calsync enqueue sync $DEMO_CALENDAR -> job $JOB (what the web app's \"Sync now\" does)"
+ICLOUD_JOB=$("$BIN/calsync" enqueue sync "$DEMO_ICLOUD_CALENDAR")
+say "  calsync enqueue sync $DEMO_ICLOUD_CALENDAR -> job $ICLOUD_JOB (James's iCloud calendar)"
 start_bg worker-1 "$RUN/worker-1.log" "$BIN/calsync-worker"
 start_bg worker-2 "$RUN/worker-2.log" "$BIN/calsync-worker"
 start_bg scheduler "$RUN/scheduler.log" "$BIN/calsync-scheduler"
@@ -244,6 +291,10 @@ say "  Two workers (8 jobs in flight each) and the scheduler, which queues a syn
 
 step "5. The first sync: refresh the Google token, pull Google's events, push Family Hub's"
 "${STEPS[@]}" wait-result "$JOB" 60
+say "  James's Outlook calendar:"
+"${STEPS[@]}" wait-result "$OUTLOOK_JOB" 60
+say "  James's iCloud calendar:"
+"${STEPS[@]}" wait-result "$ICLOUD_JOB" 60
 say "" "  calsync status:"
 "$BIN/calsync" status | indent
 say "" "  The family's agenda for the next 14 days (calsync agenda; times in the family's zone):"
@@ -255,15 +306,35 @@ step "6. Google -> Family Hub: the dental practice moves Emma's check-up on Sara
 say "  Google notifies calsync-hooks at once; it queues one sync, and a worker pulls the change..."
 "${STEPS[@]}" wait-hub-copy 120
 
+step "6b. iCloud -> Family Hub: James moves football practice an hour later on his iPhone"
+"$PY" deploy/demo_seed.py icloud-edit "$DEMO_ICLOUD_EVENT"
+icloud_arrived() {
+	[ "$(psql "$CALSYNC_DATABASE_URL" -Atc "SELECT count(*) FROM events WHERE title = 'Football practice (moved)'")" = 1 ]
+}
+wait_until 120 "the moved football practice in Family Hub" icloud_arrived
+say "  Family Hub now has: Football practice (moved) - pulled from iCloud by the next periodic sync."
+
 step "7. Family Hub -> Google: Sarah adds \"Parents' evening\" in the Family Hub app"
 say "  The backend writes the event, then publishes an event-changed message on Kafka:"
 "${STEPS[@]}" hub-event 60
 say "" "  Sarah's Google calendar now (events Family Hub wrote say so):"
 "${STEPS[@]}" google-events
+icloud_pushed() {  # Hub events reach James's primary calendar, the iCloud one, too
+	curl -s -u "$CALSYNC_TEST_RADICALE_USER:$CALSYNC_TEST_RADICALE_PASSWORD" -X PROPFIND -H 'Depth: 1' \
+		"${CALSYNC_TEST_RADICALE_URL%/}/$CALSYNC_TEST_RADICALE_USER/james-family/" |
+		grep -o 'familyhub-[0-9a-f-]*\.ics' | sort -u | wc -l | grep -q '^[3-9]$'
+}
+wait_until 120 "the Family Hub events on James's iCloud calendar" icloud_pushed
+say "" "  James's iCloud calendar now also holds the Family Hub events (familyhub-<event id>.ics)."
 say "" "  And the family's agenda again:"
 agenda
 
-step "8. A conflict: the practice and James change the appointment at the same time"
+step "8. Outlook, both ways: James moves the team dinner in Outlook"
+"${STEPS[@]}" outlook-edit 120
+say "" "  James's Outlook calendar now (Family Hub's events were pushed there too):"
+"${STEPS[@]}" outlook-events
+
+step "9. A conflict: the practice and James change the appointment at the same time"
 "${STEPS[@]}" conflict 90
 say "" "  calsync conflicts (resolve with: calsync resolve <id> local|external|merge|ignore):"
 "$BIN/calsync" conflicts --tenant "$DEMO_TENANT" | indent

@@ -29,6 +29,7 @@ PACKAGES=(
   postgresql redis-server radicale kcat pgbouncer vdirsyncer unicode-cldr-core
   python3 python3-pytest python3-psycopg2 python3-redis python3-confluent-kafka
   python3-yaml python3-nacl yamllint docker-compose
+  python3-dateutil
   openjdk-17-jre-headless maven ca-certificates curl
   clang libclang-rt-14-dev llvm
   python3-jsonschema python3-pip

@@ -24,7 +24,8 @@ int cs_calendar_load(cs_sync *s, const char *id, cs_calendar *cal, cs_err *err)
 		       "SELECT ec.id, ec.tenant_id, ec.user_id, ec.provider, ec.provider_calendar_id,"
 		       " COALESCE(ec.sync_direction, 'bidirectional'), COALESCE(ec.is_active, TRUE),"
 		       " s.sync_token, s.page_token, COALESCE(s.generation, 0),"
-		       " COALESCE(s.full_sync_running, FALSE)"
+		       " COALESCE(s.full_sync_running, FALSE),"
+		       " COALESCE(s.last_sync_status = 'success' AND s.last_sync_error IS NULL, FALSE)"
 		       " FROM external_calendars ec"
 		       " LEFT JOIN calendar_sync_states s ON s.external_calendar_id = ec.id"
 		       " WHERE ec.id = $1",
@@ -45,6 +46,7 @@ int cs_calendar_load(cs_sync *s, const char *id, cs_calendar *cal, cs_err *err)
 	cal->page_token = dup_field(res, 8);
 	cal->generation = strtoll(PQgetvalue(res, 0, 9), NULL, 10);
 	cal->full_running = strcmp(PQgetvalue(res, 0, 10), "t") == 0;
+	cal->last_clean = strcmp(PQgetvalue(res, 0, 11), "t") == 0;
 	if (!cal->id || !cal->tenant_id || !cal->user_id || !cal->provider_name ||
 	    !cal->remote_id || !cal->direction)
 		rc = cs_err_set(err, CS_ENOMEM, true, "out of memory");
@@ -77,6 +79,50 @@ static int seal_or_null(const cs_keyring *keys, const cs_calendar *cal, const ch
 	return cs_secret_seal(keys, cal->tenant_id, plain, strlen(plain), out, err);
 }
 
+/*
+ * The other calendars of cal's tenant, user and provider whose refresh
+ * token is the one cal held before it was rotated get the new sealed
+ * tokens too (the old one is dead for all of them).
+ */
+static int store_on_siblings(cs_db *db, const cs_keyring *keys, const cs_calendar *cal,
+			     const char *const *sealed, cs_err *err)
+{
+	const char *params[5] = {cal->tenant_id, cal->user_id, cal->provider_name, cal->id};
+	PGresult *res = NULL;
+	int rc = 0;
+
+	if (!sealed[1] || !cal->refresh_stored ||
+	    strcmp(cal->refresh_stored, cal->creds.refresh_token) == 0)
+		return 0;
+	if (cs_db_exec(db, &res, err,
+		       "SELECT id, refresh_token_encrypted FROM external_calendars"
+		       " WHERE tenant_id = $1 AND user_id = $2 AND provider = $3 AND id <> $4"
+		       " AND refresh_token_encrypted IS NOT NULL",
+		       4, params))
+		return -1;
+	for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
+		const char *row[5] = {cs_db_get(res, i, 0), sealed[0], sealed[1], sealed[2],
+				      cs_db_get(res, i, 1)};
+		char *plain = NULL;
+		bool same;
+
+		if (cs_secret_open(keys, cal->tenant_id, row[4], &plain, NULL, NULL))
+			continue;   /* not openable: not the same token */
+		same = strcmp(plain, cal->refresh_stored) == 0;
+		cs_secret_free(plain);
+		if (same)
+			rc = cs_db_exec(db, NULL, err,
+					"UPDATE external_calendars SET access_token_encrypted = $2,"
+					" refresh_token_encrypted = $3,"
+					" token_expires_at = CASE WHEN $4::bigint > 0"
+					" THEN to_timestamp($4::bigint) END, updated_at = NOW()"
+					" WHERE id = $1 AND refresh_token_encrypted = $5",
+					5, row);
+	}
+	PQclear(res);
+	return rc;
+}
+
 /* Seal cal's credentials and store them on db (cal->creds.changed cleared). */
 static int store_on(cs_db *db, const cs_keyring *keys, cs_calendar *cal, cs_err *err)
 {
@@ -101,6 +147,13 @@ static int store_on(cs_db *db, const cs_keyring *keys, cs_calendar *cal, cs_err 
 			" token_expires_at = CASE WHEN $4::bigint > 0 THEN to_timestamp($4::bigint) END,"
 			" updated_at = NOW() WHERE id = $1",
 			4, params);
+	if (rc == 0)
+		rc = store_on_siblings(db, keys, cal, params + 1, err);
+	if (rc == 0 && refresh) {
+		cs_secret_free(cal->refresh_stored);
+		if (!(cal->refresh_stored = strdup(cal->creds.refresh_token)))
+			rc = cs_err_set(err, CS_ENOMEM, false, "out of memory");
+	}
 	if (rc == 0)
 		cal->creds.changed = false;
 out:
@@ -156,6 +209,10 @@ int cs_calendar_connect(cs_sync *s, cs_calendar *cal, cs_err *err)
 	    open_secret(s, cal, cs_db_get(res, 0, 5), "app password", &cal->creds.password, err))
 		goto out;
 	cal->creds.expires_at = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+	if (cal->creds.refresh_token && !(cal->refresh_stored = strdup(cal->creds.refresh_token))) {
+		cs_err_set(err, CS_ENOMEM, true, "out of memory");
+		goto out;
+	}
 	if (cs_db_get(res, 0, 3))
 		cal->creds.url = strdup(cs_db_get(res, 0, 3));
 	if (cs_db_get(res, 0, 4))
@@ -175,11 +232,32 @@ int cs_calendar_store_creds(cs_sync *s, cs_calendar *cal, cs_err *err)
 	return store_on(s->db, s->keys, cal, err);
 }
 
+bool cs_calendar_token_moved(cs_sync *s, const cs_calendar *cal)
+{
+	const char *id = cal->id;
+	PGresult *res = NULL;
+	char *plain = NULL;
+	bool moved = false;
+
+	if (!cal->refresh_stored || !s->keys ||
+	    cs_db_exec(s->db, &res, NULL, "SELECT refresh_token_encrypted FROM external_calendars"
+		       " WHERE id = $1", 1, &id))
+		return false;
+	if (PQntuples(res) == 1 && cs_db_get(res, 0, 0) &&
+	    cs_secret_open(s->keys, cal->tenant_id, cs_db_get(res, 0, 0), &plain, NULL, NULL) == 0)
+		moved = strcmp(plain, cal->refresh_stored) != 0;
+	cs_secret_free(plain);
+	PQclear(res);
+	return moved;
+}
+
 int cs_calendar_mark_auth_required(cs_sync *s, const cs_calendar *cal, const char *why,
 				   cs_err *err)
 {
 	const char *params[2] = {cal->id, why};
 
+	if (cs_calendar_token_moved(s, cal))
+		return 0;   /* the next run uses the rotated token */
 	return cs_db_exec(s->db, NULL, err,
 			  "INSERT INTO calendar_sync_states (external_calendar_id, last_sync_at,"
 			  " last_sync_status, last_sync_error) VALUES ($1, NOW(), 'auth_required', $2)"
@@ -208,6 +286,7 @@ void cs_calendar_release(cs_calendar *cal)
 	if (cal->provider)
 		cal->ops->close(cal->provider);
 	cs_creds_release(&cal->creds);
+	cs_secret_free(cal->refresh_stored);
 	free(cal->id);
 	free(cal->tenant_id);
 	free(cal->user_id);

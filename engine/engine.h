@@ -39,6 +39,13 @@ typedef struct cs_sync_report {
 	char error[CS_ERR_MSG_MAX];  /* what the run wants said: why partial, or a note */
 	cs_counts counts;
 	bool stale_statistics;       /* a pull created many rows: cs_pull_refresh_statistics() */
+	/*
+	 * The sync changed nothing and the calendar's last recorded sync was a
+	 * clean success too: its state row was not written. The caller stamps
+	 * last_sync_at and last_job_id of such calendars in batches
+	 * (cs_sync_stamp_quiet(), sync.h).
+	 */
+	bool quiet;
 } cs_sync_report;
 
 typedef struct cs_sync cs_sync;

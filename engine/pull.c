@@ -268,11 +268,45 @@ static int finish(cs_pull_run *run, const char *sync_token, cs_err *err)
 }
 
 /*
+ * An incremental pull that found nothing: its one page is empty, the
+ * provider kept the sync token and the credentials, and no deletion waits
+ * behind the guard or for a review. Then there is nothing to write (one read, no transaction,
+ * no fence) - the common case of a periodic sync. *quiet is false when
+ * the page must take the normal way.
+ */
+static int quiet_page(const cs_pull_run *run, const cs_page *page, bool *quiet, cs_err *err)
+{
+	PGresult *res = NULL;
+
+	*quiet = false;
+	if (run->full || page->n > 0 || page->next_page || !page->sync_token ||
+	    !run->cal->sync_token || run->cal->page_token || run->cal->creds.changed ||
+	    strcmp(page->sync_token, run->cal->sync_token) != 0)
+		return 0;
+	if (cs_db_exec(run->s->db, &res, err,
+		       "SELECT NOT EXISTS (SELECT 1 FROM calendar_event_mappings"
+		       "  WHERE external_calendar_id = $1 AND pending_delete)"
+		       " AND NOT EXISTS (SELECT 1 FROM calendar_deletion_reviews"
+		       "  WHERE external_calendar_id = $1 AND applied_at IS NULL)",
+		       1, (const char *const[]){run->cal->id}))
+		return -1;
+	*quiet = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return 0;
+}
+
+/*
  * A page in one transaction: its items, then the fence and the next
  * page's token - or, after the last page, the end of the pull.
  */
 static int apply(cs_pull_run *run, cs_page *page, cs_pull_ahead *ahead, cs_err *err)
 {
+	bool quiet;
+
+	if (quiet_page(run, page, &quiet, err))
+		return -1;
+	if (quiet)
+		return 0;
 	if (cs_db_begin(run->s->db, err))
 		return -1;
 	if (cs_pull_apply_page(run, page, err) ||

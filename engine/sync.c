@@ -45,6 +45,24 @@ static int record(cs_sync *s, cs_calendar *cal, const char *status, const char *
 	return 0;
 }
 
+/* Nothing changed, nothing to say, and the state row says so already. */
+static bool quiet(const cs_sync *s, const cs_calendar *cal)
+{
+	const cs_counts *n = &s->report.counts;
+
+	return cal->last_clean && !s->report.status && !s->report.error[0] && n->created == 0 &&
+	       n->updated == 0 && n->deleted == 0 && n->pushed == 0;
+}
+
+int cs_sync_stamp_quiet(cs_db *db, const char *stamps, cs_err *err)
+{
+	return cs_db_exec(db, NULL, err,
+			  "UPDATE calendar_sync_states s SET last_sync_at = NOW(), last_job_id = v.job"
+			  " FROM json_to_recordset($1::json) AS v(cal uuid, job text)"
+			  " WHERE s.external_calendar_id = v.cal AND s.last_sync_status = 'success'",
+			  1, &stamps);
+}
+
 int cs_sync_calendar(cs_sync *s, cs_calendar *cal, bool full, cs_err *err)
 {
 	cs_sync_report *r = &s->report;
@@ -58,8 +76,17 @@ int cs_sync_calendar(cs_sync *s, cs_calendar *cal, bool full, cs_err *err)
 		rc = cs_pull(s, cal, full, err);
 	if (rc == 0 && cs_calendar_pushes(cal))
 		rc = cs_push_pending(s, cal, full || !cal->sync_token, err);
+	if (rc == 0 && quiet(s, cal)) {
+		r->quiet = true;
+		return 0;
+	}
 	if (rc == 0)
 		return record(s, cal, r->status ? r->status : "success", r->error, err);
+	if (err->code == CS_EAUTH && cs_calendar_token_moved(s, cal)) {
+		err->code = CS_EIO;   /* another calendar of the mailbox rotated it: retry with it */
+		err->retryable = true;
+		cs_err_prefix(err, "the refresh token was rotated meanwhile, retrying");
+	}
 	if (err->code != CS_EFENCED && err->code != CS_EAUTH)
 		record(s, cal, "failed", err->msg, NULL);
 	return -1;

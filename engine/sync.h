@@ -14,6 +14,14 @@
  */
 int cs_sync_calendar(cs_sync *s, cs_calendar *cal, bool full, cs_err *err);
 
+/*
+ * The bookkeeping of quiet syncs (cs_sync_report.quiet), many in one
+ * statement: stamps is a JSON array of {"cal": calendar id, "job": run id};
+ * each calendar whose recorded status is still success gets last_sync_at
+ * now and that last_job_id.
+ */
+int cs_sync_stamp_quiet(cs_db *db, const char *stamps, cs_err *err);
+
 /* Push the Hub event event_id to cal now, when it goes to cal (else a note). */
 int cs_sync_event(cs_sync *s, cs_calendar *cal, const char *event_id, cs_err *err);
 

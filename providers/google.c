@@ -101,18 +101,8 @@ static int add_calendar(cs_calendar_list *out, size_t *cap, json_t *item, cs_err
 		return 0;   /* nothing to select without an id */
 	if (!name)
 		name = json_string_value(json_object_get(item, "summary"));
-	if (out->n == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 16;
-		cs_calendar_info *items = realloc(out->items, ncap * sizeof(*items));
-
-		if (!items)
-			return oom(err);
-		out->items = items;
-		*cap = ncap;
-	}
-	c = &out->items[out->n];
-	memset(c, 0, sizeof(*c));
-	out->n++;
+	if (!(c = cs_calendar_list_add(out, cap, err)))
+		return -1;
 	c->id = strdup(id);
 	c->name = strdup(name ? name : id);
 	c->color = color ? strdup(color) : NULL;

@@ -11,18 +11,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "bearer.h"
 #include "observe.h"
 #include "banned.h"
 
 #define FORM_CAP ((size_t)64 << 10)
-
-static void free_secret(char *s)
-{
-	if (s) {
-		memset(s, 0, strlen(s));
-		free(s);
-	}
-}
 
 /* ---- error answers ------------------------------------------------------ */
 
@@ -151,7 +144,6 @@ int cs_google_take_token(cs_provider *g, json_t *root, cs_err *err)
 	json_t *access = json_object_get(root, "access_token");
 	json_t *expires = json_object_get(root, "expires_in");
 	json_t *refresh = json_object_get(root, "refresh_token");
-	char *a, *r = NULL;
 	long long lifetime = 3600;
 
 	if (!json_is_string(access) || !*json_string_value(access))
@@ -163,21 +155,9 @@ int cs_google_take_token(cs_provider *g, json_t *root, cs_err *err)
 	else if (expires && !json_is_null(expires))
 		return cs_err_set(err, CS_EPROTO, true,
 				  "Google token endpoint answered a bad expires_in");
-	a = strdup(json_string_value(access));
-	if (json_is_string(refresh) && *json_string_value(refresh))
-		r = strdup(json_string_value(refresh));
-	if (!a || (json_is_string(refresh) && *json_string_value(refresh) && !r)) {
-		free_secret(a);
-		free_secret(r);
-		return cs_err_set(err, CS_ENOMEM, false, "out of memory");
-	}
-	free_secret(g->creds->access_token);
-	g->creds->access_token = a;
-	if (r) {
-		free_secret(g->creds->refresh_token);
-		g->creds->refresh_token = r;
-	}
-	g->creds->expires_at = (long long)time(NULL) + lifetime;
+	if (cs_creds_take(g->creds, json_string_value(access), json_string_value(refresh),
+			  (long long)time(NULL) + lifetime, err))
+		return -1;
 	cs_creds_refreshed(g->creds);
 	return 0;
 }
@@ -283,65 +263,27 @@ done:
 
 /* ---- authenticated calls ------------------------------------------------ */
 
-static int no_crlf(const char *s, const char *what, cs_err *err)
+static int ensure(void *g, cs_err *err)
 {
-	if (strpbrk(s, "\r\n"))
-		return cs_err_set(err, CS_EINVAL, false, "%s contains a line break", what);
-	return 0;
+	return cs_google_ensure_token(g, err);
+}
+
+static int refresh(void *g, cs_err *err)
+{
+	return cs_google_refresh(g, err);
 }
 
 int cs_google_call(cs_provider *g, const char *method, const char *url,
 		   const char *body, const char *if_match,
 		   cs_http_response *resp, cs_err *err)
 {
-	const char *hdrs[5];
-	cs_dynbuf auth, match;
-	char what[300];
-	int rc = -1;
+	const cs_bearer b = {
+		.who = "Google", .account = "Google account",
+		.content_type = "Content-Type: application/json; charset=UTF-8",
+		.http = g->http, .creds = g->creds, .ensure = ensure, .refresh = refresh, .ctx = g,
+	};
 
-	if (if_match && no_crlf(if_match, "etag", err))
-		return -1;
-	cs_dynbuf_init(&auth, FORM_CAP);
-	cs_dynbuf_init(&match, FORM_CAP);
-	if (if_match && cs_dynbuf_printf(&match, err, "If-Match: %s", if_match))
-		goto done;
-	for (int attempt = 0; attempt < 2; attempt++) {
-		size_t n = 0;
-
-		if (cs_google_ensure_token(g, err) ||
-		    no_crlf(g->creds->access_token, "access token", err))
-			goto done;
-		cs_http_wipe(&auth);
-		if (cs_dynbuf_addstr(&auth, "Authorization: Bearer ", err) ||
-		    cs_dynbuf_addstr(&auth, g->creds->access_token, err))
-			goto done;
-		hdrs[n++] = auth.data;
-		hdrs[n++] = "Accept: application/json";
-		if (body)
-			hdrs[n++] = "Content-Type: application/json; charset=UTF-8";
-		if (if_match)
-			hdrs[n++] = match.data;
-		hdrs[n] = NULL;
-		if (cs_http_request(g->http, method, url, hdrs, body, body ? strlen(body) : 0,
-				    resp, err)) {
-			cs_err_prefix(err, "Google");
-			goto done;
-		}
-		if (resp->status != 401) {
-			rc = 0;
-			goto done;
-		}
-		if (attempt == 0 && cs_google_refresh(g, err))
-			goto done;
-	}
-	cs_http_describe(method, url, what, sizeof(what));
-	cs_err_set(err, CS_EAUTH, false,
-		   "Google refused a freshly refreshed access token (401 to %s): "
-		   "the user must reconnect the Google account", what);
-done:
-	cs_http_wipe(&auth);
-	cs_dynbuf_release(&match);
-	return rc;
+	return cs_bearer_call(&b, method, url, body, if_match, resp, err);
 }
 
 int cs_google_api_base(cs_provider *g, cs_dynbuf *url, cs_err *err)

@@ -15,9 +15,15 @@
 #define MAX_ADDED 4
 
 extern const struct cs_provider_ops cs_google_provider;
+extern const struct cs_provider_ops cs_graph_provider;
+extern const struct cs_provider_ops cs_caldav_provider;
+extern const struct cs_provider_ops cs_icloud_provider;
 
 static const struct cs_provider_ops *const registry[] = {
 	&cs_google_provider,
+	&cs_graph_provider,
+	&cs_caldav_provider,
+	&cs_icloud_provider,
 };
 static const struct cs_provider_ops *added[MAX_ADDED];
 static size_t nadded;
@@ -158,6 +164,23 @@ void cs_calendar_list_release(cs_calendar_list *list)
 	memset(list, 0, sizeof(*list));
 }
 
+cs_calendar_info *cs_calendar_list_add(cs_calendar_list *list, size_t *cap, cs_err *err)
+{
+	if (list->n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		cs_calendar_info *items = realloc(list->items, ncap * sizeof(*items));
+
+		if (!items) {
+			cs_err_set(err, CS_ENOMEM, false, "out of memory");
+			return NULL;
+		}
+		list->items = items;
+		*cap = ncap;
+	}
+	memset(&list->items[list->n], 0, sizeof(cs_calendar_info));
+	return &list->items[list->n++];
+}
+
 static void free_secret(char *s)
 {
 	if (!s)
@@ -174,6 +197,26 @@ void cs_creds_release(cs_creds *creds)
 	free(creds->username);
 	free(creds->url);
 	memset(creds, 0, sizeof(*creds));
+}
+
+int cs_creds_take(cs_creds *creds, const char *access, const char *refresh,
+		  long long expires_at, cs_err *err)
+{
+	char *a = strdup(access), *r = refresh && *refresh ? strdup(refresh) : NULL;
+
+	if (!a || (refresh && *refresh && !r)) {
+		free_secret(a);
+		free_secret(r);
+		return cs_err_set(err, CS_ENOMEM, false, "out of memory");
+	}
+	free_secret(creds->access_token);
+	creds->access_token = a;
+	if (r) {
+		free_secret(creds->refresh_token);
+		creds->refresh_token = r;
+	}
+	creds->expires_at = expires_at;
+	return 0;
 }
 
 void cs_creds_refreshed(cs_creds *creds)

@@ -243,8 +243,17 @@ int cs_event_copy(cs_event *dst, const cs_event *src, cs_err *err);
 cs_event *cs_page_add(cs_page *page, cs_err *err);
 void cs_page_release(cs_page *page);
 void cs_calendar_list_release(cs_calendar_list *list);
+/* A new zeroed entry at the end of list, whose array holds *cap entries (grown as needed). */
+cs_calendar_info *cs_calendar_list_add(cs_calendar_list *list, size_t *cap, cs_err *err);
 void cs_creds_release(cs_creds *creds);
 void cs_watch_channel_release(cs_watch_channel *ch);
+/*
+ * Put a token endpoint's answer into creds: access replaces the access
+ * token, refresh (NULL or "": none sent) the refresh token, the old ones
+ * wiped; expires_at set. CS_ENOMEM leaves creds as they were.
+ */
+int cs_creds_take(cs_creds *creds, const char *access, const char *refresh,
+		  long long expires_at, cs_err *err);
 /*
  * A provider calls this right after it refreshed creds: they are marked
  * changed and handed to creds->store. When that fails (logged), they stay

@@ -19,20 +19,20 @@
 #include "queue.h"
 #include "banned.h"
 
-/* ARGV: key, id, lease ms. 1 when extended, 0 when the key is not ours. */
+/* KEYS: the lease key; ARGV: id, lease ms. 1 when extended, 0 when the key is not ours. */
 static cs_script renew_script = {
 	"leader_renew",
-	"if redis.call('GET', ARGV[1]) == ARGV[2] then\n"
-	"  return redis.call('PEXPIRE', ARGV[1], ARGV[3])\n"
+	"if redis.call('GET', KEYS[1]) == ARGV[1] then\n"
+	"  return redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
 	"end\n"
 	"return 0\n",
 	""};
 
-/* ARGV: key, id. 1 when deleted, 0 when the key was not ours. */
+/* KEYS: the lease key; ARGV: id. 1 when deleted, 0 when the key was not ours. */
 static cs_script release_script = {
 	"leader_release",
-	"if redis.call('GET', ARGV[1]) == ARGV[2] then\n"
-	"  return redis.call('DEL', ARGV[1])\n"
+	"if redis.call('GET', KEYS[1]) == ARGV[1] then\n"
+	"  return redis.call('DEL', KEYS[1])\n"
 	"end\n"
 	"return 0\n",
 	""};
@@ -66,7 +66,7 @@ static void renew(cs_sched *s)
 	cs_err err;
 
 	snprintf(lease, sizeof(lease), "%ld", s->cfg->leader_lease_ms);
-	if (cs_script_run(s->redis, &renew_script, 3, argv, &rep, &err)) {
+	if (cs_script_run(s->redis, &renew_script, 1, 3, argv, &rep, &err)) {
 		cs_sched_redis_failed(s, &err);
 		lost(s, err.msg);
 		return;
@@ -129,7 +129,7 @@ void cs_leader_release(cs_sched *s)
 	if (!s->leader)
 		return;
 	s->leader = false;
-	if (cs_script_run(s->redis, &release_script, 2, argv, &rep, &err)) {
+	if (cs_script_run(s->redis, &release_script, 1, 2, argv, &rep, &err)) {
 		cs_warn("could not release the leader lease (it expires on its own): %s",
 			err.msg);
 		return;

@@ -2,7 +2,7 @@
  * batch_scripts.c - the Lua scripts around a batch of jobs (see batch_scripts.h).
  * Keys used: calsync:lock:<calendar> (owner string, expires). The fencing
  * token of a lock is not kept in Redis: PostgreSQL hands it out
- * (cs_worker_take_fence), so it survives the loss of Redis.
+ * (cs_worker_read_fence, cs_worker_fence), so it survives the loss of Redis.
  */
 #include "batch_scripts.h"
 
@@ -17,71 +17,78 @@
 static cs_script lock_script = {
 	"lock",
 	"local out = {}\n"
-	"for i = 2, #ARGV, 2 do\n"
-	"  out[#out + 1] = redis.call('SET', 'calsync:lock:' .. ARGV[i], ARGV[i + 1], 'NX', 'PX', ARGV[1]) and 1 or 0\n"
+	"for i = 1, #KEYS do\n"
+	"  out[i] = redis.call('SET', KEYS[i], ARGV[i + 1], 'NX', 'PX', ARGV[1]) and 1 or 0\n"
 	"end\n"
 	"return out\n",
 	""};
 
 static cs_script heartbeat_script = {
 	"heartbeat",
-	"local alive = 1\n"
-	"if ARGV[4] ~= '' then\n"
-	"  local k = 'calsync:lock:' .. ARGV[4]\n"
-	"  if redis.call('GET', k) == ARGV[5] then redis.call('PEXPIRE', k, ARGV[3]) else return 0 end\n"
+	"local alive, k = 1, 1\n"
+	"if ARGV[5] == '1' then\n"
+	"  if redis.call('GET', KEYS[1]) == ARGV[4] then redis.call('PEXPIRE', KEYS[1], ARGV[3]) else return 0 end\n"
+	"  k = 2\n"
 	"end\n"
-	"for i = 6, #ARGV, 3 do\n"
-	"  local p = redis.call('XPENDING', ARGV[i], ARGV[1], ARGV[i + 1], ARGV[i + 1], 1, ARGV[2])\n"
+	"for i = 6, #ARGV, 2 do\n"
+	"  local p = redis.call('XPENDING', KEYS[k], ARGV[1], ARGV[i], ARGV[i], 1, ARGV[2])\n"
 	"  if #p == 1 then\n"
-	"    redis.call('XCLAIM', ARGV[i], ARGV[1], ARGV[2], 0, ARGV[i + 1], 'JUSTID')\n"
-	"  elseif ARGV[i + 2] == '1' then\n"
+	"    redis.call('XCLAIM', KEYS[k], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID')\n"
+	"  elseif ARGV[i + 1] == '1' then\n"
 	"    alive = 0\n"
 	"  end\n"
+	"  k = k + 1\n"
 	"end\n"
 	"return alive\n",
 	""};
 
 /*
- * ARGV[1] group, ARGV[2] output cap, ARGV[3] consumer, then FINISH_ARGS per
- * job: action, stream, entry id, calendar locked (or ''), lock owner,
- * result type, result data (or ''), dead letter (or ''), dedup key (or ''),
- * job type, job data, retry time (ms), conflict announcements (a JSON
- * array, or '').
+ * KEYS: calsync:delayed, calsync:dead, calsync:results, calsync:conflicts,
+ * then per job its stream, its lock key when it has one, its dedup key
+ * when it has one. ARGV[1] group, ARGV[2] output cap, ARGV[3] consumer,
+ * then FINISH_ARGS per job: action, stream, entry id, calendar locked (or
+ * ''), lock owner, result type, result data (or ''), dead letter (or ''),
+ * dedup key (or ''), job type, job data, retry time (ms), conflict
+ * announcements (a JSON array, or '').
  */
 static cs_script finish_script = {
 	"finish",
 	"local g, cap, c = ARGV[1], ARGV[2], ARGV[3]\n"
-	"local out = {}\n"
+	"local out, k = {}, 5\n"
 	"for i = 4, #ARGV, 13 do\n"
-	"  local a, s, id, l, o = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]\n"
+	"  local a, id, l, o = ARGV[i], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]\n"
+	"  local s, lk, dk = KEYS[k], nil, nil\n"
+	"  k = k + 1\n"
+	"  if l ~= '' then lk = KEYS[k]; k = k + 1 end\n"
+	"  if ARGV[i + 8] ~= '' then dk = KEYS[k]; k = k + 1 end\n"
 	"  local ok = 0\n"
 	"  if #redis.call('XPENDING', s, g, id, id, 1, c) == 1 then\n"
 	"    ok = 1\n"
 	"    redis.call('XACK', s, g, id)\n"
 	"    if a == 'retry' or a == 'defer' then\n"
-	"      redis.call('ZADD', 'calsync:delayed', ARGV[i + 11],\n"
+	"      redis.call('ZADD', KEYS[1], ARGV[i + 11],\n"
 	"                 cjson.encode({s = s, t = ARGV[i + 9], d = ARGV[i + 10], n = id}))\n"
 	"    elseif a == 'requeue' then\n"
 	"      redis.call('XADD', s, '*', 'type', ARGV[i + 9], 'data', ARGV[i + 10])\n"
 	"    end\n"
 	"    if ARGV[i + 7] ~= '' then\n"
-	"      redis.call('XADD', 'calsync:dead', 'MAXLEN', '~', cap, '*', 'type', 'dead_letter',\n"
+	"      redis.call('XADD', KEYS[2], 'MAXLEN', '~', cap, '*', 'type', 'dead_letter',\n"
 	"                 'data', ARGV[i + 7])\n"
 	"    end\n"
 	"    if ARGV[i + 6] ~= '' then\n"
-	"      redis.call('XADD', 'calsync:results', 'MAXLEN', '~', cap, '*', 'type', ARGV[i + 5],\n"
+	"      redis.call('XADD', KEYS[3], 'MAXLEN', '~', cap, '*', 'type', ARGV[i + 5],\n"
 	"                 'data', ARGV[i + 6])\n"
 	"    end\n"
 	"    if ARGV[i + 12] ~= '' then\n"
 	"      for _, cf in ipairs(cjson.decode(ARGV[i + 12])) do\n"
-	"        redis.call('XADD', 'calsync:conflicts', 'MAXLEN', '~', cap, '*', 'type', 'conflict',\n"
+	"        redis.call('XADD', KEYS[4], 'MAXLEN', '~', cap, '*', 'type', 'conflict',\n"
 	"                   'data', cf)\n"
 	"      end\n"
 	"    end\n"
-	"    if ARGV[i + 8] ~= '' and (a == 'ack' or a == 'dead') then redis.call('DEL', ARGV[i + 8]) end\n"
+	"    if dk and (a == 'ack' or a == 'dead') then redis.call('DEL', dk) end\n"
 	"  end\n"
-	"  if l ~= '' and redis.call('GET', 'calsync:lock:' .. l) == o then\n"
-	"    redis.call('DEL', 'calsync:lock:' .. l)\n"
+	"  if lk and redis.call('GET', lk) == o then\n"
+	"    redis.call('DEL', lk)\n"
 	"  end\n"
 	"  out[#out + 1] = ok\n"
 	"end\n"
@@ -110,6 +117,17 @@ static void free_args(char **args, int n)
 	free(args);
 }
 
+/* "calsync:lock:<calendar>" (caller frees), NULL when out of memory. */
+static char *lock_key(const char *calendar_id)
+{
+	size_t n = strlen(CS_LOCK_PREFIX) + strlen(calendar_id) + 1;
+	char *k = malloc(n);
+
+	if (k)
+		snprintf(k, n, "%s%s", CS_LOCK_PREFIX, calendar_id);
+	return k;
+}
+
 int cs_batch_lock(cs_redis *r, const cs_config *cfg, const char *consumer,
 		   cs_job **jobs, int n, cs_err *err)
 {
@@ -117,35 +135,39 @@ int cs_batch_lock(cs_redis *r, const cs_config *cfg, const char *consumer,
 	cs_job **asked = calloc((size_t)n + 1, sizeof(cs_job *));
 	char owner[256], ttl[24];
 	redisReply *rep = NULL;
-	int argc = 1, nasked = 0, rc = -1;
+	int argc = 0, nasked = 0, rc = -1;
 
 	if (!args || !asked) {
 		cs_err_set(err, CS_ENOMEM, false, "out of memory");
 		goto out;
 	}
-	snprintf(ttl, sizeof(ttl), "%ld", cfg->lock_ttl_ms);
-	args[0] = strdup(ttl);
 	for (int i = 0; i < n; i++) {
 		if (!jobs[i]->calendar_id || jobs[i]->has_lock || jobs[i]->outcome != CS_OUT_NONE)
 			continue;
 		jobs[i]->lock_job = same_calendar(jobs, i);
 		if (jobs[i]->lock_job)
 			continue; /* runs after it, under its lock */
-		cs_lock_owner(consumer, jobs[i], owner, sizeof(owner));
-		args[argc++] = strdup(jobs[i]->calendar_id);
-		args[argc++] = strdup(owner);
 		asked[nasked++] = jobs[i];
 	}
 	if (nasked == 0) {
 		rc = 0;
 		goto out;
 	}
+	/* KEYS: the lock keys; ARGV: the TTL, then each key's owner */
+	snprintf(ttl, sizeof(ttl), "%ld", cfg->lock_ttl_ms);
+	for (int i = 0; i < nasked; i++)
+		args[argc++] = lock_key(asked[i]->calendar_id);
+	args[argc++] = strdup(ttl);
+	for (int i = 0; i < nasked; i++) {
+		cs_lock_owner(consumer, asked[i], owner, sizeof(owner));
+		args[argc++] = strdup(owner);
+	}
 	for (int i = 0; i < argc; i++)
 		if (!args[i]) {
 			cs_err_set(err, CS_ENOMEM, false, "out of memory");
 			goto out;
 		}
-	if (cs_script_run(r, &lock_script, argc, (const char **)args, &rep, err))
+	if (cs_script_run(r, &lock_script, nasked, argc, (const char **)args, &rep, err))
 		goto out;
 	if (rep->type != REDIS_REPLY_ARRAY || (int)rep->elements != nasked) {
 		cs_err_set(err, CS_EREDIS, true, "lock script: unexpected reply");
@@ -169,34 +191,47 @@ int cs_batch_heartbeat(cs_redis *r, const cs_config *cfg, const char *consumer,
 			cs_job *running, cs_job **pending, int n, bool *alive,
 			cs_err *err)
 {
-	const char **args = calloc((size_t)(5 + 3 * n), sizeof(char *));
+	const char **keys = calloc((size_t)(1 + n), sizeof(char *));
+	const char **argv = calloc((size_t)(5 + 2 * n), sizeof(char *));
+	const char **args = calloc((size_t)(6 + 3 * n), sizeof(char *));
 	char ttl[24], owner[256];
+	char *lock = running->has_lock ? lock_key(running->calendar_id) : NULL;
 	redisReply *rep = NULL;
-	int argc = 0, rc = -1;
+	int nkeys = 0, nargv = 0, rc = -1;
 
 	*alive = true;
-	if (!args)
-		return cs_err_set(err, CS_ENOMEM, false, "out of memory");
+	if (!keys || !argv || !args || (running->has_lock && !lock)) {
+		cs_err_set(err, CS_ENOMEM, false, "out of memory");
+		goto out;
+	}
+	/* KEYS: the running job's lock (when it has one), then each entry's stream */
 	snprintf(ttl, sizeof(ttl), "%ld", cfg->lock_ttl_ms);
 	cs_lock_owner(consumer, running, owner, sizeof(owner));
-	args[argc++] = CS_GROUP;
-	args[argc++] = consumer;
-	args[argc++] = ttl;
-	args[argc++] = running->has_lock ? running->calendar_id : "";
-	args[argc++] = owner;
+	if (lock)
+		keys[nkeys++] = lock;
+	argv[nargv++] = CS_GROUP;
+	argv[nargv++] = consumer;
+	argv[nargv++] = ttl;
+	argv[nargv++] = owner;
+	argv[nargv++] = lock ? "1" : "0";
 	for (int i = 0; i < n; i++) {
 		if (pending[i]->outcome != CS_OUT_NONE && pending[i] != running)
 			continue;
-		args[argc++] = pending[i]->stream;
-		args[argc++] = pending[i]->entry_id;
-		args[argc++] = pending[i] == running ? "1" : "0";
+		keys[nkeys++] = pending[i]->stream;
+		argv[nargv++] = pending[i]->entry_id;
+		argv[nargv++] = pending[i] == running ? "1" : "0";
 	}
-	if (cs_script_run(r, &heartbeat_script, argc, args, &rep, err))
+	memcpy(args, keys, sizeof(char *) * (size_t)nkeys);
+	memcpy(args + nkeys, argv, sizeof(char *) * (size_t)nargv);
+	if (cs_script_run(r, &heartbeat_script, nkeys, nkeys + nargv, args, &rep, err))
 		goto out;
 	*alive = rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
 	freeReplyObject(rep);
 	rc = 0;
 out:
+	free(lock);
+	free(keys);
+	free(argv);
 	free(args);
 	return rc;
 }
@@ -314,8 +349,10 @@ int cs_batch_finish(cs_redis *r, const cs_config *cfg, const char *consumer,
 		     cs_job **jobs, int n, bool *fenced, cs_err *err)
 {
 	char **args = calloc((size_t)n * FINISH_ARGS + 3, sizeof(char *));
+	const char **all = NULL;
+	char **locks = NULL;
 	redisReply *rep = NULL;
-	int argc = 3, nended = 0, rc = -1;
+	int argc = 3, nended = 0, nkeys = 0, nlocks = 0, rc = -1;
 
 	if (!args)
 		return cs_err_set(err, CS_ENOMEM, false, "out of memory");
@@ -340,7 +377,31 @@ int cs_batch_finish(cs_redis *r, const cs_config *cfg, const char *consumer,
 		rc = 0;
 		goto out;
 	}
-	if (cs_script_run(r, &finish_script, argc, (const char **)args, &rep, err))
+	/* KEYS: the four output keys, then each job's stream, lock key and dedup key */
+	all = calloc((size_t)(4 + 3 * nended + argc), sizeof(char *));
+	locks = calloc((size_t)nended + 1, sizeof(char *));
+	if (!all || !locks) {
+		cs_err_set(err, CS_ENOMEM, false, "out of memory");
+		goto out;
+	}
+	all[nkeys++] = CS_DELAYED;
+	all[nkeys++] = CS_STREAM_DEAD;
+	all[nkeys++] = CS_STREAM_RESULTS;
+	all[nkeys++] = CS_STREAM_CONFLICTS;
+	for (int b = 3; b < argc; b += FINISH_ARGS) {
+		all[nkeys++] = args[b + 1];
+		if (*args[b + 3]) {
+			if (!(locks[nlocks] = lock_key(args[b + 3]))) {
+				cs_err_set(err, CS_ENOMEM, false, "out of memory");
+				goto out;
+			}
+			all[nkeys++] = locks[nlocks++];
+		}
+		if (*args[b + 8])
+			all[nkeys++] = args[b + 8];
+	}
+	memcpy(all + nkeys, args, sizeof(char *) * (size_t)argc);
+	if (cs_script_run(r, &finish_script, nkeys, nkeys + argc, all, &rep, err))
 		goto out;
 	if (rep->type != REDIS_REPLY_ARRAY || (int)rep->elements != nended) {
 		cs_err_set(err, CS_EREDIS, true, "finish script: unexpected reply");
@@ -358,5 +419,8 @@ out:
 	if (rep)
 		freeReplyObject(rep);
 	free_args(args, argc);
+	if (locks)
+		free_args(locks, nlocks);
+	free(all);
 	return rc;
 }

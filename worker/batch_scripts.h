@@ -37,7 +37,7 @@ void cs_lock_owner(const char *consumer, const cs_job *job, char *buf, size_t n)
 /*
  * Try the calendar lock of every job that has a calendar and no lock yet;
  * jobs that get it have has_lock set (their fencing token comes from
- * PostgreSQL when they start: cs_worker_take_fence). Jobs whose calendar
+ * PostgreSQL at their first commit: cs_worker_fence). Jobs whose calendar
  * is busy (also by an earlier job of the same batch) are left without.
  */
 int cs_batch_lock(cs_redis *r, const cs_config *cfg, const char *consumer,

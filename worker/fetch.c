@@ -13,6 +13,8 @@ static const char *const streams[2] = {CS_STREAM_INTERACTIVE, CS_STREAM_BACKGROU
 void cs_joblist_clear(cs_joblist *l)
 {
 	for (int i = 0; i < l->n; i++) {
+		if (!l->items[i])
+			continue;   /* taken out by its new owner */
 		cs_job_release(l->items[i]);
 		free(l->items[i]);
 	}
@@ -24,6 +26,21 @@ void cs_joblist_release(cs_joblist *l)
 	cs_joblist_clear(l);
 	free(l->items);
 	memset(l, 0, sizeof(*l));
+}
+
+int cs_joblist_push(cs_joblist *l, cs_job *job)
+{
+	if (l->n == l->cap) {
+		int cap = l->cap ? l->cap * 2 : 16;
+		cs_job **items = realloc(l->items, sizeof(*items) * (size_t)cap);
+
+		if (!items)
+			return -1;
+		l->items = items;
+		l->cap = cap;
+	}
+	l->items[l->n++] = job;
+	return 0;
 }
 
 static const char *static_stream(const char *name)
@@ -56,15 +73,6 @@ static int add_entry(cs_joblist *out, const char *stream, const redisReply *e, c
 	    e->element[0]->type != REDIS_REPLY_STRING)
 		return cs_err_set(err, CS_EREDIS, false, "odd stream entry from Redis");
 	fields = e->element[1];
-	if (out->n == out->cap) {
-		int cap = out->cap ? out->cap * 2 : 64;
-		cs_job **items = realloc(out->items, sizeof(*items) * (size_t)cap);
-
-		if (!items)
-			return cs_err_set(err, CS_ENOMEM, false, "out of memory");
-		out->items = items;
-		out->cap = cap;
-	}
 	job = malloc(sizeof(*job));
 	if (!job)
 		return cs_err_set(err, CS_ENOMEM, false, "out of memory");
@@ -73,7 +81,11 @@ static int add_entry(cs_joblist *out, const char *stream, const redisReply *e, c
 		free(job);
 		return -1;
 	}
-	out->items[out->n++] = job;
+	if (cs_joblist_push(out, job)) {
+		cs_job_release(job);
+		free(job);
+		return cs_err_set(err, CS_ENOMEM, false, "out of memory");
+	}
 	return 0;
 }
 
@@ -158,13 +170,22 @@ int cs_fetch_new(cs_redis *r, const char *consumer, int count, int block_ms,
 		 cs_joblist *out, cs_err *err)
 {
 	const char *const fresh[2] = {">", ">"};
-	int added = 0;
+	int added = out->n;
 
-	if (xreadgroup(r, consumer, count, 0, 1, streams, fresh, out, &added, err))
+	if (cs_fetch_interactive(r, consumer, count, out, err))
 		return -1;
-	if (added)
+	if (out->n > added)
 		return 0;
 	return xreadgroup(r, consumer, count, block_ms, 2, streams, fresh, out, &added, err);
+}
+
+int cs_fetch_interactive(cs_redis *r, const char *consumer, int count, cs_joblist *out,
+			 cs_err *err)
+{
+	const char *const fresh[1] = {">"};
+	int added;
+
+	return xreadgroup(r, consumer, count, 0, 1, streams, fresh, out, &added, err);
 }
 
 /* How often the entry was delivered (XPENDING), 0 when unknown. */

@@ -1,5 +1,5 @@
 /*
- * fetch.h - reading jobs for one worker thread from the job streams:
+ * fetch.h - reading jobs for the worker's reader from the job streams:
  * its own pending entries first (after a restart under the same name),
  * entries of silent consumers taken over with XAUTOCLAIM, and new
  * entries - interactive before background, always.
@@ -22,6 +22,8 @@ typedef struct cs_joblist {
 
 void cs_joblist_clear(cs_joblist *l);   /* release and free the jobs, keep the array */
 void cs_joblist_release(cs_joblist *l); /* and the array */
+/* Append a job (the list owns it from then on); -1 when out of memory. */
+int cs_joblist_push(cs_joblist *l, cs_job *job);
 
 /* Own pending entries (read from id 0). */
 int cs_fetch_own_pending(cs_redis *r, const char *consumer, int count,
@@ -32,6 +34,9 @@ int cs_fetch_own_pending(cs_redis *r, const char *consumer, int count,
  */
 int cs_fetch_new(cs_redis *r, const char *consumer, int count, int block_ms,
 		 cs_joblist *out, cs_err *err);
+/* New entries of the interactive stream only, without waiting. */
+int cs_fetch_interactive(cs_redis *r, const char *consumer, int count, cs_joblist *out,
+			 cs_err *err);
 /*
  * Entries idle longer than claim_idle_ms on any consumer become ours.
  * Entries delivered more than max_deliveries times are marked bad (a job

@@ -1,7 +1,9 @@
 /*
  * handler_account.c - the jobs about a connection rather than its events:
  * `discover` (list the calendars an account offers, for the backend's
- * calendar-selection step) and `disconnect` (engine/disconnect.h).
+ * calendar-selection step; when the provider refreshed the credentials
+ * meanwhile, the answer carries them sealed as "credentials") and
+ * `disconnect` (engine/disconnect.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +29,36 @@ static int open_field(cs_worker *w, const char *tenant, json_t *creds, const cha
 	if (cs_secret_open(w->keys, tenant, json_string_value(v), out, &len, err))
 		return cs_err_prefix(err, "discover job: credentials.%s", key);
 	return 0;
+}
+
+/*
+ * The credentials the provider refreshed during the listing, sealed with
+ * the tenant, for the answer: a provider that rotates refresh tokens
+ * (Outlook) killed the one the backend holds.
+ */
+static int refreshed_credentials(cs_worker *w, const char *tenant, const cs_creds *creds,
+				 json_t *answer, cs_err *err)
+{
+	char *access = NULL, *refresh = NULL;
+	int rc = -1;
+
+	if (!creds->changed)
+		return 0;
+	if ((creds->access_token && cs_secret_seal(w->keys, tenant, creds->access_token,
+						   strlen(creds->access_token), &access, err)) ||
+	    (creds->refresh_token && cs_secret_seal(w->keys, tenant, creds->refresh_token,
+						    strlen(creds->refresh_token), &refresh, err)))
+		goto out;
+	if (json_object_set_new(answer, "credentials",
+				json_pack("{s:s?, s:s?, s:I}", "access_token", access, "refresh_token",
+					  refresh, "expires_at", (json_int_t)creds->expires_at)))
+		cs_err_set(err, CS_ENOMEM, true, "out of memory");
+	else
+		rc = 0;
+out:
+	free(access);
+	free(refresh);
+	return rc;
 }
 
 static json_t *calendar_array(const cs_calendar_list *list)
@@ -76,6 +108,8 @@ int cs_handle_discover(cs_worker *w, cs_job *job, cs_err *err)
 		goto out;
 	answer = json_pack("{s:s, s:s, s:o}", "job_id", job->job_id, "provider", ops->name,
 			   "calendars", calendar_array(&list));
+	if (answer && refreshed_credentials(w, tenant, &creds, answer, err))
+		goto out;
 	job->answer = answer ? json_dumps(answer, JSON_COMPACT) : NULL;
 	job->answer_type = "calendars";
 	rc = job->answer ? 0 : cs_err_set(err, CS_ENOMEM, true, "out of memory");

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "handlers.h"
+#include "provider.h"
 #include "banned.h"
 
 /* The context of one job: the engine sees s, the callbacks the rest. */
@@ -48,6 +49,20 @@ static void report(struct job_sync *js)
 	if (r->error[0])
 		snprintf(js->job->error, sizeof(js->job->error), "%s", r->error);
 	js->w->stale_statistics = js->w->stale_statistics || r->stale_statistics;
+	js->job->quiet = r->quiet;
+}
+
+/* The job's requests are paced as its calendar's account (pacer.h). */
+static void pace_account(cs_worker *w, const cs_calendar *cal)
+{
+	const struct cs_provider_ops *ops = cs_provider_find(cal->provider_name);
+
+	w->pace.account[0] = '\0';
+	if (!ops)
+		return;
+	w->pace.limits = ops->limits;
+	cs_pacer_account(cal->provider_name, cal->user_id, w->pace.account,
+			 sizeof(w->pace.account));
 }
 
 int cs_handle_with_calendar(cs_worker *w, cs_job *job, bool connect, cs_calendar_handler_fn fn,
@@ -66,11 +81,13 @@ int cs_handle_with_calendar(cs_worker *w, cs_job *job, bool connect, cs_calendar
 		return -1;
 	free(job->tenant_id);
 	job->tenant_id = strdup(cal.tenant_id);
+	pace_account(w, &cal);
 	rc = connect ? cs_calendar_connect(&js.s, &cal, err) : 0;
 	cs_db_tag(w->db, job->job_id, cal.id);   /* the audit of its changes names the job */
 	if (rc == 0)
 		rc = fn(&js.s, job, &cal, err);
 	cs_db_tag(w->db, NULL, NULL);
+	w->pace.account[0] = '\0';
 	report(&js);
 	if (rc && err->code == CS_EAUTH)
 		cs_calendar_mark_auth_required(&js.s, &cal, err->msg, NULL);

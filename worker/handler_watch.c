@@ -71,7 +71,11 @@ static int record_failure(cs_sync *s, const cs_calendar *cal, const char *why, c
 			  3, (const char *const[]){cal->id, cal->provider_name, why});
 }
 
-/* The new channel (hash: its secret's, or NULL when it was renewed in place). */
+/*
+ * The new channel (hash: its secret's, or NULL when it was renewed in
+ * place: then the stored hash stays; the row to insert carries it too, as
+ * its CHECK is tested before ON CONFLICT).
+ */
 static int record_live(cs_sync *s, const cs_calendar *cal, const cs_watch_channel *ch,
 		       const char *hash, const char *address, cs_err *err)
 {
@@ -81,10 +85,11 @@ static int record_live(cs_sync *s, const cs_calendar *cal, const cs_watch_channe
 	return cs_db_exec(s->db, NULL, err,
 			  "INSERT INTO calendar_watch_channels(external_calendar_id, provider,"
 			  " channel_id, resource_id, token_hash, address, expires_at, state)"
-			  " VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7::bigint), 'live')"
+			  " VALUES ($1, $2, $3, $4, COALESCE($5, (SELECT w.token_hash"
+			  "   FROM calendar_watch_channels w WHERE w.external_calendar_id = $1)),"
+			  " $6, to_timestamp($7::bigint), 'live')"
 			  " ON CONFLICT (external_calendar_id) DO UPDATE SET channel_id = $3,"
-			  " resource_id = $4,"
-			  " token_hash = COALESCE($5, calendar_watch_channels.token_hash),"
+			  " resource_id = $4, token_hash = EXCLUDED.token_hash,"
 			  " address = $6, expires_at = to_timestamp($7::bigint), state = 'live',"
 			  " last_error = NULL, updated_at = NOW()",
 			  7, (const char *const[]){cal->id, cal->provider_name, ch->id,

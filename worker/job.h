@@ -35,7 +35,8 @@ typedef struct cs_job {
 	char *calendar_id;      /* the calendar the job locks, NULL when none */
 	char *tenant_id;        /* known after the handler looked the calendar up */
 	int attempt;            /* 1 for the first run */
-	long long fence;        /* fencing token of the calendar lock, 0 when none */
+	long long fence;        /* fencing token of the calendar lock, 0 until its first commit */
+	long long fence_seen;   /* the calendar's counter when the job started */
 	bool has_lock;
 	const struct cs_job *lock_job; /* the job of the batch that took the lock (maybe itself) */
 	char *bad;              /* why the entry cannot run at all, or NULL */
@@ -46,6 +47,8 @@ typedef struct cs_job {
 	char error[CS_ERR_MSG_MAX];
 	int retry_after_ms;     /* >0: the provider asked to wait this long before a retry */
 	bool rate_limited;      /* the provider announced a rate limit: the retry costs no attempt */
+	bool quiet;             /* a sync that changed nothing: its bookkeeping is batched (run.c) */
+	int hand_ix;            /* 1 + its place among the process's jobs in hand (lanes.c), 0: none */
 	long long started_ms;
 	long long duration_ms;
 	json_t *conflicts;      /* array of conflict announcements, or NULL */

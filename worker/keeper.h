@@ -3,7 +3,7 @@
  * alive while one of its provider requests is in flight, and telling
  * whether the job still holds its calendar.
  *
- * Each worker thread has one keeper: a helper thread with its own Redis
+ * Each slot thread has one keeper: a helper thread with its own Redis
  * connection that wakes every third of the shorter of CALSYNC_LOCK_TTL_MS
  * and CALSYNC_CLAIM_IDLE_MS and, while a request of the thread's HTTP
  * client is in flight, renews the lock and the claims (one heartbeat

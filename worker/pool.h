@@ -1,6 +1,7 @@
 /*
- * pool.h - the worker process: CALSYNC_WORKER_CONCURRENCY threads, each
- * reading batches of jobs, running them and ending them (see pool.c).
+ * pool.h - the worker process: a reader, CALSYNC_WORKER_CONCURRENCY slot
+ * threads and a finisher around an in-process queue, sharing a pool of
+ * PostgreSQL connections and a per-account pacer (see pool.c).
  */
 #ifndef CS_POOL_H
 #define CS_POOL_H
@@ -13,8 +14,9 @@
 #include "secret.h"
 
 /*
- * Run until stop is set (by a signal handler), then drain: threads stop
- * taking jobs, hand back the jobs not started and finish the one in hand;
+ * Run until stop is set (by a signal handler), then drain: the reader
+ * stops reading, the slots hand back the jobs not started and finish the
+ * ones in hand, the finisher ends them;
  * returns after all threads ended, or when the drain deadline passed with
  * *abandoned set: threads still run then, and the caller must exit at once.
  */

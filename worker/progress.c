@@ -3,9 +3,10 @@
  * and claims alive, tell the UI how far it got (sync_progress), and check
  * its fencing token before it commits (see worker.h). The tokens are
  * handed out by PostgreSQL, the source of truth: a counter on the
- * calendar's state row that each new lock holder raises, so a new lock
- * always gets a token above anything PostgreSQL has accepted - also after
- * Redis lost its data.
+ * calendar's state row that each lock holder raises at its first commit,
+ * from the value it read when it started, so a holder always commits with
+ * a token above anything PostgreSQL has accepted - also after Redis lost
+ * its data - and a job that commits nothing writes nothing.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,22 +46,48 @@ int cs_worker_progress(cs_worker *w, cs_job *job, int events_done,
 	return rc;
 }
 
-int cs_worker_take_fence(cs_worker *w, cs_job *job, cs_err *err)
+int cs_worker_read_fence(cs_worker *w, cs_job *job, cs_err *err)
 {
 	PGresult *res = NULL;
 
-	job->fence = 0;
+	job->fence = job->fence_seen = 0;
 	if (cs_db_exec(w->db, &res, err,
-		       "INSERT INTO calendar_sync_states (external_calendar_id, fence)"
-		       " SELECT id, 1 FROM external_calendars WHERE id = $1"
-		       " ON CONFLICT (external_calendar_id)"
-		       " DO UPDATE SET fence = calendar_sync_states.fence + 1 RETURNING fence",
+		       "SELECT fence FROM calendar_sync_states WHERE external_calendar_id = $1",
 		       1, (const char *const[]){job->calendar_id}))
 		return -1;
 	if (PQntuples(res) == 1)
-		job->fence = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		job->fence_seen = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
 	return 0;
+}
+
+/*
+ * The job's first commit raises the counter - only from the value it saw
+ * when it started: a holder that came after it and committed first raised
+ * it already, and then this job is stale.
+ */
+static int take_fence(cs_worker *w, cs_job *job, cs_err *err)
+{
+	char seen[24];
+	const char *params[2] = {job->calendar_id, seen};
+	PGresult *res = NULL;
+	int rc = 0;
+
+	snprintf(seen, sizeof(seen), "%lld", job->fence_seen);
+	if (cs_db_exec(w->db, &res, err,
+		       "INSERT INTO calendar_sync_states (external_calendar_id, fence)"
+		       " SELECT id, $2::bigint + 1 FROM external_calendars WHERE id = $1"
+		       " ON CONFLICT (external_calendar_id) DO UPDATE SET fence = calendar_sync_states.fence + 1"
+		       " WHERE calendar_sync_states.fence = $2::bigint RETURNING fence",
+		       2, params))
+		return -1;
+	if (PQntuples(res) == 1)
+		job->fence = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	else
+		rc = cs_err_set(err, CS_EFENCED, false,
+				"another job took this calendar since this one started: this one is stale");
+	PQclear(res);
+	return rc;
 }
 
 int cs_worker_fence(cs_worker *w, cs_job *job, cs_err *err)
@@ -70,6 +97,8 @@ int cs_worker_fence(cs_worker *w, cs_job *job, cs_err *err)
 	PGresult *res = NULL;
 	int rc = 0;
 
+	if (job->has_lock && job->fence == 0)
+		return take_fence(w, job, err);
 	snprintf(fence, sizeof(fence), "%lld", job->fence);
 	if (cs_db_exec(w->db, &res, err,
 		       "INSERT INTO calendar_sync_states (external_calendar_id, fence)"

@@ -1,4 +1,4 @@
-/* run.c - running a batch of jobs (see run.h). */
+/* run.c - a job prepared and locked, run in a slot, ended (see run.h). */
 #include <signal.h>
 
 #include "run.h"
@@ -14,6 +14,7 @@
 #include "observe.h"
 #include "pull.h"
 #include "queue.h"
+#include "sync.h"
 #include "banned.h"
 
 void cs_run_classify(const cs_config *cfg, cs_job *job, const cs_err *err)
@@ -73,7 +74,7 @@ static void run_one(cs_worker *w, cs_joblist *jobs, cs_job *job, volatile sig_at
 	cs_observe_job_started(job->type);
 	w->last_progress_ms = job->started_ms;
 	cs_keeper_begin(w->keeper, job, jobs->items, jobs->n);
-	rc = job->has_lock ? cs_worker_take_fence(w, job, &err) : 0;
+	rc = job->has_lock ? cs_worker_read_fence(w, job, &err) : 0;
 	if (rc == 0)
 		rc = h->run(w, job, &err);
 	cs_keeper_end(w->keeper);
@@ -125,10 +126,10 @@ static void observe_ends(cs_worker *w, const cs_joblist *jobs, const bool *fence
 	for (int i = 0; i < jobs->n; i++) {
 		enum cs_outcome o = jobs->items[i]->outcome;
 
-		if (!fenced[i] && (o == CS_OUT_ACK || o == CS_OUT_RETRY || o == CS_OUT_DEAD))
-			cs_observe_job_finished(jobs->items[i]->type, jobs->items[i]->status);
-		if (!fenced[i] && (o == CS_OUT_ACK || o == CS_OUT_RETRY || o == CS_OUT_DEAD))
-			cs_audit_job_ended(cs_job_result_json(jobs->items[i], w->consumer));
+		if (fenced[i] || (o != CS_OUT_ACK && o != CS_OUT_RETRY && o != CS_OUT_DEAD))
+			continue;
+		cs_observe_job_finished(jobs->items[i]->type, jobs->items[i]->status);
+		cs_audit_job_ended(cs_job_result_json(jobs->items[i], w->consumer));
 	}
 }
 
@@ -145,32 +146,66 @@ static void record_announced(cs_worker *w, cs_joblist *jobs, const bool *fenced)
 	}
 }
 
-int cs_run_batch(cs_worker *w, cs_joblist *jobs, volatile sig_atomic_t *stop, cs_err *err)
+int cs_run_lock(cs_worker *w, cs_joblist *jobs, cs_err *err)
 {
-	bool *fenced;
-	int rc;
-
 	for (int i = 0; i < jobs->n; i++)
 		cs_run_prepare(w, jobs->items[i]);
-	if (cs_batch_lock(w->redis, w->cfg, w->consumer, jobs->items, jobs->n, err))
-		return -1;
-	for (int i = 0; i < jobs->n; i++)
-		run_one(w, jobs, jobs->items[i], stop);
-	gather_conflicts(w, jobs);
-	fenced = calloc((size_t)jobs->n, sizeof(bool));
-	rc = cs_batch_finish(w->redis, w->cfg, w->consumer, jobs->items, jobs->n, fenced, err);
-	for (int i = 0; rc == 0 && fenced && i < jobs->n; i++)
-		if (fenced[i])
-			cs_warn("job %s was taken over by another worker: its end was not recorded",
-				jobs->items[i]->job_id);
-	if (rc == 0 && fenced)
-		observe_ends(w, jobs, fenced);
-	if (rc == 0 && fenced)
-		record_announced(w, jobs, fenced);
-	free(fenced);
+	return cs_batch_lock(w->redis, w->cfg, w->consumer, jobs->items, jobs->n, err);
+}
+
+void cs_run_group(cs_worker *w, cs_joblist *group, volatile sig_atomic_t *stop)
+{
+	for (int i = 0; i < group->n; i++)
+		run_one(w, group, group->items[i], stop);
+	gather_conflicts(w, group);
 	if (w->stale_statistics) {
 		w->stale_statistics = false;
 		cs_pull_refresh_statistics(w->db);
 	}
+}
+
+/*
+ * Before the ends are published: one statement stamps last_sync_at of the
+ * calendars whose sync changed nothing. Best effort: a stamp lost leaves
+ * the time of an earlier sync.
+ */
+static void stamp_quiet(cs_worker *w, cs_joblist *ended)
+{
+	json_t *stamps = json_array();
+	char *text = NULL;
+	cs_err err;
+
+	for (int i = 0; stamps && i < ended->n; i++) {
+		const cs_job *job = ended->items[i];
+
+		if (job->quiet && job->outcome == CS_OUT_ACK && job->calendar_id)
+			json_array_append_new(stamps, json_pack("{s:s, s:s}", "cal", job->calendar_id,
+							       "job", job->job_id));
+	}
+	if (json_array_size(stamps) > 0 && (text = json_dumps(stamps, JSON_COMPACT)) != NULL &&
+	    cs_sync_stamp_quiet(w->db, text, &err))
+		cs_warn("the last sync time of %zu calendars whose sync changed nothing was not"
+			" stamped: %s", json_array_size(stamps), err.msg);
+	free(text);
+	json_decref(stamps);
+}
+
+int cs_run_end(cs_worker *w, cs_joblist *ended, cs_err *err)
+{
+	bool *fenced = calloc((size_t)ended->n, sizeof(bool));
+	int rc;
+
+	stamp_quiet(w, ended);
+	rc = cs_batch_finish(w->redis, w->cfg, w->consumer, ended->items, ended->n, fenced, err);
+
+	for (int i = 0; rc == 0 && fenced && i < ended->n; i++)
+		if (fenced[i])
+			cs_warn("job %s was taken over by another worker: its end was not recorded",
+				ended->items[i]->job_id);
+	if (rc == 0 && fenced)
+		observe_ends(w, ended, fenced);
+	if (rc == 0 && fenced)
+		record_announced(w, ended, fenced);
+	free(fenced);
 	return rc;
 }

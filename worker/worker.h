@@ -2,10 +2,12 @@
  * worker.h - what a job handler gets: the thread's connections and
  * settings (cs_worker), and the handler table entry (dispatch.c).
  *
- * Each worker thread owns one cs_worker: its one PostgreSQL connection,
- * its Redis connection and its HTTP client are never used by two threads at once
- * (a pull's helper thread borrows the client while the pull itself works
- * on the database). The settings and the keyring are shared read-only.
+ * Each thread of the pool (reader, slot, finisher) owns one cs_worker: its
+ * PostgreSQL handle (borrowing a connection of the process's pool per
+ * statement or transaction, dbpool.h), its Redis connection and, in a
+ * slot, its HTTP client are never used by two threads at once (a pull's
+ * helper thread borrows the client while the pull itself works on the
+ * database). The settings and the keyring are shared read-only.
  */
 #ifndef CS_WORKER_H
 #define CS_WORKER_H
@@ -15,6 +17,7 @@
 #include "http.h"
 #include "job.h"
 #include "keeper.h"
+#include "pacer.h"
 #include "redisconn.h"
 #include "secret.h"
 
@@ -26,6 +29,7 @@ typedef struct cs_worker {
 	cs_http *http;          /* providers borrow it: connections outlive a job */
 	char consumer[160];     /* this thread's consumer name in the group */
 	cs_keeper *keeper;      /* keeps the running job's lock and claims (keeper.h) */
+	cs_pace pace;           /* the running job's account at the process's pacer (pacer.h) */
 	long long last_progress_ms;
 	bool stale_statistics;  /* a pull created many rows: see cs_pull_refresh_statistics() */
 } cs_worker;
@@ -59,17 +63,19 @@ int cs_worker_progress(cs_worker *w, cs_job *job, int events_done,
 		       const char *phase, cs_err *err);
 
 /*
- * When a job that holds its calendar's lock starts: its fencing token,
- * the next number of the calendar's counter in PostgreSQL (job->fence; 0
- * when the calendar does not exist). Every later holder gets a higher
- * one, so from then on a job that lost the lock cannot commit.
+ * When a job that holds its calendar's lock starts: read the calendar's
+ * fence counter in PostgreSQL (job->fence_seen; a read, no write). Its
+ * first commit raises it by one from that value (cs_worker_fence), which
+ * fails when another holder raised it meanwhile; every later holder gets
+ * a higher one, so from then on a job that lost the lock cannot commit.
  */
-int cs_worker_take_fence(cs_worker *w, cs_job *job, cs_err *err);
+int cs_worker_read_fence(cs_worker *w, cs_job *job, cs_err *err);
 
 /*
- * Inside the handler's PostgreSQL transaction, before COMMIT: record the
- * job's fencing token on the calendar's state row. Fails with CS_EFENCED
- * when a newer holder of the calendar lock has committed already.
+ * Inside the handler's PostgreSQL transaction, before COMMIT: take the
+ * job's fencing token (its first commit) or record it on the calendar's
+ * state row. Fails with CS_EFENCED when a newer holder of the calendar
+ * lock has committed already.
  */
 int cs_worker_fence(cs_worker *w, cs_job *job, cs_err *err);
 

@@ -6,10 +6,13 @@
     steps.py google-events                the Google calendar as the emulator holds it
     steps.py phone-edit                   move the dentist appointment "from a phone"
     steps.py wait-hub-copy SECONDS        wait until Family Hub has that change
-    steps.py allow-http-channels          let the emulator's channels post to http (the demo's hooks)
+    steps.py allow-http-channels          let the emulators' channels and subscriptions post to http
+                                          (the demo's hooks)
     steps.py wait-channel SECONDS         wait until the calendar has a live push channel
     steps.py hub-event SECONDS            create a Family Hub event, publish its Kafka
                                           message, wait until Google has it
+    steps.py outlook-events               James's Outlook calendar as the Graph emulator holds it
+    steps.py outlook-edit SECONDS         move "Team dinner" in Outlook, wait until Family Hub has it
     calsync watch | steps.py pretty       one readable line per result or conflict
 
 Settings from the environment: CALSYNC_DATABASE_URL, CALSYNC_REDIS_URL,
@@ -72,10 +75,10 @@ def db_query(sql, params=()):
         conn.close()
 
 
-def emu(method, path, body=None):
-    """A request to the emulator's control API (/_emu/...)."""
+def emu(method, path, body=None, base="DEMO_EMU_URL"):
+    """A request to an emulator's control API (/_emu/...; base: the variable with its URL)."""
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(env("DEMO_EMU_URL") + "/_emu/" + path, data=data,
+    req = urllib.request.Request(env(base) + "/_emu/" + path, data=data,
                                  method=method, headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=10) as resp:
         return json.loads(resp.read() or b"{}")
@@ -187,6 +190,7 @@ def wait_hub_copy(seconds):
 
 def allow_http_channels():
     emu("POST", "config", {"channel_allow_http": 1})
+    outlook("POST", "subscriptions/config", {"allow_http": True})
 
 
 def wait_channel(seconds):
@@ -315,6 +319,48 @@ def pretty_line(line):
     return f"{when:<8} {what}"
 
 
+def outlook(method, path, body=None):
+    """A request to the Graph emulator's control API."""
+    return emu(method, path, body, base="DEMO_OUTLOOK_URL")
+
+
+def outlook_path(event_id=None):
+    path = "calendars/%s/events" % urllib.parse.quote(env("DEMO_OUTLOOK_REMOTE"), safe="")
+    return path + ("/" + urllib.parse.quote(event_id, safe="") if event_id else "")
+
+
+def outlook_events():
+    print(f"  {'when (as written)':<26} {'zone':<24} {'written by':<12} title")
+    for ev in sorted(outlook("GET", outlook_path())["value"], key=lambda e: e["start"]["dateTime"]):
+        origin = "Family Hub" if (ev.get("transactionId") or "").startswith("fh") else "Outlook"
+        title = ev.get("subject", "")
+        if ev.get("recurrence"):
+            title += "  (%s, %s)" % (ev["recurrence"]["pattern"]["type"],
+                                    ev["recurrence"]["range"]["type"])
+        when = ev["start"]["dateTime"][:16].replace("T", " ")
+        print(f"  {when:<26} {ev['start']['timeZone']:<24} {origin:<12} {title}")
+
+
+def outlook_edit(seconds):
+    (dinner,) = [e for e in outlook("GET", outlook_path())["value"] if e["subject"] == "Team dinner"]
+    day = dinner["start"]["dateTime"][:10]
+    outlook("PATCH", outlook_path(dinner["id"]), {
+        "start": {"dateTime": day + "T20:00:00", "timeZone": "GMT Standard Time"},
+        "end": {"dateTime": day + "T22:00:00", "timeZone": "GMT Standard Time"}})
+    print(f"  Outlook now has: Team dinner, {day} 20:00 (GMT Standard Time)")
+    start = dt.datetime.fromisoformat(day + "T20:00:00").replace(tzinfo=TZ)
+
+    def arrived():
+        rows = db_query("SELECT title, start_time FROM events WHERE tenant_id = %s AND title = %s",
+                        (env("DEMO_TENANT"), "Team dinner"))
+        return rows if rows and rows[0][1] == start else None
+
+    rows = poll(arrived, seconds, interval=0.5)
+    if rows is None:
+        fail(f"Family Hub's copy of the team dinner did not move within {seconds} s")
+    print(f"  Family Hub now has: {rows[0][0]}: {rows[0][1].astimezone(TZ):%a %d %b %H:%M}")
+
+
 def pretty():
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C ends `calsync watch`; we drain
     for line in sys.stdin:
@@ -331,6 +377,8 @@ COMMANDS = {
     "wait-channel": (wait_channel, 1),
     "hub-event": (hub_event, 1),
     "conflict": (conflict, 1),
+    "outlook-events": (outlook_events, 0),
+    "outlook-edit": (outlook_edit, 1),
     "pretty": (pretty, 0),
 }
 

@@ -16,4 +16,7 @@ services=pg,redis,kafka
 $py tests/harness/svc.py start --dir "$run_dir" --only "$services" || exit 1
 set -a; . "$run_dir/env.sh"; set +a
 CALSYNC_BIN_DIR="$PWD/$build" $py tests/bench/bench.py "$@"
+case "${1:-all}" in all|caldav) CALSYNC_BIN_DIR="$PWD/$build" $py tests/bench/caldav_bench.py ;; esac
+case "${1:-all}" in all|latency) CALSYNC_BENCH_RUN_DIR="$run_dir" CALSYNC_BIN_DIR="$PWD/$build" $py tests/bench/bench_latency.py ;; esac
 case "${1:-all}" in all|hooks) CALSYNC_BIN_DIR="$PWD/$build" $py tests/bench/bench_hooks.py ;; esac
+case "${1:-all}" in all|graph) CALSYNC_BIN_DIR="$PWD/$build" $py tests/bench/bench_graph.py ;; esac

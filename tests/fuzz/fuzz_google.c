@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "fuzz.h"
+#include "fuzz_event.h"
 #include "provider.h"
 #include "scripted_http.h"
 
@@ -24,19 +25,6 @@ static cs_config cfg = {
 	.google_client_id = "client", .google_client_secret = "secret",
 	.http_timeout_ms = 30000,
 };
-
-static void check_event(const cs_event *ev)
-{
-	const char *texts[] = {ev->id, ev->etag, ev->title, ev->description, ev->location,
-			       ev->start, ev->end, ev->timezone, ev->recurrence, ev->series_id,
-			       ev->original_start, ev->status, ev->hub_id, ev->bad};
-
-	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
-		FUZZ_ASSERT(fuzz_text_ok(texts[i]));
-	for (size_t i = 0; i < ev->nattendees; i++)
-		FUZZ_ASSERT(fuzz_text_ok(ev->attendees[i]));
-	FUZZ_ASSERT(ev->bad || ev->id);
-}
 
 static void sample(cs_event *ev)
 {
@@ -70,7 +58,7 @@ static int call(const struct cs_provider_ops *ops, cs_provider *p, uint8_t op, c
 		rc = ops->fetch(p, "primary", op % 8 == 2 ? "sync-token" : NULL,
 				op & 8 ? "page-token" : NULL, &page, err);
 		for (size_t i = 0; rc == 0 && i < page.n; i++)
-			check_event(&page.items[i]);
+			fuzz_check_event(&page.items[i]);
 		FUZZ_ASSERT(fuzz_text_ok(page.next_page) && fuzz_text_ok(page.sync_token));
 		cs_page_release(&page);
 		return rc;
@@ -89,7 +77,7 @@ static int call(const struct cs_provider_ops *ops, cs_provider *p, uint8_t op, c
 		return ops->revoke(p, err);
 	}
 	if (rc == 0)
-		check_event(&out);
+		fuzz_check_event(&out);
 	cs_event_release(&out);
 	return rc;
 }

@@ -53,6 +53,22 @@ void cs_http_set_label(cs_http *h, const char *provider)
 	(void)provider;   /* a scripted answer is counted by no metric */
 }
 
+void cs_http_set_pacer(cs_http *h, cs_http_pace_fn fn, void *ctx)
+{
+	(void)h;
+	(void)fn;
+	(void)ctx;   /* scripted answers need no pacing */
+}
+
+int cs_http_pace(cs_http *h, bool start, int retry_after_ms, cs_err *err)
+{
+	(void)h;
+	(void)start;
+	(void)retry_after_ms;
+	(void)err;
+	return 0;
+}
+
 bool cs_http_in_flight(const cs_http *h)
 {
 	(void)h;
@@ -105,7 +121,8 @@ int cs_http_request(cs_http *h, const char *method, const char *url,
 	resp->status = 200;
 	resp->retry_after_ms = -1;
 	cs_http_describe(method, url, what, sizeof(what));
-	if (strcmp(method, "GET") != 0 && h->guard && h->guard(h->guard_ctx, err))
+	if (strcmp(method, "GET") != 0 && strcmp(method, "PROPFIND") != 0 &&
+	    strcmp(method, "REPORT") != 0 && h->guard && h->guard(h->guard_ctx, err))
 		return cs_err_prefix(err, "%s not sent", what);
 	if (!script || script_pos > script_len || (script_pos == script_len && requests > 0))
 		return cs_err_set(err, CS_EIO, true, "%s: connection dropped (script ended)", what);
@@ -117,4 +134,21 @@ int cs_http_request(cs_http *h, const char *method, const char *url,
 	if (cs_dynbuf_add(&resp->body, a + skip, n - skip, err))
 		return cs_err_set(err, CS_EPROTO, false, "%s: answer over the body cap", what);
 	return 0;
+}
+
+int cs_http_request_opt(cs_http *h, const cs_http_opts *opts, const char *method,
+			const char *url, const char *const *headers, const char *body,
+			size_t body_len, cs_http_response *resp, cs_err *err)
+{
+	(void)opts;
+	return cs_http_request(h, method, url, headers, body, body_len, resp, err);
+}
+
+int cs_http_header(cs_http *h, const char *name, char *buf, size_t n)
+{
+	(void)h;
+	(void)name;
+	if (n)
+		buf[0] = '\0';
+	return -1;   /* a scripted answer has no headers */
 }

@@ -36,6 +36,9 @@ NAMES = ("pg", "redis", "kafka", "radicale")
 KAFKA_VERSION = "3.9.1"
 STOP_DEADLINE = 30.0
 READY_DEADLINE = {"pg": 60.0, "redis": 20.0, "kafka": 90.0, "radicale": 30.0}
+# started only when asked for by name (a test that needs it), stopped with the rest
+OPTIONAL = ("pgbouncer",)
+READY_DEADLINE["pgbouncer"] = 20.0
 RADICALE_USER = "calsync-test"
 PG_DATABASE = "calsync"
 
@@ -552,7 +555,43 @@ class Radicale(Service):
                 "CALSYNC_TEST_RADICALE_PORT": str(self.port)}
 
 
-CLASSES = {cls.name: cls for cls in (Postgres, Redis, Kafka, Radicale)}
+class Pgbouncer(Service):
+    """Debian's pgbouncer in transaction pool mode in front of the private
+    PostgreSQL (every database name passed through): what a worker must
+    work behind - no session state survives a transaction."""
+
+    name = "pgbouncer"
+
+    def spawn_user(self):
+        return "postgres" if os.geteuid() == 0 else None  # it refuses to run as root
+
+    def prepare(self, flush):
+        with open(os.path.join(self.run_dir, "state.json")) as f:
+            pg_port = json.load(f)["pg"]["port"]
+        write_file(os.path.join(self.data_dir, "pgbouncer.ini"), f"""[databases]
+* = host=127.0.0.1 port={pg_port} user=postgres
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = {self.port}
+unix_socket_dir =
+auth_type = any
+pool_mode = transaction
+default_pool_size = 20
+max_client_conn = 2000
+ignore_startup_parameters = extra_float_digits
+""")
+
+    def command(self):
+        return ["/usr/sbin/pgbouncer", os.path.join(self.data_dir, "pgbouncer.ini")]
+
+    def ready(self):
+        return not port_is_free(self.port)
+
+    def env(self):
+        return {"CALSYNC_TEST_PGBOUNCER_URL": f"postgresql://postgres@127.0.0.1:{self.port}"}
+
+
+CLASSES = {cls.name: cls for cls in (Postgres, Redis, Kafka, Radicale, Pgbouncer)}
 
 
 def check_reachable(path, user):
@@ -645,7 +684,7 @@ class Services:
 
     def stop(self, only=None):
         """Stop the named (default: all) services; succeeds when nothing runs."""
-        for name in only or NAMES:  # sequential: also safe at interpreter exit
+        for name in only or NAMES + OPTIONAL:  # sequential: also safe at interpreter exit
             self.service(name).stop()
 
     def kill(self, name):

@@ -19,11 +19,11 @@ CLIENT_ID = "calsync-tests"
 CLIENT_SECRET = "tests-secret"
 
 
-def start_emulator(*extra, deadline_s=15.0):
-    """Start the emulator on port 0 (extra: more arguments); return (process, base URL)."""
-    proc = subprocess.Popen(["/usr/bin/python3", EMULATOR, "--port", "0", *extra],
+def start_emulator(*extra, deadline_s=15.0, program=EMULATOR):
+    """Start the emulator (program) on port 0 (extra: more arguments); return (process, base URL)."""
+    proc = subprocess.Popen(["/usr/bin/python3", program, "--port", "0", *extra],
                             stdout=subprocess.PIPE, text=True)
-    line = wait_line(proc, proc.stdout, "LISTENING ", deadline_s, "the Google emulator")
+    line = wait_line(proc, proc.stdout, "LISTENING ", deadline_s, os.path.basename(program))
     return proc, "http://127.0.0.1:%d" % int(line.split()[1])
 
 

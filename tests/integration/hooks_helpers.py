@@ -1,16 +1,20 @@
 """tests/integration/hooks_helpers.py - calsync-hooks as a test fixture (start
-it on a free port, post to it the way the providers do), and a plain
-receiver that records what the Google emulator sends to a channel's address."""
+it on a free port, post to it the way the providers do), a plain receiver
+that records what the Google emulator sends to a channel's address, and what
+the push tests of every provider share: a scheduler of the test's world, the
+Hub's titles, the calendar's sync results."""
 
 import json
 import os
 import subprocess
 import threading
+import uuid
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from calsync_helpers import terminate, wait_line
+from calsync_helpers import query, run_tool, terminate, wait_for, wait_line
+from pool_helpers import INTERACTIVE
 
 
 def start_hooks(bin_dir, env, log_path, deadline_s=15.0):
@@ -101,3 +105,62 @@ def post_declared(url, length):
         return conn.getresponse().status
     finally:
         conn.close()
+
+
+def scheduler(world, **settings):
+    """Start calsync-scheduler with world's settings and these; its log in world.tmp."""
+    env = dict(os.environ)
+    env.update(world.env)
+    env.update({"CALSYNC_KAFKA_TOPIC": "hooks-" + uuid.uuid4().hex[:8],
+                "CALSYNC_KAFKA_GROUP": "hooks-" + uuid.uuid4().hex[:8]})
+    env.update({k: str(v) for k, v in settings.items()})
+    log = open(world.tmp / "scheduler.log", "w")
+    proc = subprocess.Popen([os.path.join(world.bin_dir, "calsync-scheduler")], env=env,
+                            stdout=subprocess.DEVNULL, stderr=log)
+    log.close()
+    world.procs.append(proc)
+    return proc
+
+
+def hub_titles(world):
+    return {r[0] for r in query(world.db_url, "SELECT title FROM events WHERE tenant_id = %s"
+                                              " AND deleted_at IS NULL", (world.tenant,))}
+
+
+def sync_results(world):
+    """The sync_result records of world.cal's sync jobs."""
+    return [d for t, d in world.results() if t == "sync_result" and d["job_type"] == "sync"
+            and d["calendar_id"] == world.cal]
+
+
+def hook_up(world, bin_dir, tmp_path):
+    """calsync-hooks for world (its log in world.hooks_log), whose public URL the
+    workers and schedulers of world get; long polling intervals, so that only a
+    notification brings a change in."""
+    world.hooks_log = tmp_path / "hooks.log"
+    world.hooks, world.hooks_url = start_hooks(bin_dir, world.env, str(world.hooks_log))
+    world.env.update({"CALSYNC_HOOKS_PUBLIC_URL": world.hooks_url, "CALSYNC_HOOKS_ALLOW_HTTP": "1",
+                      "CALSYNC_SYNC_INTERVAL": "86400", "CALSYNC_WATCH_POLL_INTERVAL": "86400"})
+    world.tmp = tmp_path
+
+
+def sync_then_watch(world):
+    """A worker, the calendar's first sync, then a watch job that must succeed."""
+    world.worker("w1")
+    job = world.enqueue(INTERACTIVE, "sync", calendar_id=world.cal)
+    wait_for(lambda: world.results_of(job), timeout=60, what="the first sync")
+    job = world.enqueue(INTERACTIVE, "watch", calendar_id=world.cal, reason="renew")
+    res = wait_for(lambda: world.results_of(job), timeout=60, what="the watch job")[0]
+    assert res["status"] == "success", res
+
+
+def watch_fails(world):
+    """A watch job that cannot make the channel fails saying the calendar polls; what
+    `calsync status` then says of the calendar."""
+    world.worker("w1")
+    job = world.enqueue(INTERACTIVE, "watch", calendar_id=world.cal, reason="renew")
+    res = wait_for(lambda: world.results_of(job), timeout=60, what="the watch job")[0]
+    assert res["status"] in ("failed", "dead") and "polling" in res["error"]
+    out = run_tool(world.bin_dir, "status", world.cal, env=world.env, check=True).stdout
+    assert "polling (no push channel: " in out
+    return out

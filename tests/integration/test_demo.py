@@ -163,3 +163,13 @@ def test_a_conflict_waits_and_the_history_tells_what_happened(demo):
     assert re.search(r"(?m)^\s+[0-9a-f-]{36}\s+update_conflict\s", conflicts), output(proc)
     history = proc.stdout.split("calsync history, newest first):")[-1]
     assert re.search(r"(?m)^\s+\S+ \S+\s+(change|job)\s", history), output(proc)
+
+
+def test_icloud_calendar_syncs_both_ways(demo):
+    proc, _, _ = demo
+    assert "Family Hub now has: Football practice (moved)" in proc.stdout, output(proc)
+    last = proc.stdout.split("agenda again")[-1]
+    for title in ("Football practice (moved)", "Tommy's swimming gala"):
+        assert re.search(AGENDA_LINE % ("icloud", "Family", re.escape(title)), last), \
+            f"no icloud agenda line for {title!r}\n" + output(proc)
+    assert "James's iCloud calendar now also holds the Family Hub events" in proc.stdout, output(proc)

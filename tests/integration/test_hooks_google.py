@@ -10,15 +10,13 @@ calendar polling and `calsync status` says why. No token is ever logged or
 stored in clear."""
 
 import json
-import os
-import subprocess
-import uuid
 
 import pytest
 
 from calsync_helpers import query, run_tool, wait_for
 from google_helpers import connect_google, emu  # noqa: F401 (a fixture)
-from hooks_helpers import google_headers, post, post_declared, start_hooks, stop_hooks
+from hooks_helpers import (google_headers, hook_up, hub_titles, post, post_declared, scheduler,
+                           stop_hooks, sync_results, sync_then_watch, watch_fails)
 from pool_helpers import INTERACTIVE, World
 
 
@@ -27,39 +25,16 @@ def world(services, bin_dir, emu, tmp_path):
     emu.call("POST", "/_emu/config", {"channel_allow_http": 1, "channel_max_lifetime_s": 604800})
     w = World(services, bin_dir, redis_db=7)
     w.cal, w.remote = connect_google(w, emu)
-    w.hooks, w.hooks_url = start_hooks(bin_dir, w.env, str(tmp_path / "hooks.log"))
-    w.hooks_log = tmp_path / "hooks.log"
-    w.env.update({"CALSYNC_HOOKS_PUBLIC_URL": w.hooks_url, "CALSYNC_HOOKS_ALLOW_HTTP": "1",
-                  "CALSYNC_SYNC_INTERVAL": "86400", "CALSYNC_WATCH_POLL_INTERVAL": "86400"})
-    w.tmp = tmp_path
+    hook_up(w, bin_dir, tmp_path)
     yield w
     stop_hooks(w.hooks)
     w.stop()
     emu.clear_faults()
 
 
-def scheduler(world, **settings):
-    env = dict(os.environ)
-    env.update(world.env)
-    env.update({"CALSYNC_KAFKA_TOPIC": "hooks-" + uuid.uuid4().hex[:8],
-                "CALSYNC_KAFKA_GROUP": "hooks-" + uuid.uuid4().hex[:8]})
-    env.update({k: str(v) for k, v in settings.items()})
-    log = open(world.tmp / "scheduler.log", "w")
-    proc = subprocess.Popen([os.path.join(world.bin_dir, "calsync-scheduler")], env=env,
-                            stdout=subprocess.DEVNULL, stderr=log)
-    log.close()
-    world.procs.append(proc)
-    return proc
-
-
 def event(summary):
     return dict(summary=summary, start={"dateTime": "2026-12-03T09:00:00Z", "timeZone": "UTC"},
                 end={"dateTime": "2026-12-03T10:00:00Z", "timeZone": "UTC"})
-
-
-def hub_titles(world):
-    return {r[0] for r in query(world.db_url, "SELECT title FROM events WHERE tenant_id = %s"
-                                              " AND deleted_at IS NULL", (world.tenant,))}
 
 
 def channel_row(world):
@@ -73,19 +48,9 @@ def emu_channels(emu, world):
     return [c for c in emu.call("GET", "/_emu/channels")["channels"] if c["calendar"] == world.remote]
 
 
-def sync_results(world):
-    return [d for t, d in world.results() if t == "sync_result" and d["job_type"] == "sync"
-            and d["calendar_id"] == world.cal]
-
-
 def watched(world, emu):
     """The first sync, then a channel made by a watch job; the channel's emulator record."""
-    world.worker("w1")
-    job = world.enqueue(INTERACTIVE, "sync", calendar_id=world.cal)
-    wait_for(lambda: world.results_of(job), timeout=60, what="the first sync")
-    job = world.enqueue(INTERACTIVE, "watch", calendar_id=world.cal, reason="renew")
-    res = wait_for(lambda: world.results_of(job), timeout=60, what="the watch job")[0]
-    assert res["status"] == "success", res
+    sync_then_watch(world)
     row = wait_for(lambda: channel_row(world), what="the channel row")
     assert row[3] == "live"
     chans = [c for c in emu_channels(emu, world) if c["id"] == row[0]]
@@ -103,8 +68,7 @@ def test_a_google_change_reaches_the_hub_without_a_poll(world, emu):
     before = len(sync_results(world))
     emu.add(world.remote, event("Swim lesson"))
     wait_for(lambda: "Swim lesson" in hub_titles(world), timeout=30, what="the change in the Hub")
-    # the Hub row commits before the job's end is published (at the end of its batch)
-    wait_for(lambda: len(sync_results(world)) > before, what="the hook's sync result")
+    wait_for(lambda: len(sync_results(world)) > before, what="the sync's result")   # after its commit
     assert len(sync_results(world)) == before + 1                # one sync, queued by the hook
     token_hash = row[2]
     log = world.hooks_log.read_text() + world.log(0)
@@ -194,13 +158,8 @@ def test_disconnect_stops_the_channel(world, emu):
 
 def test_a_channel_that_cannot_be_made_leaves_polling_and_says_so(world, emu):
     emu.call("POST", "/_emu/config", {"channel_allow_http": None})   # Google wants https
-    world.worker("w1")
-    job = world.enqueue(INTERACTIVE, "watch", calendar_id=world.cal, reason="renew")
-    res = wait_for(lambda: world.results_of(job), timeout=60, what="the watch job")[0]
-    assert res["status"] in ("failed", "dead") and "polling" in res["error"]
+    assert "HTTPS" in watch_fails(world)
     assert channel_row(world)[3] == "failed"
-    out = run_tool(world.bin_dir, "status", world.cal, env=world.env, check=True).stdout
-    assert "polling (no push channel: " in out and "HTTPS" in out
     scheduler(world, CALSYNC_SYNC_INTERVAL=2, CALSYNC_WATCH_POLL_INTERVAL=86400)
     emu.add(world.remote, event("Polled"))
     wait_for(lambda: "Polled" in hub_titles(world), timeout=60, what="the short poll")

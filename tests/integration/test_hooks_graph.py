@@ -2,7 +2,7 @@
 Graph posts: the validation request (a POST with ?validationToken=..., answered
 200 in plain text with the token), change notifications with subscriptionId
 and clientState for a subscription row the test inserts (the Graph provider's
-own subscribe comes later), and lifecycle notifications
+own subscribe is tested in test_hooks_outlook.py), and lifecycle notifications
 (reauthorizationRequired -> a renewing watch job, subscriptionRemoved -> the
 row removed and a recreating watch job, missed -> a full sync). A wrong
 clientState, an unknown subscription, a body that is not Graph's or too large

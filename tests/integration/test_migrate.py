@@ -91,8 +91,9 @@ def test_two_concurrent_runs_apply_each_file_once(services, bin_dir):
              for _ in range(3)]
     outs = [p.communicate(timeout=60) for p in procs]
     assert all(p.returncode == 0 for p in procs), outs
-    applied = sorted(int(o[0].split()[1]) for o in outs)
-    assert applied == [0, 0, FILES]
+    applied = [int(o[0].split()[1]) for o in outs]
+    # each file under the lock in its own transaction: the runs may share the files out
+    assert sum(applied) == FILES
     assert query(url, "SELECT count(*) FROM calsync_schema_migrations") == [(FILES,)]
 
 

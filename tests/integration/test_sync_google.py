@@ -11,6 +11,9 @@ import pytest
 from calsync_helpers import query, run_tool, wait_for
 from google_helpers import connect_google, emu  # noqa: F401 (a fixture)
 from pool_helpers import INTERACTIVE, World
+from sync_helpers import (hub, hub_edit_pushed, hub_event, pull_dentist_and_holiday,
+                          pull_moved_and_deleted,
+                          push_series_with_a_moved_and_a_removed_occurrence, run)
 
 
 @pytest.fixture
@@ -20,34 +23,6 @@ def world(services, bin_dir, emu):
     w.worker("w", CALSYNC_RETRY_BASE_MS=100, CALSYNC_RETRY_MAX_MS=300, CALSYNC_MASS_DELETE_MIN=10)
     yield w
     w.stop()
-
-
-def run(world, jtype="sync", **data):
-    """Enqueue a job and wait until it ended (not retrying); its last result."""
-    data.setdefault("calendar_id", world.cal)
-    job = world.enqueue(INTERACTIVE, jtype, **data)
-    try:
-        ended = wait_for(lambda: [r for r in world.results_of(job) if r["status"] != "retrying"],
-                         timeout=60, what=f"{jtype} job")
-    except AssertionError:
-        raise AssertionError(f"{jtype} job did not end; worker log:\n{world.log(0)[-3000:]}")
-    return ended[-1]
-
-
-def hub(world, sql_where="TRUE", params=()):
-    return query(world.db_url,
-                 "SELECT title, start_time::text, end_time::text, is_all_day, timezone, recurrence,"
-                 " recurring_event_id IS NOT NULL, status, deleted_at IS NOT NULL"
-                 " FROM events WHERE tenant_id = %s AND " + sql_where + " ORDER BY start_time, title",
-                 (world.tenant, *params))
-
-
-def hub_event(world, title, start, end, tz="Europe/London", recurrence=None, all_day=False):
-    ev = str(uuid.uuid4())
-    query(world.db_url, "INSERT INTO events(id, tenant_id, created_by, title, start_time, end_time,"
-                        " timezone, recurrence, is_all_day) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)",
-          (ev, world.tenant, world.user, title, start, end, tz, recurrence, all_day))
-    return ev
 
 
 def timed(summary, start, end, tz="Europe/London", **extra):
@@ -75,13 +50,7 @@ def test_initial_pull_brings_every_kind_of_event(world, emu):
     emu.add(world.remote,
             timed("Dentist", "2026-12-01T10:00:00Z", "2026-12-01T11:00:00Z"),
             dict(summary="School holiday", start={"date": "2026-12-21"}, end={"date": "2027-01-05"}))
-    res = run(world)
-    assert res["status"] == "success" and res["created"] == 2, res
-    assert hub(world) == [
-        ("Dentist", "2026-12-01 10:00:00+00", "2026-12-01 11:00:00+00", False, "Europe/London",
-         None, False, "confirmed", False),
-        ("School holiday", "2026-12-21 00:00:00+00", "2027-01-05 00:00:00+00", True, None,
-         None, False, "confirmed", False)]
+    pull_dentist_and_holiday(world)
     badges = query(world.db_url, "SELECT provider, calendar_name FROM unified_calendar_events")
     assert badges == [("google", "Family")] * 2
 
@@ -146,21 +115,15 @@ def test_remote_changes_and_deletions_reach_the_hub(world, emu):
     emu.patch(world.remote, a["id"], summary="Football (moved)",
               start={"dateTime": "2026-12-08T11:00:00Z"}, end={"dateTime": "2026-12-08T12:00:00Z"})
     emu.delete(world.remote, b["id"])
-    res = run(world)
-    assert (res["updated"], res["deleted"]) == (1, 1), res
-    rows = hub(world)
-    assert rows[0][:3] == ("Football (moved)", "2026-12-08 11:00:00+00", "2026-12-08 12:00:00+00")
-    assert rows[1][0] == "Piano" and rows[1][8] is True      # tombstoned
+    pull_moved_and_deleted(world)
 
 
 def test_hub_changes_and_deletions_reach_google(world, emu):
     ev = hub_event(world, "Birthday party", "2026-12-12T14:00Z", "2026-12-12T17:00Z")
     run(world)
-    query(world.db_url, "UPDATE events SET title = 'Birthday party!', updated_at = NOW() WHERE id = %s", (ev,))
-    assert run(world)["pushed"] == 1
+    hub_edit_pushed(world, ev, "title = 'Birthday party!'")
     assert [e["summary"] for e in emu.events(world.remote)] == ["Birthday party!"]
-    query(world.db_url, "UPDATE events SET deleted_at = NOW(), updated_at = NOW() WHERE id = %s", (ev,))
-    assert run(world)["pushed"] == 1
+    hub_edit_pushed(world, ev, "deleted_at = NOW()")
     assert emu.events(world.remote) == []
     assert run(world)["pushed"] == 0
 
@@ -232,16 +195,7 @@ def test_each_resolution(world, emu, resolution, hub_loc, google_loc, status):
 
 
 def test_a_weekly_series_with_a_moved_and_a_removed_occurrence_round_trips(world, emu):
-    series = hub_event(world, "Swimming lessons", "2026-12-01T17:00Z", "2026-12-01T18:00Z",
-                       recurrence="RRULE:FREQ=WEEKLY;COUNT=6\nEXDATE;TZID=Europe/London:20261215T170000")
-    moved = str(uuid.uuid4())
-    query(world.db_url, "INSERT INTO events(id, tenant_id, created_by, title, start_time, end_time, timezone,"
-                        " recurring_event_id, original_start_time) VALUES (%s,%s,%s,'Swimming lessons (pool 2)',"
-                        " '2026-12-08T18:00Z', '2026-12-08T19:00Z', 'Europe/London', %s, '2026-12-08T17:00Z')",
-          (moved, world.tenant, world.user, series))
-    before = hub(world)
-    res = run(world)
-    assert res["pushed"] == 2, res
+    series, before = push_series_with_a_moved_and_a_removed_occurrence(world)
     remote = {e["id"]: e for e in emu.events(world.remote)}
     master = remote["fh" + series.replace("-", "")]
     assert master["recurrence"] == ["RRULE:FREQ=WEEKLY;COUNT=6", "EXDATE;TZID=Europe/London:20261215T170000"]

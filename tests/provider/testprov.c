@@ -7,6 +7,9 @@
  *
  * In that folder, read at every call:
  *   latency_ms, <calendar>.latency_ms   milliseconds each call takes
+ *   limit_in_flight, limit_per_second,   the provider's limits (cs_provider_limits),
+ *   limit_burst                          read once when the worker starts
+ *   <calendar>.retry_after_ms            the Retry-After of an injected ERATELIMIT
  *   <calendar>.fail                      "N CODE": the next N calls fail with
  *                                        CODE (EIO, EAUTH, EINVAL, ERATELIMIT)
  *   windowed                             "1": a full sync does not list everything
@@ -34,6 +37,7 @@
 
 struct cs_provider {
 	char dir[1024];
+	cs_http *http;   /* borrowed: a call's wait counts as a request in flight */
 };
 
 static long read_long(const char *dir, const char *cal, const char *name)
@@ -55,13 +59,17 @@ static long read_long(const char *dir, const char *cal, const char *name)
 	return v;
 }
 
-static void take_time(const char *dir, const char *cal)
+static void take_time(cs_provider *p, const char *cal)
 {
-	long ms = read_long(dir, NULL, "latency_ms") + read_long(dir, cal, "latency_ms");
+	long ms = read_long(p->dir, NULL, "latency_ms") + read_long(p->dir, cal, "latency_ms");
 	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
+	if (p->http)
+		cs_http_set_in_flight(p->http, true);
 	while (ms > 0 && nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
+	if (p->http)
+		cs_http_set_in_flight(p->http, false);
 }
 
 static enum cs_errcode code_named(const char *s, bool *retry)
@@ -96,6 +104,8 @@ static int injected_failure(const char *dir, const char *cal, cs_err *err)
 		enum cs_errcode c = code_named(code, &retry);
 
 		rc = cs_err_set(err, c, retry, "test provider: injected %s", code);
+		if (c == CS_ERATELIMIT)
+			err->retry_after_ms = (int)read_long(dir, cal, "retry_after_ms");
 	}
 	fclose(f);
 	return rc;
@@ -105,10 +115,13 @@ static int call(cs_provider *p, const char *op, const char *cal,
 		const char *hub_id, cs_err *err)
 {
 	char path[1100], line[512];
-	long long start = cs_now_ms();
-	int fd, n;
+	long long start;
+	int fd, n, rc;
 
-	take_time(p->dir, cal);
+	if (p->http && cs_http_pace(p->http, true, -1, err))
+		return -1;
+	start = cs_now_ms();
+	take_time(p, cal);
 	snprintf(path, sizeof(path), "%s/calls.log", p->dir);
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0644);
 	if (fd >= 0) {
@@ -118,7 +131,10 @@ static int call(cs_provider *p, const char *op, const char *cal,
 			n = -1;
 		close(fd);
 	}
-	return injected_failure(p->dir, cal, err);
+	rc = injected_failure(p->dir, cal, err);
+	if (p->http)
+		cs_http_pace(p->http, false, rc ? err->retry_after_ms : -1, NULL);
+	return rc;
 }
 
 static int t_open(cs_provider **out, const cs_config *cfg, cs_creds *creds, cs_http *http,
@@ -127,7 +143,6 @@ static int t_open(cs_provider **out, const cs_config *cfg, cs_creds *creds, cs_h
 	cs_provider *p;
 
 	(void)creds;
-	(void)http;
 	*out = NULL;
 	if (!cfg->test_provider || !*cfg->test_provider)
 		return cs_err_set(err, CS_EINVAL, false,
@@ -136,6 +151,7 @@ static int t_open(cs_provider **out, const cs_config *cfg, cs_creds *creds, cs_h
 	if (!p)
 		return cs_err_set(err, CS_ENOMEM, false, "out of memory");
 	snprintf(p->dir, sizeof(p->dir), "%s", cfg->test_provider);
+	p->http = http;
 	*out = p;
 	return 0;
 }
@@ -259,7 +275,8 @@ static int t_revoke(cs_provider *p, cs_err *err)
 	return call(p, "revoke", "account", NULL, err);
 }
 
-static const struct cs_provider_ops cs_test_provider = {
+/* limits: set at start from the control folder (register_test_provider) */
+static struct cs_provider_ops cs_test_provider = {
 	.name = "test",
 	.open = t_open,
 	.close = t_close,
@@ -275,8 +292,14 @@ static const struct cs_provider_ops cs_test_provider = {
 
 __attribute__((constructor)) static void register_test_provider(void)
 {
+	const char *dir = getenv("CALSYNC_TEST_PROVIDER");
 	cs_err err = {0};
 
+	if (dir && *dir) {
+		cs_test_provider.limits.max_in_flight = (unsigned)read_long(dir, NULL, "limit_in_flight");
+		cs_test_provider.limits.per_second = (unsigned)read_long(dir, NULL, "limit_per_second");
+		cs_test_provider.limits.burst = (unsigned)read_long(dir, NULL, "limit_burst");
+	}
 	if (cs_provider_add(&cs_test_provider, &err)) {
 		fprintf(stderr, "test provider: %s\n", err.msg);
 		abort();

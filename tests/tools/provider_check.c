@@ -13,7 +13,9 @@
  *
  * Settings come from the CALSYNC_* variables (cs_config_load), the
  * credentials from CALSYNC_CHECK_ACCESS_TOKEN, CALSYNC_CHECK_REFRESH_TOKEN
- * and CALSYNC_CHECK_EXPIRES_AT (unix seconds). An etag of "-" means none.
+ * and CALSYNC_CHECK_EXPIRES_AT (unix seconds), for CalDAV from
+ * CALSYNC_CHECK_USERNAME, CALSYNC_CHECK_PASSWORD and CALSYNC_CHECK_URL (the
+ * entry point). An etag of "-" means none.
  *
  * Output on stdout, one line each:
  * - results as JSON objects: a calendar, an event, or for fetch one event
@@ -300,6 +302,9 @@ int main(int argc, char **argv)
 	creds.access_token = env_dup("CALSYNC_CHECK_ACCESS_TOKEN");
 	creds.refresh_token = env_dup("CALSYNC_CHECK_REFRESH_TOKEN");
 	creds.expires_at = env_ll("CALSYNC_CHECK_EXPIRES_AT");
+	creds.username = env_dup("CALSYNC_CHECK_USERNAME");
+	creds.password = env_dup("CALSYNC_CHECK_PASSWORD");
+	creds.url = env_dup("CALSYNC_CHECK_URL");
 	old_refresh = env_dup("CALSYNC_CHECK_REFRESH_TOKEN");
 	ops = cs_provider_find(argv[1]);
 	if (!ops)

@@ -4,18 +4,16 @@ made, then an `exists` message with the next X-Goog-Message-Number after
 each change of the watched calendar, each a POST with an empty body and the
 X-Goog-* headers to the channel's address. A channel ends at its expiration
 (by the emulator's clock) or by channels.stop. Deliveries run on a thread of
-their own, outside the store lock, in order; each answer is recorded.
+their own, outside the store lock, in order (webhook.py); each answer is recorded.
 
 Faults for tests (control API, /_emu/channels...): lose the next N
 notifications of a channel, send a burst of N at once, replay an earlier
 message number, or send with a forged token."""
 
 import hashlib
-import queue
 import re
-import threading
-import urllib.error
-import urllib.request
+
+from webhook import Poster
 
 from .util import ApiError, UTC
 
@@ -52,11 +50,8 @@ class Channels:
 
     def __init__(self, store):
         self.store = store
-        self.queue = queue.Queue()
-        self.idle = threading.Condition()
-        self.busy = 0
+        self.poster = Poster()
         self.reset()
-        threading.Thread(target=self._deliver, daemon=True).start()
 
     def reset(self):
         self.by_id = {}
@@ -155,28 +150,12 @@ class Channels:
         tok = token if token is not None else ch.token
         if tok is not None:
             headers["X-Goog-Channel-Token"] = tok
-        with self.idle:
-            self.busy += 1
-        self.queue.put((ch, headers))
+        self.poster.post(ch.address, b"", headers, lambda status: self._answered(ch, status))
 
-    def _deliver(self):
-        while True:
-            ch, headers = self.queue.get()
-            req = urllib.request.Request(ch.address, data=b"", method="POST", headers=headers)
-            try:
-                with urllib.request.urlopen(req, timeout=10) as resp:
-                    status = resp.status
-            except urllib.error.HTTPError as err:
-                status = err.code
-            except (OSError, ValueError):
-                status = "error"
-            with self.store.lock:
-                ch.sent += 1
-                ch.answers[status] = ch.answers.get(status, 0) + 1
-            with self.idle:
-                self.busy -= 1
-                self.idle.notify_all()
+    def _answered(self, ch, status):
+        with self.store.lock:
+            ch.sent += 1
+            ch.answers[status] = ch.answers.get(status, 0) + 1
 
     def wait_idle(self, timeout):
-        with self.idle:
-            return self.idle.wait_for(lambda: self.busy == 0, timeout)
+        return self.poster.wait_idle(timeout)
