@@ -159,9 +159,9 @@ static void *flusher_main(void *arg)
 	return NULL;
 }
 
-int cs_audit_flusher_start(const char *conninfo, cs_err *err)
+int cs_audit_flusher_start(cs_dbpool *pool, cs_err *err)
 {
-	if (cs_db_new(&flusher.db, conninfo, err))
+	if (cs_db_new_pooled(&flusher.db, pool, err))
 		return -1;
 	if (pthread_create(&flusher.tid, NULL, flusher_main, NULL) != 0) {
 		cs_db_free(flusher.db);

@@ -23,6 +23,7 @@
 #include <stdbool.h>
 
 #include "db.h"
+#include "dbpool.h"
 #include "err.h"
 
 #define CS_AUDIT_FLUSH_MS 1000
@@ -39,10 +40,11 @@ void cs_audit_job_ended(char *result_json);
 /* Write the gathered rows when due (or now, with force); on failure they stay gathered. */
 int cs_audit_flush(cs_db *db, bool force, cs_err *err);
 /*
- * A thread of its own (with its own PostgreSQL connection) that flushes
- * every CS_AUDIT_FLUSH_MS; stop writes what is left (the worker's drain).
+ * A thread of its own that flushes every CS_AUDIT_FLUSH_MS on a handle of
+ * the worker's PostgreSQL pool (borrowed for each flush only); stop
+ * writes what is left (the worker's drain). pool must outlive the stop.
  */
-int cs_audit_flusher_start(const char *conninfo, cs_err *err);
+int cs_audit_flusher_start(cs_dbpool *pool, cs_err *err);
 void cs_audit_flusher_stop(void);
 
 /* Delete up to CS_AUDIT_PRUNE_BATCH rows of each table older than days; *deleted: how many. */

@@ -13,7 +13,6 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "audit.h"
 #include "config.h"
 #include "health.h"
 #include "log.h"
@@ -82,15 +81,13 @@ int main(int argc, char **argv)
 	}
 	json_object_seed(0);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (cs_signals_install(&err) || serve_health(&health, &cfg, &err) ||
-	    cs_audit_flusher_start(cfg.database_url, &err)) {
+	if (cs_signals_install(&err) || serve_health(&health, &cfg, &err)) {
 		cs_error("%s", err.msg);
 		cs_keyring_free(keys);
 		cs_config_release(&cfg);
 		return 1;
 	}
 	rc = cs_pool_run(&cfg, keys, &cs_stop_requested, &abandoned, &err);
-	cs_audit_flusher_stop();   /* what the drained jobs left to write */
 	cs_health_stop(&health);
 	if (rc)
 		cs_error("worker: %s", err.msg);

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "batch_scripts.h"
+#include "audit.h"
 #include "dbpool.h"
 #include "fetch.h"
 #include "lanes.h"
@@ -350,7 +351,8 @@ int cs_pool_run(const cs_config *cfg, const cs_keyring *keys, volatile sig_atomi
 	consumer_name(cfg, p->consumer, sizeof(p->consumer));
 	cs_lanes_init(&p->lanes);
 	if (cs_dbpool_new(&p->dbpool, cfg->database_url, (int)cfg->db_pool_size, err) ||
-	    cs_pacer_new(&p->pacer, err)) {
+	    cs_pacer_new(&p->pacer, err) || cs_audit_flusher_start(p->dbpool, err)) {
+		cs_pacer_free(p->pacer);
 		cs_dbpool_free(p->dbpool);
 		cs_lanes_destroy(&p->lanes);
 		free(p);
@@ -380,6 +382,7 @@ int cs_pool_run(const cs_config *cfg, const cs_keyring *keys, volatile sig_atomi
 	deadline = cs_now_ms() + cfg->drain_timeout_ms;
 	while (atomic_load(&p->running) > 0 && cs_now_ms() < deadline)
 		nap_ms(10);
+	cs_audit_flusher_stop();   /* what the drained jobs left to write */
 	if (atomic_load(&p->running) > 0) {
 		cs_warn("drain deadline passed with %d threads busy: their jobs stay pending "
 			"and will be taken over", atomic_load(&p->running));
