@@ -112,6 +112,7 @@ class ConnSampler(threading.Thread):
         with self.conn.cursor() as cur:
             while not self.done:
                 cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s"
+                            " AND backend_type = 'client backend'"
                             " AND pid <> pg_backend_pid()", (self.dbname,))
                 self.peak = max(self.peak, cur.fetchone()[0])
                 time.sleep(0.02)
