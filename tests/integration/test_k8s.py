@@ -56,7 +56,7 @@ def test_every_builtin_resource_is_valid_kubernetes(rendered, tmp_path):
     out = validate(path)
     assert out.returncode == 0, out.stdout + out.stderr
     passed = [line for line in out.stdout.splitlines() if " passed " in line]
-    assert len(passed) == 5, out.stdout   # 2 Deployments, Job, ConfigMap, Secret
+    assert len(passed) == 8, out.stdout   # 3 Deployments, Job, ConfigMap, Secret, Service, Ingress
 
 
 def test_the_validator_refuses_a_broken_manifest(rendered, tmp_path):
@@ -101,6 +101,23 @@ def test_workers_have_resources_probes_and_a_grace_period_over_the_drain(objects
         refs = [next(iter(r.values()))["name"] for r in container(obj)["envFrom"]]
         assert refs == ["calsync-settings", "calsync-secrets"]
         assert obj["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"] is True
+
+
+def test_hooks_behind_a_tls_ingress_that_exposes_only_the_hooks(objects):
+    h = objects[("Deployment", "calsync-hooks")]
+    assert h["spec"]["replicas"] >= 2
+    c = container(h)
+    assert c["command"] == ["calsync-hooks"]
+    assert c["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert {"name": "CALSYNC_HTTP_ADDR", "value": "0.0.0.0:8090"} in c["env"]
+    svc = objects[("Service", "calsync-hooks")]
+    assert svc["spec"]["selector"] == h["spec"]["selector"]["matchLabels"]
+    ing = objects[("Ingress", "calsync-hooks")]
+    assert ing["spec"]["tls"], "the providers reach the hooks over https only"
+    (rule,) = ing["spec"]["rules"]
+    assert rule["host"] in ing["spec"]["tls"][0]["hosts"]
+    (path,) = rule["http"]["paths"]
+    assert path["path"] == "/hooks/" and path["backend"]["service"]["name"] == "calsync-hooks"
 
 
 def test_migrate_job_and_settings(objects):
