@@ -179,8 +179,9 @@ def redis_round_trips(world, cals):
                     return
                 if cmd.get("client_type") == "lua" or "lua" in str(cmd.get("client_address")):
                     continue
-                name = cmd["command"].split()[0].upper()
-                counts[name] = counts.get(name, 0) + 1
+                words = cmd.get("command", "").split()
+                if words:   # a MONITOR line it could not parse has none
+                    counts[words[0].upper()] = counts.get(words[0].upper(), 0) + 1
 
     t = threading.Thread(target=watch, daemon=True)
     t.start()
