@@ -39,29 +39,17 @@ static void sample(cs_event *ev)
 
 static int call(const struct cs_provider_ops *ops, cs_provider *p, uint8_t op, cs_err *err)
 {
-	cs_calendar_list list = {0};
-	cs_page page = {0};
 	cs_event ev, out = {0};
 	int rc;
 
 	sample(&ev);
 	switch (op % 8) {
 	case 0:
-		rc = ops->list_calendars(p, &list, err);
-		for (size_t i = 0; rc == 0 && i < list.n; i++)
-			FUZZ_ASSERT(fuzz_text_ok(list.items[i].id) && fuzz_text_ok(list.items[i].name) &&
-				    fuzz_text_ok(list.items[i].color));
-		cs_calendar_list_release(&list);
-		return rc;
+		return fuzz_list_calendars(ops, p, err);
 	case 1:
 	case 2:
-		rc = ops->fetch(p, "primary", op % 8 == 2 ? "sync-token" : NULL,
-				op & 8 ? "page-token" : NULL, &page, err);
-		for (size_t i = 0; rc == 0 && i < page.n; i++)
-			fuzz_check_event(&page.items[i]);
-		FUZZ_ASSERT(fuzz_text_ok(page.next_page) && fuzz_text_ok(page.sync_token));
-		cs_page_release(&page);
-		return rc;
+		return fuzz_fetch(ops, p, "primary", op % 8 == 2 ? "sync-token" : NULL,
+				  op & 8 ? "page-token" : NULL, err);
 	case 3:
 		rc = ops->create(p, "primary", &ev, ev.hub_id, &out, err);
 		break;

@@ -1,5 +1,5 @@
 """tests/integration/sync_helpers.py - what the sync suites of every provider
-share (test_sync_google.py, test_sync_caldav.py): run a job through the real
+share (test_sync_google.py, test_sync_caldav.py, test_sync_outlook.py): run a job through the real
 worker and wait for its end, read the Hub's events, write a Hub event."""
 
 import uuid
@@ -10,7 +10,8 @@ from pool_helpers import INTERACTIVE
 
 def run(world, jtype="sync", **data):
     """Enqueue a job and wait until it ended (not retrying); its last result."""
-    data.setdefault("calendar_id", world.cal)
+    if "calendar_id" not in data:          # a world with several calendars names one
+        data["calendar_id"] = world.cal
     job = world.enqueue(INTERACTIVE, jtype, **data)
     try:
         ended = wait_for(lambda: [r for r in world.results_of(job) if r["status"] != "retrying"],

@@ -17,6 +17,7 @@ import pytest
 from calsync_helpers import query, run_tool, wait_for
 from graph_helpers import connect_outlook, graph, seal, timed  # noqa: F401 (a fixture)
 from pool_helpers import INTERACTIVE, World
+from sync_helpers import hub, hub_event, run
 
 
 @pytest.fixture
@@ -26,32 +27,6 @@ def world(services, bin_dir, graph):
     w.worker("w", CALSYNC_RETRY_BASE_MS=100, CALSYNC_RETRY_MAX_MS=300, CALSYNC_MASS_DELETE_MIN=10)
     yield w
     w.stop()
-
-
-def run(world, cal=None, **data):
-    job = world.enqueue(INTERACTIVE, "sync", calendar_id=cal or world.cal, **data)
-    try:
-        ended = wait_for(lambda: [r for r in world.results_of(job) if r["status"] != "retrying"],
-                         timeout=60, what="sync job")
-    except AssertionError:
-        raise AssertionError("sync did not end; worker log:\n" + world.log(0)[-3000:])
-    return ended[-1]
-
-
-def hub(world, where="TRUE"):
-    return query(world.db_url,
-                 "SELECT title, start_time::text, end_time::text, is_all_day, timezone, recurrence,"
-                 " recurring_event_id IS NOT NULL, status, deleted_at IS NOT NULL"
-                 " FROM events WHERE tenant_id = %s AND " + where + " ORDER BY start_time, title",
-                 (world.tenant,))
-
-
-def hub_event(world, title, start, end, tz="Europe/London", recurrence=None, all_day=False):
-    ev = str(uuid.uuid4())
-    query(world.db_url, "INSERT INTO events(id, tenant_id, created_by, title, start_time, end_time,"
-                        " timezone, recurrence, is_all_day) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)",
-          (ev, world.tenant, world.user, title, start, end, tz, recurrence, all_day))
-    return ev
 
 
 def live(graph, remote):
@@ -308,7 +283,7 @@ def test_a_rotated_refresh_token_reaches_every_calendar_of_the_mailbox(services,
         assert len(sealed) == 1
         for cal in cals:                       # each run refreshes: access tokens expire
             graph.call("POST", "/_emu/expire_access")
-            assert run(w, cal)["status"] == "success"
+            assert run(w, calendar_id=cal)["status"] == "success"
         tokens = [t for t in graph.call("GET", "/_emu/tokens")["refresh"] if t["mailbox"] == box]
         assert len(tokens) == 4                # the first, then one a refresh
         assert [t["alive"] for t in tokens] == [False] * 3 + [True]   # only the newest works
@@ -326,14 +301,14 @@ def test_with_a_calendar_view_an_event_leaving_the_window_is_not_deleted(service
         (cal,), (remote,) = connect_outlook(w, graph)
         w.worker("w", CALSYNC_GRAPH_DELTA="calendarView", CALSYNC_GRAPH_WINDOW_DAYS=400)
         (a,) = graph.add(remote, timed("Half term", "2026-12-14T09:00:00", "2026-12-14T10:00:00"))
-        assert run(w, cal)["created"] == 1
+        assert run(w, calendar_id=cal)["created"] == 1
         graph.patch(remote, a["id"], start={"dateTime": "2029-12-14T09:00:00", "timeZone": "UTC"},
                     end={"dateTime": "2029-12-14T10:00:00", "timeZone": "UTC"})
-        res = run(w, cal)
+        res = run(w, calendar_id=cal)
         assert res["status"] == "success" and res["deleted"] == 0, res
         assert query(w.db_url, "SELECT title, deleted_at IS NULL FROM events") == [("Half term", True)]
         graph.add(remote, timed("Nativity play", "2026-12-15T14:00:00", "2026-12-15T15:00:00"))
-        assert run(w, cal)["created"] == 1
+        assert run(w, calendar_id=cal)["created"] == 1
     finally:
         w.stop()
 
@@ -383,7 +358,7 @@ def test_a_read_only_outlook_calendar_is_switched_to_pull_only(services, bin_dir
         w.worker("w", CALSYNC_RETRY_BASE_MS=100, CALSYNC_RETRY_MAX_MS=300)
         graph.add(remote, timed("Bank holiday", "2026-12-28T09:00:00", "2026-12-28T10:00:00"))
         hub_event(w, "Pick up Tommy", "2026-12-03T15:00Z", "2026-12-03T15:30Z")
-        res = run(w, cal)
+        res = run(w, calendar_id=cal)
         assert res["created"] == 1, res
         assert query(w.db_url, "SELECT sync_direction FROM external_calendars WHERE id = %s",
                      (cal,)) == [("pull_only",)]
